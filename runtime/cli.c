@@ -1,0 +1,29 @@
+/* runtime/cli.c — `edgegen` entry point: finds the subcommand and runs it. Subcommands live in cli_<name>.c. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "edgegen.h"
+
+/* Subcommand registry: add a line here and a cli_<name>.c file. */
+static const struct eg_cli_cmd *const commands[] = {
+    NULL
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "edgegen %s — offline generative speech for small devices\n\n"
+               "usage: edgegen <command> [options]   (edgegen <command> --help for details)\n\ncommands:\n",
+            EDGEGEN_VERSION);
+    for (int i = 0; commands[i]; i++) fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(f, "\nenvironment:\n"
+               "  EDGEGEN_ISA=ref|avx2|avx512|neon   force a kernel table (fails if the CPU cannot run it)\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
+    if (!strcmp(argv[1], "--version")) { printf("edgegen %s\n", EDGEGEN_VERSION); return 0; }
+    for (int i = 0; commands[i]; i++)
+        if (!strcmp(argv[1], commands[i]->name)) return commands[i]->run(argc - 1, argv + 1);
+    fprintf(stderr, "edgegen: unknown command '%s' (edgegen --help lists them)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,106 @@
+/* simd/kernels.h — the kernel contract: one documented signature per op.
+ *
+ * Every ISA translation unit (simd/kernels_ref.c, simd/x86/kernels_avx2.c, simd/x86/kernels_avx512.c,
+ * simd/arm/kernels_neon.c) exports exactly one `const struct eg_kernels` table. runtime/dispatch.c picks the
+ * best table the CPU *and* OS can run and fills NULL slots from the next table down, ending at the scalar
+ * reference, which implements every op and is the source of truth for tests.
+ *
+ * Conventions for every op:
+ *  - Counts are `int` elements (>= 0); n == 0 is a no-op. No alignment is required of any pointer.
+ *  - Outputs may alias inputs only where the op says so ("in place allowed").
+ *  - Matrices are row-major. "W[m][k]" means row i starts at W + i*k (for quantised types: at byte i*row_bytes).
+ *  - Kernels are single-threaded; runtime/pool.c splits work into fixed-size blocks, so a kernel must compute
+ *    each output element the same way wherever it lies in the call (no dependence on m, n or row position):
+ *    results are then bit-identical for any thread count.
+ *  - Kernels never allocate, never fail, never print.
+ *  - Quantised layouts are GGUF's: q8_0 block = { f16 d; int8 qs[32] } (34 bytes, value = d*qs[i]);
+ *    q4_0 block = { f16 d; uint8 qs[16] } (18 bytes, element i<16 = d*((qs[i]&15)-8), i>=16 = d*((qs[i-16]>>4)-8)).
+ *    k must be a multiple of 32 for q8_0/q4_0 ops. The reference dequantises exactly and accumulates in f32;
+ *    a SIMD kernel may instead quantise x to 8 bits per 32-element block (ggml's q8_0 activations) — tests bound
+ *    the difference (NMSE <= 5e-4).
+ */
+#ifndef EG_KERNELS_H
+#define EG_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EG_QK 32                 /* elements per q8_0 / q4_0 block */
+#define EG_Q8_0_BLOCK_BYTES 34   /* f16 scale + 32 x int8 */
+#define EG_Q4_0_BLOCK_BYTES 18   /* f16 scale + 16 bytes of nibbles */
+
+struct eg_block_q8_0 { uint16_t d; int8_t qs[EG_QK]; };
+struct eg_block_q4_0 { uint16_t d; uint8_t qs[EG_QK / 2]; };
+
+struct eg_kernels {
+    const char *name;   /* "ref", "avx2", "avx512", "neon" */
+    uint64_t needs;     /* EG_CPU_* bits (runtime/cpu.h) the CPU and OS must provide to run this table */
+
+    /* ---- matrix-vector: y[i] = sum_j W[i][j] * x[j] (+ bias[i] if bias != NULL), i < m, j < k ----------- */
+    void (*matvec_f32)(float *y, const float *w, const float *x, const float *bias, int m, int k);
+    void (*matvec_f16)(float *y, const uint16_t *w, const float *x, const float *bias, int m, int k);
+    void (*matvec_q8_0)(float *y, const void *w, const float *x, const float *bias, int m, int k);
+    void (*matvec_q4_0)(float *y, const void *w, const float *x, const float *bias, int m, int k);
+
+    /* ---- matrix-matrix (f32), "NT" layout, the shape of a Linear layer applied to rows of activations:
+     * C[i][j] = sum_p A[i][p] * B[j][p] (+ bias[j]), i < m, j < n, p < k.
+     * A row i at a + i*lda, B row j at b + j*ldb, C row i at c + i*ldc (strides in elements, >= k / >= n).
+     * C must not alias A or B. */
+    void (*gemm_f32)(float *c, int ldc, const float *a, int lda, const float *b, int ldb,
+                     const float *bias, int m, int n, int k);
+
+    /* ---- dequantise one row of n weights to f32 (n % 32 == 0 for q8_0/q4_0) ----------------------------- */
+    void (*dequant_f16)(float *y, const uint16_t *x, int n);
+    void (*dequant_q8_0)(float *y, const void *x, int n);
+    void (*dequant_q4_0)(float *y, const void *x, int n);
+
+    /* ---- depthwise conv1d over time-major data:
+     * x: [t + kw - 1][c] (the caller supplies the left/right padding rows), w: [kw][c], bias: [c] or NULL,
+     * y: [t][c]:  y[i][ch] = bias[ch] + sum_{j<kw} w[j][ch] * x[i + j][ch].  y must not alias x. */
+    void (*conv1d_dw_f32)(float *y, const float *x, const float *w, const float *bias, int t, int c, int kw);
+
+    /* ---- normalisation over rows of n: y[r] = (x[r]-mean)/sqrt(var+eps) * g + b  (g, b may be NULL);
+     * rms: y[r] = x[r] / sqrt(mean(x^2)+eps) * g (g may be NULL). In place allowed. Variance is biased
+     * (divide by n), as torch.nn.LayerNorm. */
+    void (*layer_norm_f32)(float *y, const float *x, const float *g, const float *b, int rows, int n, float eps);
+    void (*rms_norm_f32)(float *y, const float *x, const float *g, int rows, int n, float eps);
+
+    /* ---- softmax over one row of n (max-subtracted); in place allowed ----------------------------------- */
+    void (*softmax_f32)(float *y, const float *x, int n);
+
+    /* ---- elementwise, in place allowed (y may equal x / a / b) ------------------------------------------ */
+    void (*gelu_f32)(float *y, const float *x, int n);   /* exact: 0.5*x*(1+erf(x/sqrt(2))), torch.nn.GELU() */
+    void (*silu_f32)(float *y, const float *x, int n);   /* x / (1 + exp(-x)) */
+    void (*tanh_f32)(float *y, const float *x, int n);
+    void (*exp_f32)(float *y, const float *x, int n);
+    void (*sincos_f32)(float *s, float *c, const float *x, int n); /* s = sin(x), c = cos(x); |x| <= 1e4 */
+    void (*add_f32)(float *y, const float *a, const float *b, int n);   /* y = a + b */
+    void (*mul_f32)(float *y, const float *a, const float *b, int n);   /* y = a * b */
+    void (*scale_f32)(float *y, const float *x, float s, int n);        /* y = s * x */
+    void (*axpy_f32)(float *y, float a, const float *x, int n);         /* y += a * x (fused or not: see ref) */
+
+    /* ---- rotary position embedding, "half" (GPT-NeoX) pairing, in place on n_heads rows of head_dim:
+     * for i < head_dim/2: (x0, x1) = (x[i], x[i + head_dim/2]);
+     *   x[i] = x0*cos[i] - x1*sin[i];  x[i + head_dim/2] = x0*sin[i] + x1*cos[i].
+     * cos/sin: [head_dim/2] for this position (the caller computes them once per position). */
+    void (*rope_f32)(float *x, const float *cos, const float *sin, int n_heads, int head_dim);
+};
+
+/* The tables. A table is only *linked* when its file is built for this target (EG_BUILD_AVX2 etc.);
+ * whether the CPU can *run* it is runtime/cpu.h's business. */
+extern const struct eg_kernels eg_kernels_ref;
+#if defined(EG_BUILD_AVX2)
+extern const struct eg_kernels eg_kernels_avx2;
+#endif
+#if defined(EG_BUILD_AVX512)
+extern const struct eg_kernels eg_kernels_avx512;
+#endif
+#if defined(EG_BUILD_NEON)
+extern const struct eg_kernels eg_kernels_neon;
+#endif
+
+/* f16 <-> f32 conversion used by reference code (IEEE binary16, round to nearest even). */
+float eg_f16_to_f32(uint16_t h);
+uint16_t eg_f32_to_f16(float f);
+
+#endif /* EG_KERNELS_H */
