@@ -61,4 +61,11 @@ struct eg_mem {
     uint64_t rlimit_as_bytes, rlimit_data_bytes, vm_size_bytes;
 };
 
+/* Probe this machine (CPUID/XGETBV or getauxval, sysconf, /sys). Never fails: unknown fields stay 0/"". */
+void eg_cpu_detect(struct eg_cpu *cpu);
+/* Probe the memory this process may use (/proc/meminfo, cgroup v1/v2, getrlimit). Never fails. */
+void eg_mem_detect(struct eg_mem *mem);
+/* Human-readable name of a limit ("MemAvailable", "cgroup memory.max", "RLIMIT_AS", ...). */
+const char *eg_mem_limit_name(enum eg_mem_limit l);
+
 #endif /* EG_CPU_H */
