@@ -4,8 +4,13 @@
 #include "cli.h"
 #include "edgegen.h"
 
+extern const struct eg_cli_cmd eg_cli_info;
+extern const struct eg_cli_cmd eg_cli_inspect;
+
 /* Subcommand registry: add a line here and a cli_<name>.c file. */
 static const struct eg_cli_cmd *const commands[] = {
+    &eg_cli_info,
+    &eg_cli_inspect,
     NULL
 };
 

@@ -20,7 +20,13 @@ int eg_cpu_can_run(const struct eg_cpu *cpu, const struct eg_kernels *k);
 enum eg_status eg_dispatch_select(const struct eg_cpu *cpu, enum eg_isa isa, struct eg_kernels *out,
                                   char *why, size_t why_len);
 
-/* "ref" / "avx2" / "avx512" / "neon" ↔ enum eg_isa; returns -1 for an unknown name. */
+/* eg_dispatch_select over an explicit list of tables (best first) and an explicit EDGEGEN_ISA value (NULL or ""
+ * = unset), so tests can use fake tables and overrides without touching the environment. */
+enum eg_status eg_dispatch_select_from(const struct eg_kernels *const *tables, int n_tables,
+                                       const struct eg_cpu *cpu, enum eg_isa isa, const char *env_isa,
+                                       struct eg_kernels *out, char *why, size_t why_len);
+
+/* "ref" / "avx2" / "avx512" / "neon" ↔ enum eg_isa ("auto" → EG_ISA_AUTO); returns -1 for an unknown name. */
 int eg_isa_from_name(const char *name);
 const char *eg_isa_name(enum eg_isa isa);
 

@@ -26,13 +26,16 @@ struct eg_gguf_tensor {
     int64_t       ne[EG_GGUF_MAX_DIMS];  /* ne[0] innermost; unused dims are 1 */
     uint64_t      n_bytes;
     const void   *data;                  /* inside the mapping, aligned to general.alignment */
+    uint64_t      offset_bytes;          /* of data, from the start of the file */
 };
 
 struct eg_gguf;   /* opaque: mapping + parsed tables; immutable after open, shareable across threads */
 
 /* Map (read-only, zero-copy; read() fallback) and validate a file. */
 enum eg_status eg_gguf_open(const char *path, struct eg_gguf **out);
-/* Validate a caller-owned buffer (kept borrowed until close). `label` names it in errors. */
+/* Validate a caller-owned buffer (kept borrowed until close). `label` names it in errors. buf must be aligned to
+ * EG_GGUF_BUF_ALIGN bytes (or to the file's general.alignment if smaller), else EG_ERR_INVALID_ARG. */
+#define EG_GGUF_BUF_ALIGN 64
 enum eg_status eg_gguf_parse(const void *buf, size_t n_bytes, const char *label, struct eg_gguf **out);
 void eg_gguf_close(struct eg_gguf *g);   /* NULL allowed */
 
@@ -40,13 +43,19 @@ const char *eg_gguf_label(const struct eg_gguf *g);       /* the path or label, 
 uint64_t    eg_gguf_file_bytes(const struct eg_gguf *g);
 uint64_t    eg_gguf_tensor_bytes(const struct eg_gguf *g); /* sum of tensor data bytes */
 int         eg_gguf_is_mapped(const struct eg_gguf *g);   /* 1 mmap, 0 read() fallback or borrowed buffer */
+uint32_t    eg_gguf_version(const struct eg_gguf *g);     /* 2 or 3 */
+uint32_t    eg_gguf_alignment(const struct eg_gguf *g);   /* general.alignment (u32, power of two, 8..1 MiB) or 32 */
+uint64_t    eg_gguf_data_offset(const struct eg_gguf *g); /* start of the tensor data section in the file */
 
 /* ---- metadata: missing key or wrong type → EG_ERR_FORMAT with "key X: expected u32, found string" ----- */
 int            eg_gguf_has_key(const struct eg_gguf *g, const char *key);
 enum eg_status eg_gguf_get_u32(const struct eg_gguf *g, const char *key, uint32_t *out);
+/* get_u32 accepts any integer type whose value fits u32; get_f32 accepts f32, and f64 within float range. */
 enum eg_status eg_gguf_get_f32(const struct eg_gguf *g, const char *key, float *out);
+enum eg_status eg_gguf_get_bool(const struct eg_gguf *g, const char *key, int *out);   /* *out = 0 or 1 */
 enum eg_status eg_gguf_get_str(const struct eg_gguf *g, const char *key, const char **out); /* NUL-terminated copy */
-/* Integer array (u8..i64 element types accepted if every value fits u32): copies up to max values. */
+/* Integer array (u8..i64 element types accepted if every value fits u32): copies all values into out[0..max);
+ * an array longer than max is EG_ERR_FORMAT ("expected at most max values"). *n_out = values copied. */
 enum eg_status eg_gguf_get_arr_u32(const struct eg_gguf *g, const char *key, uint32_t *out, int max, int *n_out);
 /* String array element i (NUL-terminated copy), and its length; EG_ERR_FORMAT if not a string array / i out of range. */
 enum eg_status eg_gguf_get_arr_str(const struct eg_gguf *g, const char *key, int i, const char **out);
@@ -57,6 +66,8 @@ int  eg_gguf_n_keys(const struct eg_gguf *g);
 /* Key i's name and a printable rendering of its value (arrays abbreviated) into buf. */
 const char *eg_gguf_key_name(const struct eg_gguf *g, int i);
 void eg_gguf_key_render(const struct eg_gguf *g, int i, char *buf, size_t len);
+/* Key i's value type: "u32", "string", "array[f32]", ... ("" when i is out of range). */
+void eg_gguf_key_type_str(const struct eg_gguf *g, int i, char *buf, size_t len);
 int  eg_gguf_n_tensors(const struct eg_gguf *g);
 const struct eg_gguf_tensor *eg_gguf_tensor_at(const struct eg_gguf *g, int i);
 

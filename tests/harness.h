@@ -12,6 +12,7 @@
 #define EG_TEST_HARNESS_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

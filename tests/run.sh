@@ -38,5 +38,40 @@ skip_suite() { echo "== $1: skipped: $2"; TOTAL_S=$((TOTAL_S + 1)); }
 suite "native" "$BUILD/test_runner"
 suite "native EDGEGEN_ISA=ref" env EDGEGEN_ISA=ref "$BUILD/test_runner"
 
+# ---- opencl: kernels vs the reference, decoder stage vs CPU, fault injection, cache (tests/test_opencl.c) ---
+# Without an ICD loader / platform / device the whole suite is skipped, never passed.
+cl_probe=$("$BUILD/test_opencl" opencl_list_devices 2>&1)
+if echo "$cl_probe" | grep -q '^ok   opencl_list_devices'; then
+    suite "opencl" "$BUILD/test_opencl"
+else
+    skip_suite "opencl" "$(echo "$cl_probe" | sed -n 's/^SKIP opencl_list_devices: //p' | head -n 1)"
+fi
+
+# ---- guard: no optional-ISA instructions in baseline objects (tests/run_qemu.sh guard) -----------------------
+suite "native isa guard" env BUILD="$BUILD" sh tests/run_qemu.sh guard
+
+# ---- ARM cross builds under qemu-user: Cortex-A53 has no dotprod and must get plain NEON; Cortex-A8 has NEON
+# but no VFPv4 and must get the reference. EG_TEST_CROSS=0 skips this section (about 2-3 minutes on 2 cores). --
+cross_start=$(date +%s)
+for port in aarch64 armhf; do
+    if [ "${EG_TEST_CROSS:-1}" = 0 ]; then skip_suite "$port" "EG_TEST_CROSS=0"; continue; fi
+    why=$(sh tests/run_qemu.sh missing "$port")
+    if [ -n "$why" ]; then skip_suite "$port" "$why"; continue; fi
+    suite "$port build" sh tests/run_qemu.sh build "$port"
+    suite "$port isa guard" sh tests/run_qemu.sh guard "$port"
+    if [ "$port" = aarch64 ]; then
+        suite "aarch64 cortex-a53 pick" sh tests/run_qemu.sh pick aarch64 cortex-a53 neon
+        suite "aarch64 cortex-a53" sh tests/run_qemu.sh run aarch64 cortex-a53
+        suite "aarch64 cortex-a72" sh tests/run_qemu.sh run aarch64 cortex-a72
+        suite "aarch64 cortex-a53 EDGEGEN_ISA=ref" sh tests/run_qemu.sh run aarch64 cortex-a53 EDGEGEN_ISA=ref
+    else
+        suite "armhf cortex-a7 pick" sh tests/run_qemu.sh pick armhf cortex-a7 neon
+        suite "armhf cortex-a8 pick" sh tests/run_qemu.sh pick armhf cortex-a8 ref
+        suite "armhf cortex-a7" sh tests/run_qemu.sh run armhf cortex-a7
+        suite "armhf cortex-a7 EDGEGEN_ISA=ref" sh tests/run_qemu.sh run armhf cortex-a7 EDGEGEN_ISA=ref
+    fi
+done
+echo "   (ARM cross section: $(( $(date +%s) - cross_start )) s)"
+
 echo "$TOTAL_P passed, $TOTAL_F failed, $TOTAL_S skipped"
 [ "$TOTAL_F" -eq 0 ]

@@ -1,0 +1,541 @@
+/* models/decoder.c — pico-codec NAR decoder (Vocos-style: ConvNeXt blocks + iSTFT head), reproducing
+ * models/train/codec_model.py Decoder.forward: FSQ values → embed conv → LN → n_layers × ConvNeXt
+ * (dwconv, LN, Linear, GELU, Linear, gamma * x + residual) → final LN → head → exp(logmag) clamp, phase →
+ * irfft → window → overlap-add → envelope normalisation → trim.  (Siuzdak 2023, "Vocos", arXiv:2306.00814.)
+ *
+ * Layout: activations are time-major, one row of `dim` floats per frame, so every Linear is gemm_f32 on rows
+ * and the depthwise conv reads kernel-1 zero/context rows around the range it computes.
+ *
+ * Streaming: to compute frames [a, a+c) every stage works on exactly the rows the next stage needs:
+ * block l (0-based) produces frames [a - r_l, a + c + r_l) with r_l = k2 * (n_layers - 1 - l), the embed conv
+ * r = k2 * n_layers, from tokens [a - R, a + c + R), R = k2 * (1 + n_layers) (k2 = kernel/2). Ranges are
+ * clipped to [0, n_tokens) where the zero padding of the whole-utterance model applies, so each stage sees the
+ * same inputs as in a whole-utterance decode: the streamed output is the same arithmetic, sample for sample.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decoder.h"
+#include "internal.h"
+#include "istft.h"
+
+/* ==== model loading ======================================================================================== */
+
+static int is_pow2_u32(uint32_t n) { return n && !(n & (n - 1)); }
+
+/* Read a u32 key and check it lies in [lo, hi]. */
+static enum eg_status get_u32_range(const struct eg_gguf *g, const char *key, uint32_t lo, uint32_t hi, uint32_t *out) {
+    enum eg_status st = eg_gguf_get_u32(g, key, out);
+    if (st != EG_OK) return st;
+    if (*out < lo || *out > hi) {
+        EG_LOGE("%s: key %s: expected a value in [%u, %u], found %u", eg_gguf_label(g), key, lo, hi, *out);
+        return EG_ERR_FORMAT;
+    }
+    return EG_OK;
+}
+
+static enum eg_status read_config(const struct eg_gguf *g, struct eg_codec_config *c) {
+    const char *lbl = eg_gguf_label(g), *arch = NULL;
+    enum eg_status st;
+    int n_lv = 0;
+
+    memset(c, 0, sizeof *c);
+    if ((st = eg_gguf_get_str(g, "general.architecture", &arch)) != EG_OK) return st;
+    if (strcmp(arch, EG_CODEC_ARCH) != 0) {
+        EG_LOGE("%s: key general.architecture: expected \"%s\", found \"%s\"", lbl, EG_CODEC_ARCH, arch);
+        return EG_ERR_FORMAT;
+    }
+#define U32(key, lo, hi, field) if ((st = get_u32_range(g, "edgegen.codec." key, lo, hi, &c->field)) != EG_OK) return st
+    U32("sample_rate", 1000, 384000, sample_rate_hz);
+    U32("hop_length", 1, 1u << 16, hop);
+    U32("n_fft", 4, 1u << 16, n_fft);
+    U32("latent_dim", 1, EG_CODEC_MAX_FSQ, latent_dim);
+    U32("dim", 1, 1u << 14, dim);
+    U32("ffn_dim", 1, 1u << 16, ffn_dim);
+    U32("n_layers", 1, 64, n_layers);
+    U32("kernel_size", 1, 63, kernel_size);
+#undef U32
+    if ((st = eg_gguf_get_f32(g, "edgegen.codec.layer_norm_eps", &c->layer_norm_eps)) != EG_OK) return st;
+    if ((st = eg_gguf_get_f32(g, "edgegen.codec.mag_clamp", &c->mag_clamp)) != EG_OK) return st;
+    if (!is_pow2_u32(c->n_fft)) {
+        EG_LOGE("%s: key edgegen.codec.n_fft: expected a power of two (radix-2 iFFT), found %u", lbl, c->n_fft);
+        return EG_ERR_FORMAT;
+    }
+    if (2 * c->hop > c->n_fft) {
+        EG_LOGE("%s: key edgegen.codec.hop_length: expected at most n_fft/2 = %u (positive window envelope), found %u",
+                lbl, c->n_fft / 2, c->hop);
+        return EG_ERR_FORMAT;
+    }
+    if (c->kernel_size % 2 == 0) {
+        EG_LOGE("%s: key edgegen.codec.kernel_size: expected an odd value (\"same\" padding), found %u", lbl, c->kernel_size);
+        return EG_ERR_FORMAT;
+    }
+    if (!(c->layer_norm_eps > 0.0f && c->layer_norm_eps < 1.0f)) {
+        EG_LOGE("%s: key edgegen.codec.layer_norm_eps: expected a value in (0, 1), found %g", lbl, (double)c->layer_norm_eps);
+        return EG_ERR_FORMAT;
+    }
+    if (!(c->mag_clamp > 0.0f && isfinite(c->mag_clamp))) {
+        EG_LOGE("%s: key edgegen.codec.mag_clamp: expected a finite positive value, found %g", lbl, (double)c->mag_clamp);
+        return EG_ERR_FORMAT;
+    }
+    if ((st = eg_gguf_get_arr_u32(g, "edgegen.codec.fsq_levels", c->fsq_levels, EG_CODEC_MAX_FSQ, &n_lv)) != EG_OK) return st;
+    if (n_lv != (int)c->latent_dim || eg_gguf_arr_len(g, "edgegen.codec.fsq_levels") != (int)c->latent_dim) {
+        EG_LOGE("%s: key edgegen.codec.fsq_levels: expected %u levels (latent_dim), found %d", lbl, c->latent_dim,
+                eg_gguf_arr_len(g, "edgegen.codec.fsq_levels"));
+        return EG_ERR_FORMAT;
+    }
+    uint64_t n_codes = 1;
+    for (uint32_t i = 0; i < c->latent_dim; i++) {
+        const uint32_t l = c->fsq_levels[i];
+        if (l < 3 || l % 2 == 0) {
+            EG_LOGE("%s: key edgegen.codec.fsq_levels[%u]: expected an odd level count >= 3, found %u", lbl, i, l);
+            return EG_ERR_FORMAT;
+        }
+        n_codes *= l;
+        if (n_codes > 65536) {
+            EG_LOGE("%s: key edgegen.codec.fsq_levels: expected a product <= 65536 (16-bit tokens), found more", lbl);
+            return EG_ERR_FORMAT;
+        }
+    }
+    c->n_codes = (uint32_t)n_codes;
+    return EG_OK;
+}
+
+/* Bind an f32 tensor with up to three dims (innermost first); returns its data or NULL (error logged by bind). */
+static enum eg_status bind_f32(const struct eg_gguf *g, const char *name, int n_dims, int64_t d0, int64_t d1, int64_t d2,
+                               const float **out) {
+    const struct eg_gguf_tensor *t;
+    const int64_t ne[3] = { d0, d1, d2 };
+    enum eg_status st = eg_gguf_bind(g, name, EG_DTYPE_BIT(EG_DTYPE_F32), n_dims, ne, &t);
+    if (st == EG_OK) *out = t->data;
+    return st;
+}
+
+/* A matrix W [n_out][n_in] (f32/f16/q8_0/q4_0) and its f32 bias [n_out]. */
+static enum eg_status bind_linear(const struct eg_gguf *g, const char *prefix, int64_t n_in, int64_t n_out,
+                                  uint32_t allowed, struct eg_linear *lin) {
+    char wname[96], bname[96];
+    const struct eg_gguf_tensor *w, *b;
+    const int64_t ne_w[2] = { n_in, n_out }, ne_b[1] = { n_out };
+    enum eg_status st;
+
+    snprintf(wname, sizeof wname, "%s.weight", prefix);
+    snprintf(bname, sizeof bname, "%s.bias", prefix);
+    if ((st = eg_gguf_bind(g, wname, allowed, 2, ne_w, &w)) != EG_OK) return st;
+    if ((st = eg_gguf_bind(g, bname, EG_DTYPE_BIT(EG_DTYPE_F32), 1, ne_b, &b)) != EG_OK) return st;
+    if (eg_dtype_row_bytes(w->type, (uint64_t)n_in) == 0) {
+        EG_LOGE("%s: tensor %s: %s rows need a multiple of 32 elements, found %lld", eg_gguf_label(g), wname,
+                eg_dtype_name(w->type), (long long)n_in);
+        return EG_ERR_FORMAT;
+    }
+    eg_linear_set(lin, w, b);
+    return EG_OK;
+}
+
+#define MATRIX_TYPES (EG_DTYPE_BIT(EG_DTYPE_F32) | EG_DTYPE_BIT(EG_DTYPE_F16) | EG_DTYPE_BIT(EG_DTYPE_Q8_0) | \
+                      EG_DTYPE_BIT(EG_DTYPE_Q4_0))
+
+static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_codec_config *c, struct eg_codec_weights *w) {
+    const int64_t dim = c->dim, ffn = c->ffn_dim, kw = c->kernel_size, lat = c->latent_dim;
+    const struct eg_gguf_tensor *t;
+    const int64_t ne_embed[3] = { lat, kw, dim };
+    enum eg_status st;
+    char name[96];
+
+    /* embed conv: numpy (dim, kernel, latent) — one row per output channel in the im2col order */
+    if ((st = eg_gguf_bind(g, "dec.embed.weight", EG_DTYPE_BIT(EG_DTYPE_F32), 3, ne_embed, &t)) != EG_OK) return st;
+    w->embed.type = EG_DTYPE_F32;
+    w->embed.w = t->data;
+    w->embed.n_out = (int)dim;
+    w->embed.n_in = (int)(kw * lat);
+    w->embed.row_bytes = (size_t)(kw * lat) * sizeof(float);
+    if ((st = bind_f32(g, "dec.embed.bias", 1, dim, 1, 1, &w->embed.b)) != EG_OK) return st;
+    if ((st = bind_f32(g, "dec.norm.weight", 1, dim, 1, 1, &w->norm_w)) != EG_OK) return st;
+    if ((st = bind_f32(g, "dec.norm.bias", 1, dim, 1, 1, &w->norm_b)) != EG_OK) return st;
+    for (uint32_t i = 0; i < c->n_layers; i++) {
+        struct eg_codec_block *b = &w->blocks[i];
+#define NAME(suffix) (snprintf(name, sizeof name, "dec.blocks.%u.%s", i, suffix), name)
+        if ((st = bind_f32(g, NAME("dwconv.weight"), 2, dim, kw, 1, &b->dw_w)) != EG_OK) return st;
+        if ((st = bind_f32(g, NAME("dwconv.bias"), 1, dim, 1, 1, &b->dw_b)) != EG_OK) return st;
+        if ((st = bind_f32(g, NAME("norm.weight"), 1, dim, 1, 1, &b->norm_w)) != EG_OK) return st;
+        if ((st = bind_f32(g, NAME("norm.bias"), 1, dim, 1, 1, &b->norm_b)) != EG_OK) return st;
+        if ((st = bind_linear(g, (snprintf(name, sizeof name, "dec.blocks.%u.pwconv1", i), name), dim, ffn, MATRIX_TYPES,
+                              &b->pw1)) != EG_OK) return st;
+        if ((st = bind_linear(g, (snprintf(name, sizeof name, "dec.blocks.%u.pwconv2", i), name), ffn, dim, MATRIX_TYPES,
+                              &b->pw2)) != EG_OK) return st;
+        if ((st = bind_f32(g, NAME("gamma"), 1, dim, 1, 1, &b->gamma)) != EG_OK) return st;
+#undef NAME
+    }
+    if ((st = bind_f32(g, "dec.final_norm.weight", 1, dim, 1, 1, &w->final_norm_w)) != EG_OK) return st;
+    if ((st = bind_f32(g, "dec.final_norm.bias", 1, dim, 1, 1, &w->final_norm_b)) != EG_OK) return st;
+    return bind_linear(g, "dec.head", dim, (int64_t)c->n_fft + 2, MATRIX_TYPES, &w->head);
+}
+
+enum eg_status eg_codec_model_from_gguf(const struct eg_gguf *g, struct eg_codec_model **out) {
+    struct eg_codec_model *m;
+    enum eg_status st;
+
+    *out = NULL;
+    m = calloc(1, sizeof *m);
+    if (!m) return EG_ERR_NOMEM;
+    if ((st = read_config(g, &m->cfg)) != EG_OK) goto err_free_model;
+    m->w.blocks = calloc(m->cfg.n_layers, sizeof *m->w.blocks);
+    if (!m->w.blocks) { st = EG_ERR_NOMEM; goto err_free_model; }
+    if ((st = bind_weights(g, &m->cfg, &m->w)) != EG_OK) goto err_free_blocks;
+    m->gguf = (struct eg_gguf *)g;
+    *out = m;
+    return EG_OK;
+
+err_free_blocks:
+    free(m->w.blocks);
+err_free_model:
+    free(m);
+    return st;
+}
+
+enum eg_status eg_codec_model_load(const char *path, struct eg_codec_model **out) {
+    struct eg_gguf *g;
+    enum eg_status st;
+
+    *out = NULL;
+    if ((st = eg_gguf_open(path, &g)) != EG_OK) return st;
+    if ((st = eg_codec_model_from_gguf(g, out)) != EG_OK) {
+        eg_gguf_close(g);
+        return st;
+    }
+    (*out)->owns_gguf = 1;
+    return EG_OK;
+}
+
+void eg_codec_model_destroy(struct eg_codec_model *m) {
+    if (!m) return;
+    if (m->owns_gguf) eg_gguf_close(m->gguf);
+    free(m->w.blocks);
+    free(m);
+}
+
+int eg_codec_receptive_frames(const struct eg_codec_config *c) {
+    return (int)(c->kernel_size / 2) * (1 + (int)c->n_layers);
+}
+
+double eg_codec_flops_per_frame(const struct eg_codec_config *c) {
+    const double dim = c->dim, ffn = c->ffn_dim, kw = c->kernel_size, n = c->n_fft;
+    double f = 2.0 * dim * kw * c->latent_dim;                  /* embed conv */
+    f += c->n_layers * (2.0 * kw * dim + 4.0 * dim * ffn);      /* dwconv + two Linears */
+    f += 2.0 * dim * (n + 2);                                   /* head */
+    f += 5.0 * (n / 2) * log2(n / 2) + 8.0 * n;                 /* complex FFT of n/2 + split, window, OLA */
+    return f;
+}
+
+/* ==== decoder context ====================================================================================== */
+
+struct eg_decoder {
+    const struct eg_codec_model *m;
+    struct eg_exec *ex;
+    int chunk;                /* frames per window */
+    int k2, R, R0;            /* kernel/2, receptive field (tokens), reach of the embed output */
+    int n_lat, n_cols, spec_ld;
+
+    struct eg_arena arena;
+    struct eg_istft istft;
+    struct eg_ola ola;
+
+    float *vals;              /* [chunk + 2R][latent]: FSQ values of frames [hist0, hist0 + n_hist) */
+    int64_t hist0;
+    int n_hist;
+    float *cols;              /* [chunk + 2R0][kernel*latent] embed im2col */
+    float *x;                 /* [chunk + 2R0][dim] residual stream; row i is frame a - R0 + i */
+    float *xpad;              /* [chunk + 2R0][dim] dwconv input with kernel-1 context/zero rows */
+    float *h;                 /* [chunk + 2R0][dim] */
+    float *f;                 /* [chunk + 2R0][ffn] */
+    float *spec;              /* [chunk][n_fft+2] head output, then the windowed time frames */
+    float *lin_scratch;       /* eg_linear_scratch_floats for the largest n_in */
+    float *frame_scratch;     /* [n_threads][frame_floats] */
+    size_t frame_floats;
+    float *pcm;               /* [chunk*hop + 2*n_fft] emitted samples */
+
+    int64_t n_recv, n_done;   /* tokens received, frames decoded (and overlap-added) */
+    int64_t n_computed;       /* frames the network computed, with context (bench) */
+};
+
+struct eg_decoder_params eg_decoder_default_params(void) {
+    struct eg_decoder_params p = { .chunk_frames = 64 };
+    return p;
+}
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Per-thread floats for one spectral frame: re, im, sin, cos [n_fft/2+1] and the FFT buffer [n_fft]. */
+static size_t frame_floats(const struct eg_codec_config *c) {
+    return 4 * round16(c->n_fft / 2 + 1) + round16(c->n_fft);
+}
+
+static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+
+/* All arena allocations, in order; with mem == NULL only sums the sizes. */
+static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const struct eg_exec *ex, int chunk) {
+    const struct eg_codec_config *c = &m->cfg;
+    const size_t k2 = c->kernel_size / 2, R = k2 * (1 + c->n_layers), R0 = k2 * c->n_layers;
+    const size_t win = chunk + 2 * R0, hist = chunk + 2 * R;
+    size_t lin = 0, total = 0;
+    for (uint32_t i = 0; i < c->n_layers; i++) {
+        lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.blocks[i].pw1.type, m->w.blocks[i].pw1.n_in));
+        lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.blocks[i].pw2.type, m->w.blocks[i].pw2.n_in));
+    }
+    lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.head.type, m->w.head.n_in));
+    const size_t sizes[] = {
+        eg_istft_get_size((int)c->n_fft),
+        sizeof(float) * hist * c->latent_dim,
+        sizeof(float) * win * c->kernel_size * c->latent_dim,
+        sizeof(float) * win * c->dim,
+        sizeof(float) * win * c->dim,
+        sizeof(float) * win * c->dim,
+        sizeof(float) * win * c->ffn_dim,
+        sizeof(float) * (size_t)chunk * (c->n_fft + 2),
+        sizeof(float) * max_sz(lin, 1),
+        sizeof(float) * (size_t)ex->n_threads * frame_floats(c),
+        sizeof(float) * 2 * (2 * (size_t)c->n_fft + (size_t)chunk * c->hop),   /* eg_ola_floats */
+        sizeof(float) * ((size_t)chunk * c->hop + 2 * (size_t)c->n_fft),
+    };
+    void *p[sizeof sizes / sizeof sizes[0]];
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        total += eg_arena_round(sizes[i]);
+        if (d) {
+            p[i] = eg_arena_alloc(&d->arena, sizes[i]);
+            if (!p[i]) return 0;
+        }
+    }
+    if (d) {
+        eg_istft_init(&d->istft, p[0], (int)c->n_fft, (int)c->hop);   /* sizes validated at load */
+        d->vals = p[1]; d->cols = p[2]; d->x = p[3]; d->xpad = p[4]; d->h = p[5]; d->f = p[6]; d->spec = p[7];
+        d->lin_scratch = p[8]; d->frame_scratch = p[9];
+        eg_ola_init(&d->ola, &d->istft, p[10], chunk);
+        d->pcm = p[11];
+    }
+    return total;
+}
+
+size_t eg_decoder_arena_bytes(const struct eg_codec_model *m, const struct eg_exec *ex, const struct eg_decoder_params *p) {
+    const int chunk = p ? p->chunk_frames : eg_decoder_default_params().chunk_frames;
+    if (!m || !ex || chunk < 1 || chunk > (1 << 16)) return 0;
+    return layout(NULL, m, ex, chunk);
+}
+
+enum eg_status eg_decoder_create(const struct eg_codec_model *m, struct eg_exec *ex, const struct eg_decoder_params *p,
+                                 struct eg_decoder **out) {
+    struct eg_decoder_params dp = p ? *p : eg_decoder_default_params();
+    struct eg_decoder *d;
+    enum eg_status st;
+
+    *out = NULL;
+    if (!m || !ex || ex->n_threads < 1) return EG_ERR_INVALID_ARG;
+    if (dp.chunk_frames < 1 || dp.chunk_frames > (1 << 16)) {
+        EG_LOGE("decoder: chunk_frames: expected 1..65536, found %d", dp.chunk_frames);
+        return EG_ERR_INVALID_ARG;
+    }
+    d = calloc(1, sizeof *d);
+    if (!d) return EG_ERR_NOMEM;
+    d->m = m; d->ex = ex; d->chunk = dp.chunk_frames;
+    d->k2 = (int)m->cfg.kernel_size / 2;
+    d->R = eg_codec_receptive_frames(&m->cfg);
+    d->R0 = d->k2 * (int)m->cfg.n_layers;
+    d->n_lat = (int)m->cfg.latent_dim;
+    d->n_cols = (int)(m->cfg.kernel_size * m->cfg.latent_dim);
+    d->spec_ld = (int)m->cfg.n_fft + 2;
+    d->frame_floats = frame_floats(&m->cfg);
+    if ((st = eg_arena_init(&d->arena, layout(NULL, m, ex, d->chunk))) != EG_OK) goto err_free_dec;
+    if (!layout(d, m, ex, d->chunk)) { st = EG_ERR_INTERNAL; goto err_free_arena; }
+    eg_decoder_reset(d);
+    *out = d;
+    return EG_OK;
+
+err_free_arena:
+    eg_arena_free(&d->arena);
+err_free_dec:
+    free(d);
+    return st;
+}
+
+void eg_decoder_destroy(struct eg_decoder *d) {
+    if (!d) return;
+    eg_arena_free(&d->arena);
+    free(d);
+}
+
+void eg_decoder_reset(struct eg_decoder *d) {
+    d->hist0 = 0; d->n_hist = 0;
+    d->n_recv = 0; d->n_done = 0;
+    eg_ola_reset(&d->ola);
+}
+
+int64_t eg_decoder_frames_computed(const struct eg_decoder *d) { return d->n_computed; }
+
+enum eg_status eg_decoder_check_tokens(const struct eg_codec_config *cfg, const int32_t *tokens, int n, int64_t first_pos) {
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || (uint32_t)tokens[i] >= cfg->n_codes) {
+            EG_LOGE("token %lld: value %d out of range [0, %u)", (long long)(first_pos + i), tokens[i], cfg->n_codes);
+            return EG_ERR_INVALID_ARG;
+        }
+    return EG_OK;
+}
+
+/* FSQ: code → mixed-radix digits (digit 0 least significant) → value_d = (digit_d - h_d) / h_d. */
+static void token_values(const struct eg_codec_config *c, int32_t tok, float *v) {
+    uint32_t code = (uint32_t)tok;
+    for (uint32_t i = 0; i < c->latent_dim; i++) {
+        const uint32_t l = c->fsq_levels[i], digit = code % l;
+        const float h = (float)((l - 1) / 2);
+        code /= l;
+        v[i] = ((float)digit - h) / h;
+    }
+}
+
+/* ---- spectral head → time frames, one task per frame ---------------------------------------------------- */
+
+struct spec_job { struct eg_decoder *d; };
+
+static void spec_task(void *arg, int task, int thread) {
+    struct eg_decoder *d = ((struct spec_job *)arg)->d;
+    const struct eg_kernels *k = &d->ex->k;
+    const int nb = (int)d->m->cfg.n_fft / 2 + 1;
+    const size_t stride = round16((size_t)nb);
+    float *row = d->spec + (size_t)task * d->spec_ld;
+    float *re = d->frame_scratch + (size_t)thread * d->frame_floats;
+    float *im = re + stride, *sn = im + stride, *cs = sn + stride, *fft = cs + stride;
+    const float clamp = d->m->cfg.mag_clamp;
+
+    /* mag = min(exp(logmag), mag_clamp) (NaN stays NaN, as torch.clamp); X = mag * (cos, sin)(phase) */
+    k->exp_f32(re, row, nb);
+    for (int i = 0; i < nb; i++) if (re[i] > clamp) re[i] = clamp;
+    k->sincos_f32(sn, cs, row + nb, nb);
+    k->mul_f32(im, re, sn, nb);
+    k->mul_f32(re, re, cs, nb);
+    eg_istft_frame(&d->istft, row, re, im, fft);
+}
+
+/* ---- one window: frames [a, a + c) ------------------------------------------------------------------------ */
+
+static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sink, void *user) {
+    const struct eg_codec_config *cfg = &d->m->cfg;
+    const struct eg_codec_weights *w = &d->m->w;
+    const struct eg_kernels *k = &d->ex->k;
+    const int64_t a = d->n_done, end = d->n_recv, xbase = a - d->R0;
+    const int dim = (int)cfg->dim, ffn = (int)cfg->ffn_dim, kw = (int)cfg->kernel_size, k2 = d->k2, lat = d->n_lat;
+    const float eps = cfg->layer_norm_eps;
+#define XROW(fr) (d->x + (size_t)((fr) - xbase) * dim)
+#define CLIP_LO(v) ((v) < 0 ? 0 : (v))
+#define CLIP_HI(v) ((v) > end ? end : (v))
+
+    /* embed conv over frames [e0, e1): im2col rows [kernel][latent] with zero values outside [0, end) */
+    int64_t e0 = CLIP_LO(a - d->R0), e1 = CLIP_HI(a + c + d->R0);
+    EG_CHECK(e0 - xbase >= 0 && e1 - xbase <= d->chunk + 2 * d->R0 && e0 >= d->hist0 && CLIP_HI(e1 + k2) <= d->hist0 + d->n_hist);
+    for (int64_t o = e0; o < e1; o++) {
+        float *col = d->cols + (size_t)(o - e0) * d->n_cols;
+        for (int j = 0; j < kw; j++) {
+            const int64_t fr = o + j - k2;
+            if (fr >= 0 && fr < end) memcpy(col + j * lat, d->vals + (size_t)(fr - d->hist0) * lat, sizeof(float) * lat);
+            else memset(col + j * lat, 0, sizeof(float) * lat);
+        }
+    }
+    eg_linear_rows(d->ex, &w->embed, XROW(e0), dim, d->cols, d->n_cols, (int)(e1 - e0), EG_ACT_NONE, NULL);
+    k->layer_norm_f32(XROW(e0), XROW(e0), w->norm_w, w->norm_b, (int)(e1 - e0), dim, eps);
+    d->n_computed += e1 - e0;
+
+    for (uint32_t l = 0; l < cfg->n_layers; l++) {
+        const struct eg_codec_block *b = &w->blocks[l];
+        const int64_t r = (int64_t)k2 * (cfg->n_layers - 1 - l);
+        const int64_t o0 = CLIP_LO(a - r), o1 = CLIP_HI(a + c + r);
+        const int n = (int)(o1 - o0);
+        /* dwconv input: frames [o0 - k2, o1 + k2); the previous stage computed all of them inside [0, end) */
+        for (int64_t fr = o0 - k2; fr < o1 + k2; fr++) {
+            float *dst = d->xpad + (size_t)(fr - (o0 - k2)) * dim;
+            if (fr >= 0 && fr < end) memcpy(dst, XROW(fr), sizeof(float) * dim);
+            else memset(dst, 0, sizeof(float) * dim);
+        }
+        k->conv1d_dw_f32(d->h, d->xpad, b->dw_w, b->dw_b, n, dim, kw);
+        k->layer_norm_f32(d->h, d->h, b->norm_w, b->norm_b, n, dim, eps);
+        eg_linear_rows(d->ex, &b->pw1, d->f, ffn, d->h, dim, n, EG_ACT_GELU, d->lin_scratch);
+        eg_linear_rows(d->ex, &b->pw2, d->h, dim, d->f, ffn, n, EG_ACT_NONE, d->lin_scratch);
+        for (int i = 0; i < n; i++) {   /* x = x + gamma * y, rounded as torch: (gamma * y), then the add */
+            float *hr = d->h + (size_t)i * dim, *xr = XROW(o0 + i);
+            k->mul_f32(hr, hr, b->gamma, dim);
+            k->add_f32(xr, xr, hr, dim);
+        }
+        d->n_computed += n;
+    }
+
+    /* final LN + head on the c output frames, then per-frame iFFT on the pool */
+    k->layer_norm_f32(d->h, XROW(a), w->final_norm_w, w->final_norm_b, c, dim, eps);
+    eg_linear_rows(d->ex, &w->head, d->spec, d->spec_ld, d->h, dim, c, EG_ACT_NONE, d->lin_scratch);
+    struct spec_job sj = { d };
+    eg_exec_parallel(d->ex, c, spec_task, &sj);
+    for (int i = 0; i < c; i++) eg_ola_add(&d->ola, &d->istft, d->spec + (size_t)i * d->spec_ld);
+    d->n_done += c;
+#undef XROW
+#undef CLIP_LO
+#undef CLIP_HI
+
+    /* drop token values no later window needs (frames below n_done - R) */
+    const int64_t keep0 = d->n_done - d->R > 0 ? d->n_done - d->R : 0;
+    if (keep0 > d->hist0) {
+        const int drop = (int)(keep0 - d->hist0);
+        memmove(d->vals, d->vals + (size_t)drop * lat, sizeof(float) * (size_t)(d->n_hist - drop) * lat);
+        d->n_hist -= drop;
+        d->hist0 = keep0;
+    }
+    const int n_pcm = eg_ola_emit(&d->ola, &d->istft, d->pcm, 0);
+    return n_pcm > 0 && sink ? sink(user, d->pcm, n_pcm) : EG_OK;
+}
+
+enum eg_status eg_decoder_push(struct eg_decoder *d, const int32_t *tokens, int n, eg_pcm_sink sink, void *user) {
+    const int cap = d->chunk + 2 * d->R, lat = d->n_lat;
+    enum eg_status st;
+    if (n < 0 || (n > 0 && !tokens)) return EG_ERR_INVALID_ARG;
+    if ((st = eg_decoder_check_tokens(&d->m->cfg, tokens, n, d->n_recv)) != EG_OK) return st;
+    for (int i = 0; i < n;) {
+        int take = cap - d->n_hist;
+        EG_CHECK(take > 0);
+        if (take > n - i) take = n - i;
+        for (int j = 0; j < take; j++) token_values(&d->m->cfg, tokens[i + j], d->vals + (size_t)(d->n_hist + j) * lat);
+        d->n_hist += take; d->n_recv += take; i += take;
+        /* a window of `chunk` frames is ready once R tokens of right context have arrived */
+        while (d->n_recv - d->R - d->n_done >= d->chunk)
+            if ((st = decode_frames(d, d->chunk, sink, user)) != EG_OK) return st;
+    }
+    return EG_OK;
+}
+
+enum eg_status eg_decoder_flush(struct eg_decoder *d, eg_pcm_sink sink, void *user) {
+    enum eg_status st = EG_OK;
+    while (d->n_done < d->n_recv) {
+        const int64_t left = d->n_recv - d->n_done;
+        if ((st = decode_frames(d, left < d->chunk ? (int)left : d->chunk, sink, user)) != EG_OK) break;
+    }
+    if (st == EG_OK) {
+        const int n_pcm = eg_ola_emit(&d->ola, &d->istft, d->pcm, 1);
+        if (n_pcm > 0 && sink) st = sink(user, d->pcm, n_pcm);
+    }
+    eg_decoder_reset(d);
+    return st;
+}
+
+struct buf_sink { float *pcm; int64_t n, cap; };
+
+static enum eg_status buf_sink_fn(void *user, const float *pcm, int n) {
+    struct buf_sink *b = user;
+    EG_CHECK(b->n + n <= b->cap);
+    memcpy(b->pcm + b->n, pcm, sizeof(float) * (size_t)n);
+    b->n += n;
+    return EG_OK;
+}
+
+enum eg_status eg_decoder_run(struct eg_decoder *d, const int32_t *tokens, int n, float *pcm) {
+    struct buf_sink b = { pcm, 0, (int64_t)n * d->m->cfg.hop };
+    enum eg_status st;
+    eg_decoder_reset(d);
+    if ((st = eg_decoder_push(d, tokens, n, buf_sink_fn, &b)) != EG_OK) { eg_decoder_reset(d); return st; }
+    if ((st = eg_decoder_flush(d, buf_sink_fn, &b)) != EG_OK) return st;
+    EG_CHECK(b.n == b.cap);
+    return EG_OK;
+}

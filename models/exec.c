@@ -1,0 +1,154 @@
+/* models/exec.c — execution context (kernel table + pool) and the typed linear helpers.
+ *
+ * Partitioning (fixed, independent of the thread count):
+ *   batched: tasks = ceil(n_out / EG_LINEAR_PANEL) x ceil(n_rows / EG_LINEAR_ROWBLOCK); task (p, r) computes
+ *            Y[r-block][p-panel]. For quantised W the task first dequantises its panel (EG_LINEAR_PANEL rows of W)
+ *            into the calling thread's scratch slice, so one panel is re-expanded once per row block.
+ *   vector:  tasks = ceil(n_out / EG_LINEAR_PANEL) slices of matvec.
+ * Each output element is computed by exactly one kernel call whose arithmetic does not depend on its position
+ * (simd/kernels.h), hence bit-identical results for any number of threads.
+ */
+#include <string.h>
+#include "cpu.h"
+#include "dispatch.h"
+#include "exec.h"
+#include "internal.h"
+#include "pool.h"
+
+enum eg_status eg_exec_init(struct eg_exec *ex, enum eg_isa isa, int n_threads) {
+    struct eg_cpu cpu;
+    enum eg_status st;
+
+    memset(ex, 0, sizeof *ex);
+    if (n_threads < 1 || n_threads > 256) {
+        EG_LOGE("threads: expected 1..256, found %d", n_threads);
+        return EG_ERR_INVALID_ARG;
+    }
+    eg_cpu_detect(&cpu);
+    st = eg_dispatch_select(&cpu, isa, &ex->k, ex->why, sizeof ex->why);
+    if (st != EG_OK) return st;
+    ex->n_threads = n_threads;
+    if (n_threads > 1) {
+        st = eg_pool_create(n_threads, &ex->pool);
+        if (st != EG_OK) { memset(ex, 0, sizeof *ex); return st; }
+    }
+    return EG_OK;
+}
+
+void eg_exec_free(struct eg_exec *ex) {
+    if (!ex) return;
+    eg_pool_destroy(ex->pool);
+    memset(ex, 0, sizeof *ex);
+}
+
+void eg_exec_parallel(struct eg_exec *ex, int n_tasks, void (*fn)(void *arg, int task, int thread), void *arg) {
+    if (n_tasks <= 0) return;
+    if (!ex->pool || n_tasks == 1) {
+        for (int t = 0; t < n_tasks; t++) fn(arg, t, 0);
+        return;
+    }
+    eg_pool_run(ex->pool, n_tasks, fn, arg);
+}
+
+void eg_linear_set(struct eg_linear *lin, const struct eg_gguf_tensor *w, const struct eg_gguf_tensor *b) {
+    lin->type = w->type;
+    lin->w = w->data;
+    lin->b = b ? (const float *)b->data : NULL;
+    lin->n_in = (int)w->ne[0];
+    lin->n_out = (int)w->ne[1];
+    lin->row_bytes = (size_t)eg_dtype_row_bytes(w->type, (uint64_t)w->ne[0]);
+}
+
+size_t eg_linear_scratch_floats(const struct eg_exec *ex, enum eg_dtype type, int n_in) {
+    if (type == EG_DTYPE_F32) return 0;
+    return (size_t)ex->n_threads * EG_LINEAR_PANEL * (size_t)n_in;
+}
+
+/* ---- batched path ----------------------------------------------------------------------------------------- */
+
+struct rows_job {
+    struct eg_exec *ex;
+    const struct eg_linear *lin;
+    float *y; int ldy;
+    const float *x; int ldx;
+    int n_rows, n_row_blocks;
+    enum eg_act act;
+    float *scratch;
+};
+
+/* Dequantise W rows [j0, j0+nj) into dst [nj][n_in]. */
+static void dequant_panel(const struct eg_kernels *k, const struct eg_linear *lin, float *dst, int j0, int nj) {
+    const uint8_t *w = (const uint8_t *)lin->w + (size_t)j0 * lin->row_bytes;
+    for (int j = 0; j < nj; j++, w += lin->row_bytes, dst += lin->n_in) {
+        switch (lin->type) {
+        case EG_DTYPE_F16:  k->dequant_f16(dst, (const uint16_t *)w, lin->n_in); break;
+        case EG_DTYPE_Q8_0: k->dequant_q8_0(dst, w, lin->n_in); break;
+        case EG_DTYPE_Q4_0: k->dequant_q4_0(dst, w, lin->n_in); break;
+        default: memset(dst, 0, (size_t)lin->n_in * sizeof *dst); break;   /* unreachable: bind checks dtypes */
+        }
+    }
+}
+
+static void rows_task(void *arg, int task, int thread) {
+    const struct rows_job *jb = arg;
+    const struct eg_linear *lin = jb->lin;
+    const struct eg_kernels *k = &jb->ex->k;
+    const int p = task / jb->n_row_blocks, rb = task % jb->n_row_blocks;
+    const int j0 = p * EG_LINEAR_PANEL, nj = lin->n_out - j0 < EG_LINEAR_PANEL ? lin->n_out - j0 : EG_LINEAR_PANEL;
+    const int r0 = rb * EG_LINEAR_ROWBLOCK;
+    const int nr = jb->n_rows - r0 < EG_LINEAR_ROWBLOCK ? jb->n_rows - r0 : EG_LINEAR_ROWBLOCK;
+    const float *wp;
+
+    if (lin->type == EG_DTYPE_F32) {
+        wp = (const float *)lin->w + (size_t)j0 * lin->n_in;
+    } else {
+        float *panel = jb->scratch + (size_t)thread * EG_LINEAR_PANEL * lin->n_in;
+        dequant_panel(k, lin, panel, j0, nj);
+        wp = panel;
+    }
+    float *y = jb->y + (size_t)r0 * jb->ldy + j0;
+    k->gemm_f32(y, jb->ldy, jb->x + (size_t)r0 * jb->ldx, jb->ldx, wp, lin->n_in,
+                lin->b ? lin->b + j0 : NULL, nr, nj, lin->n_in);
+    if (jb->act == EG_ACT_GELU)
+        for (int r = 0; r < nr; r++) k->gelu_f32(y + (size_t)r * jb->ldy, y + (size_t)r * jb->ldy, nj);
+}
+
+void eg_linear_rows(struct eg_exec *ex, const struct eg_linear *lin, float *y, int ldy, const float *x, int ldx,
+                    int n_rows, enum eg_act act, float *scratch) {
+    if (n_rows <= 0 || lin->n_out <= 0) return;
+    struct rows_job jb = {
+        .ex = ex, .lin = lin, .y = y, .ldy = ldy, .x = x, .ldx = ldx, .n_rows = n_rows,
+        .n_row_blocks = (n_rows + EG_LINEAR_ROWBLOCK - 1) / EG_LINEAR_ROWBLOCK, .act = act, .scratch = scratch,
+    };
+    const int n_panels = (lin->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL;
+    eg_exec_parallel(ex, n_panels * jb.n_row_blocks, rows_task, &jb);
+}
+
+/* ---- vector path ------------------------------------------------------------------------------------------ */
+
+struct vec_job {
+    const struct eg_kernels *k;
+    const struct eg_linear *lin;
+    float *y;
+    const float *x;
+};
+
+static void vec_task(void *arg, int task, int thread) {
+    const struct vec_job *jb = arg;
+    const struct eg_linear *lin = jb->lin;
+    const int j0 = task * EG_LINEAR_PANEL, nj = lin->n_out - j0 < EG_LINEAR_PANEL ? lin->n_out - j0 : EG_LINEAR_PANEL;
+    const void *w = (const uint8_t *)lin->w + (size_t)j0 * lin->row_bytes;
+    const float *b = lin->b ? lin->b + j0 : NULL;
+    (void)thread;
+    switch (lin->type) {
+    case EG_DTYPE_F32:  jb->k->matvec_f32(jb->y + j0, w, jb->x, b, nj, lin->n_in); break;
+    case EG_DTYPE_F16:  jb->k->matvec_f16(jb->y + j0, w, jb->x, b, nj, lin->n_in); break;
+    case EG_DTYPE_Q8_0: jb->k->matvec_q8_0(jb->y + j0, w, jb->x, b, nj, lin->n_in); break;
+    case EG_DTYPE_Q4_0: jb->k->matvec_q4_0(jb->y + j0, w, jb->x, b, nj, lin->n_in); break;
+    }
+}
+
+void eg_linear_vec(struct eg_exec *ex, const struct eg_linear *lin, float *y, const float *x) {
+    struct vec_job jb = { .k = &ex->k, .lin = lin, .y = y, .x = x };
+    eg_exec_parallel(ex, (lin->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL, vec_task, &jb);
+}

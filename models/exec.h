@@ -1,0 +1,70 @@
+/* models/exec.h — the execution context shared by the models: the chosen kernel table, the thread pool, and
+ * typed "linear" helpers (y = W x + b) that hide the weight dtype and split work into FIXED blocks.
+ *
+ * Determinism: work is cut into blocks whose size does not depend on the thread count, and every kernel
+ * computes each output element the same way wherever it lies (simd/kernels.h), so results are bit-identical
+ * for 1, 2 or N threads. f16 / q8_0 / q4_0 weights on the batched path are dequantised one panel of
+ * EG_LINEAR_PANEL rows at a time into per-thread scratch, then multiplied with gemm_f32.
+ *
+ * Thread safety: an eg_exec is used by one thread at a time (its pool is not reentrant). An eg_linear is an
+ * immutable view into model weights and may be shared.
+ */
+#ifndef EG_EXEC_H
+#define EG_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "edgegen.h"
+#include "gguf.h"
+#include "kernels.h"
+
+struct eg_pool;
+
+struct eg_exec {
+    struct eg_kernels k;     /* copy of the chosen table, NULL slots filled from lower tables */
+    struct eg_pool *pool;    /* owned; NULL when n_threads == 1 */
+    int n_threads;           /* >= 1 */
+    char why[160];           /* dispatch's one-line reason for the table choice */
+};
+
+/* Choose the kernel table (isa: EG_ISA_AUTO honours EDGEGEN_ISA) and start n_threads-1 workers.
+ * EG_ERR_INVALID_ARG for n_threads outside [1, 256], EG_ERR_UNSUPPORTED for a table the CPU cannot run. */
+enum eg_status eg_exec_init(struct eg_exec *ex, enum eg_isa isa, int n_threads);
+void eg_exec_free(struct eg_exec *ex);   /* safe on a zeroed or freed eg_exec */
+
+/* A weight matrix W [n_out][n_in] in one of the supported dtypes, with an optional f32 bias [n_out].
+ * Borrowed pointers into the model's mapping. */
+struct eg_linear {
+    enum eg_dtype type;      /* f32, f16, q8_0 or q4_0 */
+    const void   *w;         /* [n_out] rows of row_bytes each */
+    const float  *b;         /* f32 [n_out] or NULL */
+    int           n_out, n_in;
+    size_t        row_bytes; /* eg_dtype_row_bytes(type, n_in) */
+};
+
+#define EG_LINEAR_PANEL    64   /* W rows per task (and per dequantised panel) */
+#define EG_LINEAR_ROWBLOCK 64   /* activation rows per task on the batched path */
+
+/* Post-op applied to each output block inside its task (so it runs on the pool too). */
+enum eg_act { EG_ACT_NONE = 0, EG_ACT_GELU };
+
+/* Fill a linear view from a bound GGUF tensor (ne = [n_in, n_out]) and an optional bias tensor. */
+void eg_linear_set(struct eg_linear *lin, const struct eg_gguf_tensor *w, const struct eg_gguf_tensor *b);
+
+/* Scratch floats the batched path needs for a linear with this n_in and dtype: 0 for f32, else
+ * n_threads * EG_LINEAR_PANEL * n_in. Callers size it once (arena) for the largest n_in they use. */
+size_t eg_linear_scratch_floats(const struct eg_exec *ex, enum eg_dtype type, int n_in);
+
+/* Batched rows: Y[r][j] = act(sum_p X[r][p] * W[j][p] + b[j]), r < n_rows, j < n_out.
+ * X: f32 rows of n_in at x + r*ldx; Y: f32 rows at y + r*ldy (Y must not alias X).
+ * scratch: eg_linear_scratch_floats(ex, lin->type, lin->n_in) floats (may be NULL for f32 W). */
+void eg_linear_rows(struct eg_exec *ex, const struct eg_linear *lin, float *y, int ldy, const float *x, int ldx,
+                    int n_rows, enum eg_act act, float *scratch);
+
+/* One vector: y[j] = sum_p W[j][p] * x[p] + b[j] via the matvec kernels (for token-at-a-time models). */
+void eg_linear_vec(struct eg_exec *ex, const struct eg_linear *lin, float *y, const float *x);
+
+/* Run fn over n_tasks on the pool (or inline when single-threaded). */
+void eg_exec_parallel(struct eg_exec *ex, int n_tasks, void (*fn)(void *arg, int task, int thread), void *arg);
+
+#endif /* EG_EXEC_H */

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Train the pico-codec (codec_model.Codec) on the teacher corpus. Resumable: the same command continues a run.
+
+  cd /work/main/models/train && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 nohup \
+      /root/.cache/edgegen-venv/bin/python train_codec.py --config configs/codec-a.json \
+      >> /root/.cache/edgegen-train/codec/codec-a/stdout.log 2>&1 &
+
+State in /root/.cache/edgegen-train/codec/<run>/:
+  ckpt.pt       last full checkpoint (models, optimisers, schedulers, step, torch+numpy RNG, sampler state,
+                validation ids, best metric) -- written atomically every `ckpt_minutes`;
+  best.pt       same, for the best held-out mel L1;
+  train.log     one line per `log_every` steps; eval lines start with "EVAL".
+Compact weights for the repo (fp16 encoder+decoder+cfg, every `weights_minutes`):
+  models/train/checkpoints/<run>-weights.pt   (from the best checkpoint if one exists)
+
+Stages: steps < gan_start -> spectral losses only; from gan_start on -> + discriminators (hinge) + feature
+matching, spectral loss weighted by w_spec_gan. `init_from` warm-starts a new run from another run's
+checkpoint (models only; the step counter and optimiser restart).
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from codec_model import Codec  # noqa: E402
+import data as D  # noqa: E402
+from losses import SpectralLoss, Discriminators, disc_hinge_loss, gen_adv_fm_loss  # noqa: E402
+
+ROOT = Path(os.environ.get("EDGEGEN_CODEC_DIR", "/root/.cache/edgegen-train/codec"))
+
+TRAIN_DEFAULTS = dict(
+    run="codec-a", seed=1234, batch=16, crop_s=1.0, lr=2e-4, betas=[0.8, 0.99], weight_decay=0.01,
+    warmup=500, total_steps=60000, schedule="cosine", min_lr_ratio=0.05, grad_clip=1.0,
+    w_mel=1.0, w_stft=1.0, stft_res=[[512, 128], [1024, 256], [2048, 512]],
+    gan_start=10 ** 9, w_spec_gan=15.0, w_adv=1.0, w_fm=2.0, w_mrd=1.0, gan_batch=16, gan_crop_s=1.0,
+    disc=dict(mrd_res=[[2048, 512], [1024, 256], [512, 128]], mrd_ch=16, periods=[2, 3, 5, 7, 11],
+              mpd_chs=[16, 32, 64, 64], use_mrd=True, use_mpd=True, mrd_batch=4, mpd_batch=8),
+    disc_lr=2e-4, log_every=50, eval_every=1000, val_items=48, rescan_every=500, min_train_items=200,
+    ckpt_minutes=6.0, weights_minutes=20.0, init_from="", max_hours=0.0, stop_file="",
+)
+
+
+def lr_lambda_factory(tc):
+    def f(step):
+        if step < tc["warmup"]:
+            return (step + 1) / tc["warmup"]
+        if tc["schedule"] == "constant":
+            return 1.0
+        p = min(1.0, (step - tc["warmup"]) / max(1, tc["total_steps"] - tc["warmup"]))
+        return tc["min_lr_ratio"] + (1 - tc["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * p))
+    return f
+
+
+def atomic_save(obj, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(obj, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def compact_weights(model, cfg, meta):
+    sd = {k: v.detach().to(torch.float16) for k, v in model.state_dict().items()
+          if k.startswith(("encoder.", "decoder.", "fsq."))}
+    return {"cfg": cfg, "state_dict": sd, "meta": meta, "format": "edgegen-codec-weights-v1 (fp16)"}
+
+
+@torch.no_grad()
+def evaluate(model, val, spec_mel):
+    """Full-utterance encode->decode on the validation set: mean log-mel L1 (the loss mel) per utterance."""
+    model.eval()
+    hop = model.cfg["hop"]
+    tot, n, codes_all = 0.0, 0, []
+    for uid, y in val:
+        T = len(y) // hop
+        if T < 2:
+            continue
+        yt = torch.from_numpy(y[: T * hop]).unsqueeze(0)
+        y_hat, codes = model(yt)
+        tot += torch.nn.functional.l1_loss(spec_mel(y_hat), spec_mel(yt)).item()
+        n += 1
+        codes_all.append(codes.flatten())
+    model.train()
+    c = torch.cat(codes_all)
+    cnt = torch.bincount(c, minlength=model.fsq.n_codes).float()
+    p = cnt[cnt > 0] / cnt.sum()
+    ppl = float(torch.exp(-(p * p.log()).sum()))
+    return tot / max(n, 1), {"codes_used": int((cnt > 0).sum()), "perplexity": round(ppl, 1)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this global step (0 = total_steps)")
+    ap.add_argument("--no-weights", action="store_true")
+    args = ap.parse_args()
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    cfgj = json.load(open(args.config))
+    mcfg = cfgj.get("model", {})
+    tc = dict(TRAIN_DEFAULTS, **cfgj.get("train", {}))
+    run = tc["run"]
+    rdir = ROOT / run
+    rdir.mkdir(parents=True, exist_ok=True)
+    log = open(rdir / "train.log", "a", buffering=1)
+
+    def P(*a):
+        s = " ".join(str(x) for x in a)
+        print(s, flush=True)
+        log.write(s + "\n")
+
+    torch.manual_seed(tc["seed"]); np.random.seed(tc["seed"]); random.seed(tc["seed"])
+    model = Codec(mcfg)
+    cfg = model.cfg
+    spec = SpectralLoss(cfg, tc["w_mel"], tc["w_stft"], tc["stft_res"])
+    opt = torch.optim.AdamW(model.parameters(), lr=tc["lr"], betas=tuple(tc["betas"]), weight_decay=tc["weight_decay"])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda_factory(tc))
+    disc = dopt = dsched = None
+
+    def make_disc():
+        d = Discriminators(**tc["disc"])
+        o = torch.optim.AdamW(d.parameters(), lr=tc["disc_lr"], betas=tuple(tc["betas"]), weight_decay=tc["weight_decay"])
+        s = torch.optim.lr_scheduler.LambdaLR(o, lr_lambda_factory(dict(tc, warmup=0)))
+        return d, o, s
+
+    hop = cfg["hop"]
+    crop = int(round(tc["crop_s"] * cfg["sample_rate"] / hop)) * hop
+    sampler = D.CropSampler(crop=crop, hop=hop, seed=tc["seed"])
+    step, best, val_ids, t_trained = 0, float("inf"), [], 0.0
+    ck = rdir / "ckpt.pt"
+    splits = D.discover()
+    id2path = {u: p for s in ("train", "valid") for u, p in splits[s]}
+    if ck.exists():
+        st = torch.load(ck, map_location="cpu")
+        model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
+        step, best, val_ids, t_trained = st["step"], st["best"], st["val_ids"], st.get("t_trained", 0.0)
+        if st.get("disc") is not None:
+            disc, dopt, dsched = make_disc()
+            disc.load_state_dict(st["disc"]); dopt.load_state_dict(st["dopt"]); dsched.load_state_dict(st["dsched"])
+        missing = sampler.restore(st["sampler"], id2path)
+        torch.set_rng_state(st["torch_rng"]); np.random.set_state(st["np_rng"]); random.setstate(st["py_rng"])
+        P(f"RESUME step={step} best={best:.4f} train_items={len(sampler.ids)} missing={len(missing)}")
+    elif tc["init_from"]:
+        st = torch.load(tc["init_from"], map_location="cpu")
+        model.load_state_dict(st["model"] if "model" in st else {k: v.float() for k, v in st["state_dict"].items()}, strict=False)
+        P(f"INIT from {tc['init_from']} (step {st.get('step')})")
+    n_params = lambda m: sum(p.numel() for p in m.parameters())
+    P(f"START run={run} cfg={json.dumps(cfg)} train={json.dumps({k: v for k, v in tc.items() if k != 'disc'})} "
+      f"disc={json.dumps(tc['disc'])} enc={n_params(model.encoder)} dec={n_params(model.decoder)}")
+
+    # wait for data
+    while True:
+        sampler.add(splits["train"])
+        if len(sampler.ids) >= tc["min_train_items"]:
+            break
+        P(f"waiting for data: {len(sampler.ids)} train items"); time.sleep(60); splits = D.discover()
+
+    def load_val(splits, val_ids):
+        vmap = dict(splits["valid"])
+        if len(val_ids) < tc["val_items"]:
+            extra = sorted(u for u in vmap if u not in set(val_ids))
+            val_ids = list(val_ids) + extra[: tc["val_items"] - len(val_ids)]
+        return val_ids, D.load_split([(u, vmap[u]) for u in val_ids if u in vmap])
+
+    old_n = len(val_ids)
+    val_ids, val = load_val(splits, val_ids)
+    if len(val_ids) != old_n and old_n:
+        best = float("inf")
+    P(f"DATA train={len(sampler.ids)} ({sampler.seconds/3600:.2f} h) valid_set={len(val)} "
+      f"({sum(len(y) for _, y in val)/16000:.0f} s) eval_excluded={len(splits['eval'])}")
+
+    max_steps = args.max_steps or tc["total_steps"]
+    t_ck = t_w = time.time()
+    t_start = time.time()
+    win = {"n": 0, "t": 0.0}
+    acc = {}
+    model.train()
+
+    def save(path, extra_best=False):
+        atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                     "disc": disc.state_dict() if disc is not None else None,
+                     "dopt": dopt.state_dict() if dopt is not None else None,
+                     "dsched": dsched.state_dict() if dsched is not None else None,
+                     "step": step, "best": best, "val_ids": val_ids, "sampler": sampler.state(),
+                     "torch_rng": torch.get_rng_state(), "np_rng": np.random.get_state(), "py_rng": random.getstate(),
+                     "cfg": cfg, "train_cfg": tc, "t_trained": t_trained, "time": time.time()}, path)
+
+    def write_weights():
+        src = rdir / "best.pt"
+        if src.exists():
+            st = torch.load(src, map_location="cpu")
+            m = Codec(cfg); m.load_state_dict(st["model"]); s_step, s_best = st["step"], st["best"]
+        else:
+            m, s_step, s_best = model, step, best
+        out = HERE / "checkpoints" / f"{run}-weights.pt"
+        atomic_save(compact_weights(m, cfg, {"run": run, "step": s_step, "val_mel_l1": s_best}), out)
+        P(f"WEIGHTS {out} step={s_step} val_mel_l1={s_best:.4f} size={out.stat().st_size/1e6:.1f}MB")
+
+    while step < max_steps:
+        if tc["stop_file"] and os.path.exists(tc["stop_file"]):
+            P("stop file present"); break
+        if tc["max_hours"] and time.time() - t_start > tc["max_hours"] * 3600:
+            P("max_hours reached"); break
+        t0 = time.time()
+        if step % tc["rescan_every"] == 0 and step > 0:
+            splits = D.discover()
+            n_new = sampler.add(splits["train"])
+            if n_new:
+                P(f"RESCAN +{n_new} train={len(sampler.ids)} ({sampler.seconds/3600:.2f} h)")
+            if len(val_ids) < tc["val_items"] and len(splits["valid"]) > len(val_ids):
+                val_ids, val = load_val(splits, val_ids); best = float("inf")
+                P(f"VALSET grew to {len(val)} (best reset)")
+        gan = step >= tc["gan_start"]
+        if gan and disc is None:
+            disc, dopt, dsched = make_disc()
+            P(f"GAN stage on at step {step}: disc params={n_params(disc)}")
+        y = torch.from_numpy(sampler.batch(tc["batch"]))
+        y_hat, _ = model(y)
+        l_spec, parts = spec(y_hat, y)
+        if not gan:
+            loss = l_spec
+        else:
+            gb, gl = tc["gan_batch"], int(round(tc["gan_crop_s"] * cfg["sample_rate"] / hop)) * hop
+            yr, yf = y[:gb, :gl], y_hat[:gb, :gl]
+            # discriminator step
+            ld = disc_hinge_loss(disc(yr), disc(yf.detach()), tc["w_mrd"])
+            dopt.zero_grad(set_to_none=True); ld.backward()
+            torch.nn.utils.clip_grad_norm_(disc.parameters(), tc["grad_clip"] * 10); dopt.step(); dsched.step()
+            # generator
+            for p in disc.parameters():
+                p.requires_grad_(False)
+            with torch.no_grad():
+                real_outs = disc(yr)
+            adv, fm = gen_adv_fm_loss(real_outs, disc(yf), tc["w_mrd"])
+            for p in disc.parameters():
+                p.requires_grad_(True)
+            loss = tc["w_spec_gan"] * l_spec + tc["w_adv"] * adv + tc["w_fm"] * fm
+            parts.update(d=ld.item(), adv=adv.item(), fm=fm.item())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), tc["grad_clip"])
+        if torch.isfinite(gn):
+            opt.step()
+        sched.step()
+        step += 1
+        dt = time.time() - t0
+        t_trained += dt
+        win["n"] += 1; win["t"] += dt
+        for k, v in dict(parts, loss=loss.item(), gn=float(gn)).items():
+            acc[k] = acc.get(k, 0.0) + v
+        if step % tc["log_every"] == 0:
+            P(f"step {step} " + " ".join(f"{k}={v/win['n']:.4f}" for k, v in acc.items())
+              + f" lr={sched.get_last_lr()[0]:.2e} s/step={win['t']/win['n']:.3f} data={len(sampler.ids)}"
+              f" trained_h={t_trained/3600:.2f}")
+            win = {"n": 0, "t": 0.0}; acc = {}
+        if step % tc["eval_every"] == 0:
+            te = time.time()
+            m, info = evaluate(model, val, spec.mel)
+            is_best = m < best
+            if is_best:
+                best = m
+            P(f"EVAL step {step} val_mel_l1={m:.4f} best={best:.4f} {json.dumps(info)} eval_s={time.time()-te:.1f}")
+            if is_best:
+                save(rdir / "best.pt")
+        if time.time() - t_ck > tc["ckpt_minutes"] * 60:
+            save(ck); t_ck = time.time()
+        if not args.no_weights and time.time() - t_w > tc["weights_minutes"] * 60:
+            write_weights(); t_w = time.time()
+    save(ck)
+    P(f"END step={step} best={best:.4f}")
+
+
+if __name__ == "__main__":
+    main()

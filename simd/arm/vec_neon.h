@@ -1,0 +1,117 @@
+/* simd/arm/vec_neon.h — static-inline NEON helpers shared by the ARM kernel files (AArch64 ASIMD and ARMv7
+ * NEON+VFPv4). Only ever included by simd/arm/kernels_*.c, which are compiled with NEON flags; nothing here has
+ * external linkage, so no NEON code can leak into baseline objects.
+ *
+ * Where the two architectures differ (no vdivq_f32, vaddvq_f32, vcvtnq_s32_f32 or f16 vector conversion on
+ * ARMv7) the ARMv7 branch gives the same result or, for division, a result within ~1 ulp. ARMv7 NEON always
+ * flushes denormals to zero while scalar VFP does not, so kernels handle tails by padding into a vector
+ * (eg_ld_part / eg_st_part) rather than with scalar code: every element then takes the same path.
+ */
+#ifndef EG_VEC_NEON_H
+#define EG_VEC_NEON_H
+
+#include <arm_neon.h>
+#include <stdint.h>
+#include <string.h>
+
+/* SLEEF's ISA-suffixed vector functions (no dispatcher): EG_SLEEF(expf4_u10) → Sleef_expf4_u10advsimd. */
+#if defined(__aarch64__)
+#define EG_SLEEF(f) Sleef_##f##advsimd
+#else
+#define EG_SLEEF(f) Sleef_##f##neonvfpv4
+#endif
+
+/* ---- partial loads/stores: lanes >= n read as 0 and are never written (0 <= n <= 4) ----------------------- */
+static inline float32x4_t eg_ld_part(const float *p, int n) {
+    float t[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
+    memcpy(t, p, (size_t)n * sizeof(float));
+    return vld1q_f32(t);
+}
+static inline void eg_st_part(float *p, float32x4_t v, int n) {
+    float t[4];
+    vst1q_f32(t, v);
+    memcpy(p, t, (size_t)n * sizeof(float));
+}
+
+/* ---- horizontal sum in a fixed order on both architectures: (v0 + v2) + (v1 + v3) ------------------------- */
+static inline float eg_hsum_f32x4(float32x4_t v) {
+    float32x2_t t = vadd_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpadd_f32(t, t), 0);
+}
+static inline float eg_hmax_f32x4(float32x4_t v) {
+    float32x2_t t = vmax_f32(vget_low_f32(v), vget_high_f32(v));
+    return vget_lane_f32(vpmax_f32(t, t), 0);
+}
+static inline int32_t eg_hsum_s32x4(int32x4_t v) {
+#if defined(__aarch64__)
+    return vaddvq_s32(v);
+#else
+    int32x2_t t = vadd_s32(vget_low_s32(v), vget_high_s32(v));
+    return vget_lane_s32(vpadd_s32(t, t), 0);
+#endif
+}
+
+/* ---- a / b: exact on AArch64; on ARMv7 reciprocal estimate + two Newton steps (<= ~2 ulp). VRECPS returns
+ * 2.0 for inf*0, so b = +-inf gives a*0, as the exact quotient would. -------------------------------------- */
+static inline float32x4_t eg_div_f32x4(float32x4_t a, float32x4_t b) {
+#if defined(__aarch64__)
+    return vdivq_f32(a, b);
+#else
+    float32x4_t r = vrecpeq_f32(b);
+    r = vmulq_f32(r, vrecpsq_f32(b, r));
+    r = vmulq_f32(r, vrecpsq_f32(b, r));
+    return vmulq_f32(a, r);
+#endif
+}
+
+/* ---- round to nearest integer (int32): ties to even on AArch64, away from zero on ARMv7 ------------------ */
+static inline int32x4_t eg_round_s32(float32x4_t v) {
+#if defined(__aarch64__)
+    return vcvtnq_s32_f32(v);
+#else
+    uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(v), vdupq_n_u32(0x80000000u));
+    float32x4_t half = vreinterpretq_f32_u32(vorrq_u32(sign, vreinterpretq_u32_f32(vdupq_n_f32(0.5f))));
+    return vcvtq_s32_f32(vaddq_f32(v, half));
+#endif
+}
+
+/* ---- IEEE binary16 → f32, 4 lanes, exact (denormals, inf, NaN included) --------------------------------- */
+static inline float32x4_t eg_f16x4_to_f32(uint16x4_t h) {
+#if defined(__aarch64__)
+    return vcvt_f32_f16(vreinterpret_f16_u16(h));
+#else
+    /* Integer re-bias (F. Giesen, "half_to_float_fast"): move exponent and mantissa into place and add
+     * 127-15 to the exponent; inf/NaN get the rest of the bias; f16 denormals are rebuilt as
+     * (2^-14 * (1 + m/1024)) - 2^-14, a difference of two normal floats, so NEON's flush-to-zero cannot bite. */
+    const uint32x4_t h32 = vmovl_u16(h);
+    const uint32x4_t sign = vshlq_n_u32(vandq_u32(h32, vdupq_n_u32(0x8000u)), 16);
+    uint32x4_t o = vshlq_n_u32(vandq_u32(h32, vdupq_n_u32(0x7fffu)), 13);
+    const uint32x4_t e = vandq_u32(o, vdupq_n_u32(0x0f800000u));
+    o = vaddq_u32(o, vdupq_n_u32((127u - 15u) << 23));
+    const uint32x4_t is_infnan = vceqq_u32(e, vdupq_n_u32(0x0f800000u));
+    const uint32x4_t is_denorm = vceqq_u32(e, vdupq_n_u32(0));
+    o = vaddq_u32(o, vandq_u32(is_infnan, vdupq_n_u32((128u - 16u) << 23)));
+    const uint32x4_t od = vaddq_u32(o, vdupq_n_u32(1u << 23));
+    const float32x4_t magic = vreinterpretq_f32_u32(vdupq_n_u32(113u << 23));
+    const uint32x4_t fd = vreinterpretq_u32_f32(vsubq_f32(vreinterpretq_f32_u32(od), magic));
+    o = vbslq_u32(is_denorm, fd, o);
+    return vreinterpretq_f32_u32(vorrq_u32(o, sign));
+#endif
+}
+
+/* One f16 scalar (a q8_0/q4_0 block scale) through the same conversion as the vector path. */
+static inline float eg_f16_to_f32_neon(uint16_t h) {
+    return vgetq_lane_f32(eg_f16x4_to_f32(vdup_n_u16(h)), 0);
+}
+
+/* ---- int8 dot product of 32 lanes, exact in int32 (|w| <= 128, |x| <= 127: a pair of products fits int16) */
+static inline int32_t eg_dot_s8x32(int8x16_t w0, int8x16_t w1, const int8_t *x) {
+    const int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
+    int16x8_t p0 = vmull_s8(vget_low_s8(w0), vget_low_s8(x0));
+    p0 = vmlal_s8(p0, vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t p1 = vmull_s8(vget_low_s8(w1), vget_low_s8(x1));
+    p1 = vmlal_s8(p1, vget_high_s8(w1), vget_high_s8(x1));
+    return eg_hsum_s32x4(vpadalq_s16(vpaddlq_s16(p0), p1));
+}
+
+#endif /* EG_VEC_NEON_H */

@@ -1,0 +1,268 @@
+/* simd/kernels_ref.c — scalar C reference for every op in struct eg_kernels (simd/kernels.h).
+ *
+ * This table is the source of truth: every SIMD table (x86, NEON) and the OpenCL ops are tested against it, and
+ * it is the fallback for any slot a SIMD table leaves NULL. Straightforward C in the order the maths is written;
+ * no intrinsics, libm for transcendentals (erff, expf, tanhf, sinf, cosf). Built with baseline flags and
+ * -ffp-contract=off, so each `a*b + c` below is two roundings on every compiler and target.
+ *
+ * Accumulation: matvec/gemm/conv sum in f32 in index order (one rounding per multiply and per add). The
+ * normalisations and softmax accumulate their sums in double, so the oracle is more accurate than the kernels
+ * it judges (SIMD tables use f32 with several partial sums; tests bound the difference).
+ */
+#include <math.h>
+#include <string.h>
+#include "kernels.h"
+#include "cpu.h"
+
+/* ---- f16 <-> f32 (IEEE binary16) ------------------------------------------------------------------------- */
+
+static uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static float bits_f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+float eg_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ffu;
+    if (exp == 0x1f)                         /* inf / nan (keep payload, force quiet) */
+        return bits_f32(sign | 0x7f800000u | (man << 13) | (man ? 0x00400000u : 0));
+    if (exp == 0) {
+        if (man == 0) return bits_f32(sign);  /* ±0 */
+        /* denormal: man * 2^-24, exact in f32 */
+        float v = (float)man * 0x1p-24f;
+        return sign ? -v : v;
+    }
+    return bits_f32(sign | ((exp + 112u) << 23) | (man << 13));
+}
+
+uint16_t eg_f32_to_f16(float f) {
+    uint32_t u = f32_bits(f);
+    uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    uint32_t exp = (u >> 23) & 0xff, man = u & 0x7fffffu;
+    if (exp == 0xff)                          /* inf, or nan kept quiet with its top payload bits */
+        return sign | 0x7c00u | (man ? (0x200u | (man >> 13)) : 0);
+    int e = (int)exp - 127 + 15;              /* rebiased exponent */
+    if (e >= 0x1f) return sign | 0x7c00u;     /* overflow → inf */
+    if (e <= 0) {
+        /* result is an f16 denormal (or 0): value = m * 2^(e-1-23+... ) — shift the full mantissa */
+        if (e < -10) return sign;             /* below half the smallest denormal: rounds to ±0 */
+        uint32_t m = man | 0x800000u;         /* implicit bit */
+        int shift = 14 - e;                   /* 13 + (1 - e) */
+        uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (q & 1))) q++;
+        return sign | (uint16_t)q;            /* q may carry into the smallest normal: still correct */
+    }
+    uint32_t q = ((uint32_t)e << 10) | (man >> 13), rem = man & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (q & 1))) q++;   /* may carry into exponent / up to inf: correct */
+    return sign | (uint16_t)q;
+}
+
+/* ---- matrix-vector --------------------------------------------------------------------------------------- */
+
+static void matvec_f32(float *y, const float *w, const float *x, const float *bias, int m, int k) {
+    for (int i = 0; i < m; i++) {
+        const float *row = w + (size_t)i * k;
+        float acc = 0.0f;
+        for (int j = 0; j < k; j++) acc += row[j] * x[j];
+        y[i] = bias ? acc + bias[i] : acc;
+    }
+}
+
+static void matvec_f16(float *y, const uint16_t *w, const float *x, const float *bias, int m, int k) {
+    for (int i = 0; i < m; i++) {
+        const uint16_t *row = w + (size_t)i * k;
+        float acc = 0.0f;
+        for (int j = 0; j < k; j++) acc += eg_f16_to_f32(row[j]) * x[j];
+        y[i] = bias ? acc + bias[i] : acc;
+    }
+}
+
+static void matvec_q8_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
+    const int nb = k / EG_QK;
+    for (int i = 0; i < m; i++) {
+        const struct eg_block_q8_0 *row = (const struct eg_block_q8_0 *)((const uint8_t *)w + (size_t)i * nb * EG_Q8_0_BLOCK_BYTES);
+        float acc = 0.0f;
+        for (int b = 0; b < nb; b++) {
+            float d = eg_f16_to_f32(row[b].d);
+            for (int j = 0; j < EG_QK; j++) acc += (d * (float)row[b].qs[j]) * x[b * EG_QK + j];
+        }
+        y[i] = bias ? acc + bias[i] : acc;
+    }
+}
+
+static void matvec_q4_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
+    const int nb = k / EG_QK;
+    for (int i = 0; i < m; i++) {
+        const struct eg_block_q4_0 *row = (const struct eg_block_q4_0 *)((const uint8_t *)w + (size_t)i * nb * EG_Q4_0_BLOCK_BYTES);
+        float acc = 0.0f;
+        for (int b = 0; b < nb; b++) {
+            float d = eg_f16_to_f32(row[b].d);
+            const float *xb = x + b * EG_QK;
+            for (int j = 0; j < EG_QK / 2; j++) acc += (d * (float)((row[b].qs[j] & 15) - 8)) * xb[j];
+            for (int j = 0; j < EG_QK / 2; j++) acc += (d * (float)((row[b].qs[j] >> 4) - 8)) * xb[j + 16];
+        }
+        y[i] = bias ? acc + bias[i] : acc;
+    }
+}
+
+/* ---- matrix-matrix, NT: C[i][j] = sum_p A[i][p] * B[j][p] (+ bias[j]) -------------------------------------- */
+
+static void gemm_f32(float *c, int ldc, const float *a, int lda, const float *b, int ldb,
+                     const float *bias, int m, int n, int k) {
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            const float *ar = a + (size_t)i * lda, *br = b + (size_t)j * ldb;
+            float acc = 0.0f;
+            for (int p = 0; p < k; p++) acc += ar[p] * br[p];
+            c[(size_t)i * ldc + j] = bias ? acc + bias[j] : acc;
+        }
+}
+
+/* ---- dequantisation ---------------------------------------------------------------------------------------- */
+
+static void dequant_f16(float *y, const uint16_t *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = eg_f16_to_f32(x[i]);
+}
+
+static void dequant_q8_0(float *y, const void *x, int n) {
+    const struct eg_block_q8_0 *blk = x;
+    for (int b = 0; b < n / EG_QK; b++) {
+        float d = eg_f16_to_f32(blk[b].d);
+        for (int j = 0; j < EG_QK; j++) y[b * EG_QK + j] = d * (float)blk[b].qs[j];
+    }
+}
+
+static void dequant_q4_0(float *y, const void *x, int n) {
+    const struct eg_block_q4_0 *blk = x;
+    for (int b = 0; b < n / EG_QK; b++) {
+        float d = eg_f16_to_f32(blk[b].d);
+        for (int j = 0; j < EG_QK / 2; j++) {
+            y[b * EG_QK + j] = d * (float)((blk[b].qs[j] & 15) - 8);
+            y[b * EG_QK + j + 16] = d * (float)((blk[b].qs[j] >> 4) - 8);
+        }
+    }
+}
+
+/* ---- depthwise conv1d, time-major: y[i][ch] = bias[ch] + sum_j w[j][ch] * x[i+j][ch] ----------------------- */
+
+static void conv1d_dw_f32(float *y, const float *x, const float *w, const float *bias, int t, int c, int kw) {
+    for (int i = 0; i < t; i++)
+        for (int ch = 0; ch < c; ch++) {
+            float acc = bias ? bias[ch] : 0.0f;
+            for (int j = 0; j < kw; j++) acc += w[(size_t)j * c + ch] * x[(size_t)(i + j) * c + ch];
+            y[(size_t)i * c + ch] = acc;
+        }
+}
+
+/* ---- normalisation (sums in double; see the file comment) -------------------------------------------------- */
+
+static void layer_norm_f32(float *y, const float *x, const float *g, const float *b, int rows, int n, float eps) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * n;
+        float *yr = y + (size_t)r * n;
+        double s = 0.0;
+        for (int i = 0; i < n; i++) s += xr[i];
+        double mean = s / n, v = 0.0;
+        for (int i = 0; i < n; i++) v += (xr[i] - mean) * (xr[i] - mean);
+        float meanf = (float)mean;
+        float rstd = (float)(1.0 / sqrt(v / n + (double)eps));
+        for (int i = 0; i < n; i++) {
+            float t = (xr[i] - meanf) * rstd;
+            if (g) t = t * g[i];
+            if (b) t = t + b[i];
+            yr[i] = t;
+        }
+    }
+}
+
+static void rms_norm_f32(float *y, const float *x, const float *g, int rows, int n, float eps) {
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * n;
+        float *yr = y + (size_t)r * n;
+        double s = 0.0;
+        for (int i = 0; i < n; i++) s += (double)xr[i] * xr[i];
+        float rs = (float)(1.0 / sqrt(s / n + (double)eps));
+        for (int i = 0; i < n; i++) yr[i] = g ? (xr[i] * rs) * g[i] : xr[i] * rs;
+    }
+}
+
+/* softmax: y = exp(x - max) / sum. Needs at least one element > -inf (else NaN, as torch). */
+static void softmax_f32(float *y, const float *x, int n) {
+    if (n <= 0) return;
+    float mx = x[0];
+    for (int i = 1; i < n; i++) if (x[i] > mx) mx = x[i];
+    double s = 0.0;
+    for (int i = 0; i < n; i++) { y[i] = expf(x[i] - mx); s += y[i]; }
+    float inv = (float)(1.0 / s);
+    for (int i = 0; i < n; i++) y[i] *= inv;
+}
+
+/* ---- elementwise ------------------------------------------------------------------------------------------- */
+
+static void gelu_f32(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+}
+static void silu_f32(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+static void tanh_f32(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+static void exp_f32(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = expf(x[i]);
+}
+static void sincos_f32(float *s, float *c, const float *x, int n) {
+    for (int i = 0; i < n; i++) { float v = x[i]; s[i] = sinf(v); c[i] = cosf(v); }
+}
+static void add_f32(float *y, const float *a, const float *b, int n) {
+    for (int i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+static void mul_f32(float *y, const float *a, const float *b, int n) {
+    for (int i = 0; i < n; i++) y[i] = a[i] * b[i];
+}
+static void scale_f32(float *y, const float *x, float s, int n) {
+    for (int i = 0; i < n; i++) y[i] = s * x[i];
+}
+/* axpy: y + a*x with two roundings (not fused). SIMD tables keep it unfused too, so results are exact. */
+static void axpy_f32(float *y, float a, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = y[i] + a * x[i];
+}
+
+/* ---- RoPE, NeoX "half" pairing ----------------------------------------------------------------------------- */
+
+static void rope_f32(float *x, const float *cos_, const float *sin_, int n_heads, int head_dim) {
+    const int h2 = head_dim / 2;
+    for (int hd = 0; hd < n_heads; hd++) {
+        float *v = x + (size_t)hd * head_dim;
+        for (int i = 0; i < h2; i++) {
+            float x0 = v[i], x1 = v[i + h2];
+            v[i] = x0 * cos_[i] - x1 * sin_[i];
+            v[i + h2] = x0 * sin_[i] + x1 * cos_[i];
+        }
+    }
+}
+
+const struct eg_kernels eg_kernels_ref = {
+    .name = "ref",
+    .needs = 0,
+    .matvec_f32 = matvec_f32,
+    .matvec_f16 = matvec_f16,
+    .matvec_q8_0 = matvec_q8_0,
+    .matvec_q4_0 = matvec_q4_0,
+    .gemm_f32 = gemm_f32,
+    .dequant_f16 = dequant_f16,
+    .dequant_q8_0 = dequant_q8_0,
+    .dequant_q4_0 = dequant_q4_0,
+    .conv1d_dw_f32 = conv1d_dw_f32,
+    .layer_norm_f32 = layer_norm_f32,
+    .rms_norm_f32 = rms_norm_f32,
+    .softmax_f32 = softmax_f32,
+    .gelu_f32 = gelu_f32,
+    .silu_f32 = silu_f32,
+    .tanh_f32 = tanh_f32,
+    .exp_f32 = exp_f32,
+    .sincos_f32 = sincos_f32,
+    .add_f32 = add_f32,
+    .mul_f32 = mul_f32,
+    .scale_f32 = scale_f32,
+    .axpy_f32 = axpy_f32,
+    .rope_f32 = rope_f32,
+};

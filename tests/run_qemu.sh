@@ -1,0 +1,123 @@
+#!/bin/sh
+# tests/run_qemu.sh — ARM cross builds and their tests under qemu-user, one step per call, so tests/run.sh can
+# count each step as a suite. Every step that runs ends with a harness line "N passed, N failed, N skipped".
+#
+#   tests/run_qemu.sh missing PORT          print why PORT cannot be built/run here (nothing when it can)
+#   tests/run_qemu.sh build PORT            make PORT=PORT -j2 all (libedgegen.a/.so, edgegen, test_runner)
+#   tests/run_qemu.sh guard [PORT]          objdump: no ISA instructions in baseline objects (PORT "" = native)
+#   tests/run_qemu.sh run PORT CPU [VAR=VALUE...] [-- ARGS]
+#                                           build-PORT/test_runner under qemu -cpu CPU with VAR=VALUE set
+#   tests/run_qemu.sh pick PORT CPU ISA     the table chosen automatically on qemu -cpu CPU is ISA
+#                                           (`edgegen info`), and EDGEGEN_ISA=neon runs only where it should
+#
+# PORT is aarch64 or armhf (ports/toolchains/PORT.mk holds the compiler and the qemu command). The qemu command
+# comes from the toolchain file: make -s PORT=... print-QEMU, with QEMU_CPU overridden per call.
+set -u
+MAKE=${MAKE:-make}
+cmd=${1:-}; shift || true
+
+mk() { $MAKE -s --no-print-directory "$@"; }
+port_var() { if [ -n "${3:-}" ]; then mk PORT="$1" QEMU_CPU="$3" "print-$2"; else mk PORT="$1" "print-$2"; fi; }
+summary() { echo "$1 passed, $2 failed, 0 skipped"; }
+
+case $cmd in
+missing)
+    port=$1
+    [ -f "ports/toolchains/$port.mk" ] || { echo "no ports/toolchains/$port.mk"; exit 0; }
+    cc=$(port_var "$port" CC)
+    command -v "$cc" >/dev/null 2>&1 || { echo "cross compiler $cc not installed (sh ports/setup-debian.sh)"; exit 0; }
+    q=$(port_var "$port" QEMU | cut -d' ' -f1)
+    command -v "$q" >/dev/null 2>&1 || { echo "$q not installed (qemu-user; sh ports/setup-debian.sh)"; exit 0; }
+    lib=$(port_var "$port" MULTIARCH_LIB)
+    [ -e "$lib/libsleef.so" ] || { echo "no $lib/libsleef.so (libsleef-dev for $port; sh ports/setup-debian.sh)"; exit 0; }
+    exit 0 ;;
+
+build)
+    port=$1
+    jobs=${EG_JOBS:-2}
+    start=$(date +%s)
+    if $MAKE --no-print-directory PORT="$port" -j"$jobs" all; then
+        b=build-$port; ok=1
+        for f in $b/libedgegen.a $b/libedgegen.so $b/edgegen $b/test_runner; do
+            [ -f "$f" ] || { echo "FAIL missing $f"; ok=0; }
+        done
+        file "$b/test_runner" 2>/dev/null | head -n 1
+        echo "built $port in $(( $(date +%s) - start )) s"
+        [ $ok = 1 ] && { echo "ok   build $port"; summary 1 0; exit 0; }
+    fi
+    echo "FAIL build $port"; summary 0 1; exit 1 ;;
+
+guard)
+    # Code that runs before CPU detection (runtime/, models/, ports/, opencl/, kernels_ref, tests) must hold no
+    # instruction of an optional ISA; only simd/x86/*.o and simd/arm/*.o may. Each pattern is also checked to
+    # match the port's own kernel object, so a broken pattern cannot pass silently.
+    port=${1:-}
+    if [ -n "$port" ]; then b=build-$port; od=$(port_var "$port" CROSS)objdump; else b=${BUILD:-build}; od=objdump; fi
+    [ -d "$b" ] || { echo "FAIL no $b (build first)"; summary 0 1; exit 1; }
+    triple=$(mk PORT="$port" print-TARGET_TRIPLE)
+    case $triple in
+    x86_64*)  re='%[yz]mm[0-9]|\{%k[0-7]\}'                                       # AVX/AVX2/AVX-512 registers
+              pos=$b/simd/x86/kernels_avx2.o ;;
+    aarch64*) re='\b[su]dot\b|\b(us|su)?mmla\b|\bz[0-9]+\.|\bp[0-9]+/[zm]|\bf[a-z]+\s+v[0-9]+\.[48]h\b|\bfmlal'
+              pos=$b/simd/arm/kernels_dotprod.o ;;          # dotprod/i8mm/SVE/fp16 arithmetic (ASIMD is baseline)
+    arm*)     re='\bq([0-9]|1[0-5])\b|\bd(1[6-9]|2[0-9]|3[01])\b|\bv(ld|st)[1-4]\.|\bvfm[as]\b|\bvcvt\.f(16|32)\.f(32|16)'
+              pos=$b/simd/arm/kernels_neon.o ;;             # NEON, d16-d31, VFPv4 fma, fp16 conversion
+    *)        echo "SKIP guard: no pattern for $triple"; echo "0 passed, 0 failed, 1 skipped"; exit 0 ;;
+    esac
+    objs=$(find "$b" -name '*.o' ! -path "$b/simd/x86/*" ! -path "$b/simd/arm/*" | sort)
+    [ -n "$objs" ] || { echo "FAIL no objects in $b"; summary 0 1; exit 1; }
+    p=0; f=0
+    for o in $objs; do
+        hits=$("$od" -d --no-show-raw-insn "$o" | grep -E "$re" | head -n 3)
+        if [ -n "$hits" ]; then echo "FAIL guard $o:"; echo "$hits" | sed 's/^/    /'; f=$((f + 1)); else p=$((p + 1)); fi
+    done
+    if [ -f "$pos" ]; then
+        if "$od" -d --no-show-raw-insn "$pos" | grep -qE "$re"; then p=$((p + 1))
+        else echo "FAIL guard pattern matches nothing in $pos: the pattern is broken"; f=$((f + 1)); fi
+    fi
+    echo "guard $triple: $(echo "$objs" | wc -l) baseline objects checked"
+    summary $p $f; [ $f -eq 0 ]; exit ;;
+
+run)
+    port=$1 cpu=$2; shift 2
+    envs=""
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs="$envs -E $1"; shift; done
+    [ "${1:-}" = "--" ] && shift
+    q=$(port_var "$port" QEMU "$cpu")
+    start=$(date +%s)
+    # shellcheck disable=SC2086
+    $q $envs "build-$port/test_runner" "$@"
+    rc=$?
+    echo "qemu -cpu $cpu: $(( $(date +%s) - start )) s, exit $rc" >&2
+    exit $rc ;;
+
+pick)
+    # The automatic choice is what `edgegen info` reports; EDGEGEN_ISA=neon must be accepted exactly when the
+    # CPU can run the table (a forced table the CPU lacks is EG_ERR_UNSUPPORTED, never a SIGILL).
+    port=$1 cpu=$2 want=$3
+    q=$(port_var "$port" QEMU "$cpu")
+    p=0; f=0
+    out=$($q "build-$port/edgegen" info 2>&1); rc=$?
+    echo "$out" | sed 's/^/    /'
+    if [ $rc -ne 0 ]; then echo "FAIL edgegen info exit $rc"; f=$((f + 1))
+    else
+        got=$(echo "$out" | sed -nE 's/^[[:space:]]*(kernels|isa|kernel table|table)[[:space:]]*[:=][[:space:]]*([a-z0-9_]+).*/\2/ip' | head -n 1)
+        if [ "$got" = "$want" ]; then echo "ok   auto pick on $cpu = $want"; p=$((p + 1))
+        else echo "FAIL auto pick on $cpu: want $want, edgegen info says '${got:-?}'"; f=$((f + 1)); fi
+    fi
+    out=$($q -E EDGEGEN_ISA=neon "build-$port/edgegen" info 2>&1); rc=$?
+    if [ "$want" = neon ]; then
+        if [ $rc -eq 0 ]; then echo "ok   EDGEGEN_ISA=neon accepted on $cpu"; p=$((p + 1))
+        else echo "FAIL EDGEGEN_ISA=neon refused on $cpu (exit $rc)"; echo "$out" | sed 's/^/    /'; f=$((f + 1)); fi
+    else
+        case $rc in
+        0)   echo "FAIL EDGEGEN_ISA=neon accepted on $cpu, which cannot run it"; f=$((f + 1)) ;;
+        1|2) echo "ok   EDGEGEN_ISA=neon refused on $cpu (exit $rc): $(echo "$out" | tail -n 1)"; p=$((p + 1)) ;;
+        *)   echo "FAIL EDGEGEN_ISA=neon on $cpu: exit $rc (a signal?)"; f=$((f + 1)) ;;
+        esac
+    fi
+    summary $p $f; [ $f -eq 0 ]; exit ;;
+
+*)
+    sed -n '2,16p' "$0" >&2; exit 2 ;;
+esac

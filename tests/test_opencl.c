@@ -1,0 +1,482 @@
+/* tests/test_opencl.c — the OpenCL backend: loader absence, device listing, every kernel against the scalar
+ * reference (simd/kernels_ref.c) by NMSE on random inputs with odd sizes and tails and guard regions around
+ * device outputs, the decoder spectral stage against its CPU composition (SNR), fault injection with CPU
+ * fallback, strict mode, and the binary cache (including a corrupt entry).
+ *
+ * No loader / platform / device → SKIP, never pass. One device context (one program build) is shared by the
+ * kernel tests; stage and fault tests create their own (the binary cache makes that cheap).
+ * Run alone: build/test_opencl [substring]; tests/run.sh runs it as the "opencl" suite.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "harness.h"
+#include "cl_decoder.h"
+#include "cl_ops.h"
+#include "internal.h"
+#include "kernels.h"
+
+/* ---- shared device context -------------------------------------------------------------------------------- */
+static struct eg_cl *g_cl;
+static struct eg_cl_ops g_ops;
+static int g_tried;
+static char g_why[256];
+
+static int cl_up(void) {
+    if (!g_tried) {
+        g_tried = 1;
+        if (eg_cl_create(&g_cl, NULL, g_why, sizeof g_why) == EG_OK && eg_cl_ops_init(&g_ops, g_cl) != EG_OK) {
+            snprintf(g_why, sizeof g_why, "%s", g_cl->why);
+            eg_cl_destroy(g_cl);
+            g_cl = NULL;
+        }
+    }
+    return g_cl != NULL;
+}
+#define NEED_CL() do { if (!cl_up()) SKIP("no usable OpenCL device: %.200s", g_why); } while (0)
+
+/* Device buffer of n floats with TH_GUARD sentinel floats on each side; the view points at the payload. */
+static cl_mem dev_guarded(size_t n, const float *init) {
+    float *h = th_guarded_alloc(n);
+    if (init) memcpy(h, init, n * sizeof(float));
+    cl_mem m = NULL;
+    eg_cl_buffer(g_cl, &m, (n + 2 * TH_GUARD) * sizeof(float), h - TH_GUARD);
+    th_guarded_free(h);
+    return m;
+}
+/* Read back payload into out[n]; returns 1 when both device guard regions are intact. */
+static int dev_read_guarded(cl_mem m, size_t n, float *out) {
+    float *h = th_guarded_alloc(n);
+    eg_cl_read(g_cl, m, 0, (n + 2 * TH_GUARD) * sizeof(float), h - TH_GUARD);
+    int ok = th_guard_ok(h, n);
+    memcpy(out, h, n * sizeof(float));
+    th_guarded_free(h);
+    return ok;
+}
+static float *rnd(size_t n, uint64_t seed, float lo, float hi) {
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
+    for (size_t i = 0; i < n; i++) p[i] = th_rand_uniform(&s, lo, hi);
+    return p;
+}
+#define G(m) eg_cl_at((m), TH_GUARD)
+
+/* ---- log capture ------------------------------------------------------------------------------------------ */
+static int g_n_warn, g_n_err;
+static char g_last[512];
+static void capture(enum eg_log_level lv, const char *msg, void *u) {
+    (void)u;
+    if (lv == EG_LOG_WARN) g_n_warn++;
+    if (lv == EG_LOG_ERROR) g_n_err++;
+    if (lv <= EG_LOG_WARN) snprintf(g_last, sizeof g_last, "%s", msg);
+}
+static void capture_start(void) { g_n_warn = g_n_err = 0; g_last[0] = 0; eg_log_set(capture, NULL); }
+static void capture_stop(void) { eg_log_set(NULL, NULL); }
+
+/* ---- loader ----------------------------------------------------------------------------------------------- */
+TEST(opencl_loader_absent_is_unsupported) {
+    struct eg_cl_api api;
+    char why[256] = "";
+    setenv("EDGEGEN_OPENCL_LIB", "/nonexistent/libOpenCL.so.1", 1);
+    enum eg_status st = eg_cl_api_open(&api, why, sizeof why);
+    char list[512];
+    eg_cl_list_devices(list, sizeof list);
+    unsetenv("EDGEGEN_OPENCL_LIB");
+    CHECK(st == EG_ERR_UNSUPPORTED, "status %d", st);
+    CHECK(strstr(why, "no ICD loader") != NULL, "why = '%s'", why);
+    CHECK(strstr(list, "no ICD loader") != NULL, "listing = '%s'", list);
+}
+
+TEST(opencl_list_devices) {
+    char buf[4096];
+    NEED_CL();
+    eg_cl_list_devices(buf, sizeof buf);
+    printf("%s", buf);
+    CHECK(strstr(buf, "device 0:0") || strstr(buf, "device "), "listing: %s", buf);
+    CHECK(g_cl->dev.max_work_group_size > 0 && g_cl->dev.n_compute_units > 0, "caps not read");
+    CHECK(g_cl->tile * g_cl->tile <= (int)g_cl->dev.max_work_group_size, "tile %d", g_cl->tile);
+}
+
+/* ---- kernels vs eg_kernels_ref ---------------------------------------------------------------------------- */
+TEST(opencl_gemm_vs_ref) {
+    static const int shapes[][3] = { {1, 1, 1}, {1, 7, 3}, {3, 5, 7}, {17, 33, 31}, {16, 16, 16}, {15, 17, 33},
+                                     {50, 256, 35}, {33, 768, 256}, {24, 1026, 256}, {5, 3, 4097} };
+    NEED_CL();
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            const int m = shapes[si][0], n = shapes[si][1], k = shapes[si][2], lda = k + 3, ldb = k + 1, ldc = n + 2;
+            float *a = rnd((size_t)m * lda, si + 1, -1, 1), *b = rnd((size_t)n * ldb, si + 100, -1, 1);
+            float *bias = rnd(n, si + 200, -1, 1);
+            float *ref = calloc((size_t)m * ldc, sizeof(float)), *got = calloc((size_t)m * ldc, sizeof(float));
+            cl_mem da = dev_guarded((size_t)m * lda, a), db = dev_guarded((size_t)n * ldb, b);
+            cl_mem dbias = dev_guarded(n, bias), dc = dev_guarded((size_t)m * ldc, ref);
+            eg_kernels_ref.gemm_f32(ref, ldc, a, lda, b, ldb, with_bias ? bias : NULL, m, n, k);
+            enum eg_status st = eg_cl_gemm_f32(&g_ops, G(dc), ldc, G(da), lda, G(db), ldb,
+                                               with_bias ? G(dbias) : EG_CL_NONE, m, n, k);
+            CHECK(st == EG_OK, "gemm %dx%dx%d: %s", m, n, k, g_cl->why);
+            CHECK(dev_read_guarded(dc, (size_t)m * ldc, got), "gemm %dx%dx%d: guard overwritten", m, n, k);
+            double e = nmse(ref, got, (size_t)m * ldc);
+            CHECK(e <= 1e-10, "gemm %dx%dx%d bias=%d: nmse %.3g", m, n, k, with_bias, e);
+            cl_mem ms[] = { da, db, dbias, dc };
+            for (int i = 0; i < 4; i++) eg_cl_release(g_cl, &ms[i]);
+            free(a); free(b); free(bias); free(ref); free(got);
+        }
+}
+
+TEST(opencl_conv1d_dw_vs_ref) {
+    static const int shapes[][3] = { {1, 1, 1}, {1, 3, 7}, {7, 17, 7}, {50, 256, 7}, {33, 65, 3}, {5, 100, 5} };
+    NEED_CL();
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            const int t = shapes[si][0], c = shapes[si][1], kw = shapes[si][2];
+            const size_t nx = (size_t)(t + kw - 1) * c, ny = (size_t)t * c;
+            float *x = rnd(nx, si + 1, -2, 2), *w = rnd((size_t)kw * c, si + 2, -1, 1), *bias = rnd(c, si + 3, -1, 1);
+            float *ref = calloc(ny, sizeof(float)), *got = calloc(ny, sizeof(float));
+            cl_mem dx = dev_guarded(nx, x), dw = dev_guarded((size_t)kw * c, w), db = dev_guarded(c, bias);
+            cl_mem dy = dev_guarded(ny, NULL);
+            eg_kernels_ref.conv1d_dw_f32(ref, x, w, with_bias ? bias : NULL, t, c, kw);
+            CHECK(eg_cl_conv1d_dw_f32(&g_ops, G(dy), G(dx), G(dw), with_bias ? G(db) : EG_CL_NONE, t, c, kw) == EG_OK,
+                  "%s", g_cl->why);
+            CHECK(dev_read_guarded(dy, ny, got), "conv t=%d c=%d: guard", t, c);
+            double e = nmse(ref, got, ny);
+            CHECK(e <= 1e-12, "conv t=%d c=%d kw=%d: nmse %.3g", t, c, kw, e);
+            cl_mem ms[] = { dx, dw, db, dy };
+            for (int i = 0; i < 4; i++) eg_cl_release(g_cl, &ms[i]);
+            free(x); free(w); free(bias); free(ref); free(got);
+        }
+}
+
+TEST(opencl_layer_norm_vs_ref) {
+    static const int shapes[][2] = { {1, 1}, {1, 3}, {3, 7}, {50, 256}, {7, 1000}, {2, 4097}, {4, 255} };
+    NEED_CL();
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int affine = 0; affine < 2; affine++) {
+            const int rows = shapes[si][0], n = shapes[si][1];
+            const size_t nn = (size_t)rows * n;
+            float *x = rnd(nn, si + 7, -3, 5), *g = rnd(n, si + 8, 0.5f, 1.5f), *b = rnd(n, si + 9, -1, 1);
+            float *ref = calloc(nn, sizeof(float)), *got = calloc(nn, sizeof(float));
+            cl_mem dx = dev_guarded(nn, x), dg = dev_guarded(n, g), db = dev_guarded(n, b), dy = dev_guarded(nn, NULL);
+            eg_kernels_ref.layer_norm_f32(ref, x, affine ? g : NULL, affine ? b : NULL, rows, n, 1e-6f);
+            /* g/b views must start at offset 0: pass fresh buffers */
+            cl_mem g0 = NULL, b0 = NULL;
+            eg_cl_buffer(g_cl, &g0, n * sizeof(float), g);
+            eg_cl_buffer(g_cl, &b0, n * sizeof(float), b);
+            CHECK(eg_cl_layer_norm_f32(&g_ops, G(dy), n, G(dx), n, affine ? eg_cl_at(g0, 0) : EG_CL_NONE,
+                                       affine ? eg_cl_at(b0, 0) : EG_CL_NONE, rows, n, 1e-6f) == EG_OK, "%s", g_cl->why);
+            CHECK(dev_read_guarded(dy, nn, got), "ln %dx%d: guard", rows, n);
+            double e = nmse(ref, got, nn);
+            CHECK(e <= 1e-11, "layer_norm %dx%d affine=%d: nmse %.3g", rows, n, affine, e);
+            /* in place */
+            CHECK(eg_cl_layer_norm_f32(&g_ops, G(dx), n, G(dx), n, EG_CL_NONE, EG_CL_NONE, rows, n, 1e-6f) == EG_OK, "in place");
+            eg_kernels_ref.layer_norm_f32(ref, x, NULL, NULL, rows, n, 1e-6f);
+            dev_read_guarded(dx, nn, got);
+            CHECK(nmse(ref, got, nn) <= 1e-11, "layer_norm in place %dx%d: nmse %.3g", rows, n, nmse(ref, got, nn));
+            cl_mem ms[] = { dx, dg, db, dy, g0, b0 };
+            for (int i = 0; i < 6; i++) eg_cl_release(g_cl, &ms[i]);
+            free(x); free(g); free(b); free(ref); free(got);
+        }
+}
+
+TEST(opencl_elementwise_vs_ref) {
+    static const int sizes[] = { 1, 3, 7, 15, 17, 31, 33, 63, 65, 4097, 12800 };
+    NEED_CL();
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        const int n = sizes[si];
+        float *x = rnd(n, si + 11, -6, 6), *y = rnd(n, si + 12, -3, 3), *ang = rnd(n, si + 13, -40, 40);
+        float *ref = calloc(n, sizeof(float)), *ref2 = calloc(n, sizeof(float));
+        float *got = calloc(n, sizeof(float)), *got2 = calloc(n, sizeof(float));
+        cl_mem dx = dev_guarded(n, x), dy = dev_guarded(n, y), da = dev_guarded(n, ang);
+        cl_mem o1 = dev_guarded(n, NULL), o2 = dev_guarded(n, NULL);
+        struct { const char *name; double lim; } r;
+#define RUN_CHECK(nm, lim_, call_cl, call_ref) do {                                                     \
+            r.name = nm; r.lim = lim_;                                                                  \
+            call_ref;                                                                                   \
+            CHECK((call_cl) == EG_OK, "%s n=%d: %s", r.name, n, g_cl->why);                             \
+            CHECK(dev_read_guarded(o1, n, got), "%s n=%d: guard", r.name, n);                           \
+            double e_ = nmse(ref, got, n);                                                              \
+            CHECK(e_ <= r.lim, "%s n=%d: nmse %.3g > %.1g", r.name, n, e_, r.lim);                      \
+        } while (0)
+        RUN_CHECK("gelu", 1e-12, eg_cl_gelu_f32(&g_ops, G(o1), G(dx), n), eg_kernels_ref.gelu_f32(ref, x, n));
+        RUN_CHECK("exp", 1e-12, eg_cl_exp_f32(&g_ops, G(o1), G(dx), n), eg_kernels_ref.exp_f32(ref, x, n));
+        RUN_CHECK("add", 0, eg_cl_add_f32(&g_ops, G(o1), G(dx), G(dy), n), eg_kernels_ref.add_f32(ref, x, y, n));
+        RUN_CHECK("mul", 0, eg_cl_mul_f32(&g_ops, G(o1), G(dx), G(dy), n), eg_kernels_ref.mul_f32(ref, x, y, n));
+        RUN_CHECK("scale", 0, eg_cl_scale_f32(&g_ops, G(o1), G(dx), 0.37f, n), eg_kernels_ref.scale_f32(ref, x, 0.37f, n));
+        /* sincos: both outputs */
+        eg_kernels_ref.sincos_f32(ref, ref2, ang, n);
+        CHECK(eg_cl_sincos_f32(&g_ops, G(o1), G(o2), G(da), n) == EG_OK, "sincos: %s", g_cl->why);
+        CHECK(dev_read_guarded(o1, n, got) && dev_read_guarded(o2, n, got2), "sincos n=%d: guard", n);
+        CHECK(nmse(ref, got, n) <= 1e-12 && nmse(ref2, got2, n) <= 1e-12, "sincos n=%d: nmse %.3g %.3g", n,
+              nmse(ref, got, n), nmse(ref2, got2, n));
+        /* in place: gelu on x itself */
+        eg_kernels_ref.gelu_f32(ref, x, n);
+        CHECK(eg_cl_gelu_f32(&g_ops, G(dx), G(dx), n) == EG_OK, "gelu in place");
+        dev_read_guarded(dx, n, got);
+        CHECK(nmse(ref, got, n) <= 1e-12, "gelu in place n=%d", n);
+        cl_mem ms[] = { dx, dy, da, o1, o2 };
+        for (int i = 0; i < 5; i++) eg_cl_release(g_cl, &ms[i]);
+        free(x); free(y); free(ang); free(ref); free(ref2); free(got); free(got2);
+    }
+}
+
+/* Decoder-specific ops against compositions of reference ops. */
+TEST(opencl_decoder_ops_vs_ref) {
+    NEED_CL();
+    const int t = 19, c = 37, lat = 5, kw = 7, pad = 3, nb = 33;
+    /* residual with gamma == mul then add per row */
+    float *x = rnd((size_t)t * c, 1, -1, 1), *h = rnd((size_t)t * c, 2, -1, 1), *gm = rnd(c, 3, -1, 1);
+    float *ref = malloc((size_t)t * c * sizeof(float)), *got = malloc((size_t)t * c * sizeof(float)), tmp[64];
+    memcpy(ref, x, (size_t)t * c * sizeof(float));
+    for (int i = 0; i < t; i++) {
+        eg_kernels_ref.mul_f32(tmp, h + (size_t)i * c, gm, c);
+        eg_kernels_ref.add_f32(ref + (size_t)i * c, ref + (size_t)i * c, tmp, c);
+    }
+    cl_mem dx = dev_guarded((size_t)t * c, x), dh = dev_guarded((size_t)t * c, h), dg = NULL;
+    eg_cl_buffer(g_cl, &dg, c * sizeof(float), gm);
+    CHECK(eg_cl_residual_gamma_f32(&g_ops, G(dx), G(dh), eg_cl_at(dg, 0), t, c) == EG_OK, "%s", g_cl->why);
+    CHECK(dev_read_guarded(dx, (size_t)t * c, got), "residual guard");
+    CHECK(nmse(ref, got, (size_t)t * c) == 0, "residual_gamma: nmse %.3g (expected exact)", nmse(ref, got, (size_t)t * c));
+    eg_cl_release(g_cl, &dx); eg_cl_release(g_cl, &dh); eg_cl_release(g_cl, &dg);
+
+    /* im2col */
+    float *v = rnd((size_t)t * lat, 4, -1, 1), *col = calloc((size_t)t * lat * kw, sizeof(float));
+    float *gcol = calloc((size_t)t * lat * kw, sizeof(float));
+    for (int i = 0; i < t; i++)
+        for (int ci = 0; ci < lat; ci++)
+            for (int j = 0; j < kw; j++) {
+                int s = i + j - pad;
+                col[(size_t)i * lat * kw + ci * kw + j] = s >= 0 && s < t ? v[(size_t)s * lat + ci] : 0;
+            }
+    cl_mem dv = dev_guarded((size_t)t * lat, v), dc = dev_guarded((size_t)t * lat * kw, NULL);
+    CHECK(eg_cl_im2col_f32(&g_ops, G(dc), G(dv), t, lat, kw, pad) == EG_OK, "%s", g_cl->why);
+    CHECK(dev_read_guarded(dc, (size_t)t * lat * kw, gcol), "im2col guard");
+    CHECK(!memcmp(col, gcol, (size_t)t * lat * kw * sizeof(float)), "im2col differs");
+    eg_cl_release(g_cl, &dv); eg_cl_release(g_cl, &dc);
+
+    /* spectral head: mag = min(exp, clamp), re/im = mag*cos/sin */
+    float *hh = rnd((size_t)t * 2 * nb, 5, -4, 6), *rm = malloc((size_t)t * nb * 4), *rr = malloc((size_t)t * nb * 4);
+    float *ri = malloc((size_t)t * nb * 4), *gm2 = malloc((size_t)t * nb * 4), *gr = malloc((size_t)t * nb * 4);
+    float *gi = malloc((size_t)t * nb * 4), sn[64], cs[64];
+    for (int i = 0; i < t; i++) {
+        float *lm = hh + (size_t)i * 2 * nb;
+        eg_kernels_ref.exp_f32(rm + (size_t)i * nb, lm, nb);
+        for (int j = 0; j < nb; j++) rm[(size_t)i * nb + j] = fminf(rm[(size_t)i * nb + j], 100.0f);
+        eg_kernels_ref.sincos_f32(sn, cs, lm + nb, nb);
+        eg_kernels_ref.mul_f32(rr + (size_t)i * nb, rm + (size_t)i * nb, cs, nb);
+        eg_kernels_ref.mul_f32(ri + (size_t)i * nb, rm + (size_t)i * nb, sn, nb);
+    }
+    cl_mem d_h = NULL, d_m = NULL, d_r = NULL, d_i = NULL;
+    eg_cl_buffer(g_cl, &d_h, (size_t)t * 2 * nb * 4, hh);
+    eg_cl_buffer(g_cl, &d_m, (size_t)t * nb * 4, NULL);
+    eg_cl_buffer(g_cl, &d_r, (size_t)t * nb * 4, NULL);
+    eg_cl_buffer(g_cl, &d_i, (size_t)t * nb * 4, NULL);
+    CHECK(eg_cl_spec_head_f32(&g_ops, d_m, d_r, d_i, d_h, t, nb, 100.0f) == EG_OK, "%s", g_cl->why);
+    eg_cl_read(g_cl, d_m, 0, (size_t)t * nb * 4, gm2);
+    eg_cl_read(g_cl, d_r, 0, (size_t)t * nb * 4, gr);
+    eg_cl_read(g_cl, d_i, 0, (size_t)t * nb * 4, gi);
+    CHECK(nmse(rm, gm2, (size_t)t * nb) <= 1e-12, "mag nmse %.3g", nmse(rm, gm2, (size_t)t * nb));
+    CHECK(nmse(rr, gr, (size_t)t * nb) <= 1e-12 && nmse(ri, gi, (size_t)t * nb) <= 1e-12, "re/im nmse %.3g %.3g",
+          nmse(rr, gr, (size_t)t * nb), nmse(ri, gi, (size_t)t * nb));
+    eg_cl_release(g_cl, &d_h); eg_cl_release(g_cl, &d_m); eg_cl_release(g_cl, &d_r); eg_cl_release(g_cl, &d_i);
+    free(x); free(h); free(gm); free(ref); free(got); free(v); free(col); free(gcol);
+    free(hh); free(rm); free(rr); free(ri); free(gm2); free(gr); free(gi);
+}
+
+/* ---- decoder spectral stage ------------------------------------------------------------------------------- */
+struct test_model {
+    struct eg_spectral_weights w;
+    struct eg_spectral_block_weights blk[4];
+    float *mem;
+};
+/* A small decoder (odd sizes on purpose) with random weights of roughly trained magnitude. */
+static void model_init(struct test_model *m, int dim, int ffn, int n_layers, int n_fft) {
+    const int lat = 5, kw = 7, nb2 = n_fft + 2;
+    memset(m, 0, sizeof *m);
+    m->w = (struct eg_spectral_weights){ .latent_dim = lat, .dim = dim, .ffn_dim = ffn, .n_layers = n_layers,
+                                         .kernel_size = kw, .n_fft = n_fft, .mag_clamp = 100.0f, .eps = 1e-6f };
+    size_t n = (size_t)dim * lat * kw + 6 * (size_t)dim + (size_t)nb2 * dim + nb2 +
+               (size_t)n_layers * ((size_t)dim * kw + 6 * dim + 2 * (size_t)ffn * dim + ffn);
+    m->mem = malloc(n * sizeof(float));
+    uint64_t s = 99;
+    float *p = m->mem;
+#define TAKE(ptr, cnt, lo, hi) do { ptr = p; for (size_t i_ = 0; i_ < (size_t)(cnt); i_++) p[i_] = th_rand_uniform(&s, lo, hi); p += (cnt); } while (0)
+    const float se = 1.0f / sqrtf((float)lat * kw), sd = 1.0f / sqrtf((float)dim), sf = 1.0f / sqrtf((float)ffn);
+    TAKE(m->w.embed_w, dim * lat * kw, -se, se); TAKE(m->w.embed_b, dim, -0.1f, 0.1f);
+    TAKE(m->w.norm_g, dim, 0.8f, 1.2f); TAKE(m->w.norm_b, dim, -0.1f, 0.1f);
+    for (int b = 0; b < n_layers; b++) {
+        struct eg_spectral_block_weights *bw = &m->blk[b];
+        TAKE(bw->dw_w, dim * kw, -0.4f, 0.4f); TAKE(bw->dw_b, dim, -0.1f, 0.1f);
+        TAKE(bw->ln_g, dim, 0.8f, 1.2f); TAKE(bw->ln_b, dim, -0.1f, 0.1f);
+        TAKE(bw->pw1_w, ffn * dim, -sd, sd); TAKE(bw->pw1_b, ffn, -0.1f, 0.1f);
+        TAKE(bw->pw2_w, dim * ffn, -sf, sf); TAKE(bw->pw2_b, dim, -0.1f, 0.1f);
+        TAKE(bw->gamma, dim, 0.1f, 0.3f);
+    }
+    TAKE(m->w.final_g, dim, 0.8f, 1.2f); TAKE(m->w.final_b, dim, -0.1f, 0.1f);
+    TAKE(m->w.head_w, nb2 * dim, -2 * sd, 2 * sd); TAKE(m->w.head_b, nb2, -0.5f, 0.5f);
+#undef TAKE
+    m->w.blocks = m->blk;
+}
+
+static float *fsq_values(int t, uint64_t seed) {
+    float *v = malloc((size_t)t * 5 * sizeof(float));
+    uint64_t s = seed;
+    for (int i = 0; i < t * 5; i++) v[i] = (float)((int)(th_rand_u64(&s) % 5) - 2) / 2.0f;
+    return v;
+}
+
+TEST(opencl_spectral_stage_vs_cpu) {
+    struct test_model m;
+    enum eg_status st;
+    NEED_CL();
+    model_init(&m, 96, 192, 3, 126);    /* nb = 64 */
+    setenv("EDGEGEN_CL_MIN_RATIO", "0", 1);
+    struct eg_spectral *s = eg_spectral_create(&m.w, &eg_kernels_ref, 40, EG_BACKEND_AUTO, &st);
+    unsetenv("EDGEGEN_CL_MIN_RATIO");
+    REQUIRE(s && st == EG_OK, "create: %s", eg_status_str(st));
+    printf("  placement: %s\n", eg_spectral_reason(s));
+    REQUIRE(eg_spectral_on_device(s), "stage not placed on the device: %s", eg_spectral_reason(s));
+    static const int ts[] = { 40, 1, 2, 17, 39, 3 };   /* shorter after longer: padding rows must be reset */
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+        const int t = ts[i], nb = 64;
+        float *v = fsq_values(t, i + 1), *buf = malloc((size_t)6 * t * nb * sizeof(float));
+        float *mc = buf, *rc = buf + t * nb, *ic = buf + 2 * t * nb, *md = buf + 3 * t * nb, *rd = buf + 4 * t * nb, *id = buf + 5 * t * nb;
+        CHECK(eg_spectral_run_cpu(s, v, t, mc, rc, ic) == EG_OK, "cpu");
+        CHECK(eg_spectral_run(s, v, t, md, rd, id) == EG_OK, "device");
+        double snr_m = eg_snr_db(mc, md, (size_t)t * nb), snr_r = eg_snr_db(rc, rd, (size_t)t * nb);
+        double snr_i = eg_snr_db(ic, id, (size_t)t * nb);
+        CHECK(snr_m >= 60 && snr_r >= 60 && snr_i >= 60, "t=%d: SNR mag %.1f re %.1f im %.1f dB", t, snr_m, snr_r, snr_i);
+        if (i == 0) printf("  t=%d SNR mag %.1f re %.1f im %.1f dB\n", t, snr_m, snr_r, snr_i);
+        free(v); free(buf);
+    }
+    CHECK(eg_spectral_run(s, NULL, 1, NULL, NULL, NULL) == EG_ERR_INVALID_ARG, "NULL args");
+    eg_spectral_destroy(s);
+    free(m.mem);
+}
+
+/* Run a fault: auto mode must fall back with exactly one warning and CPU-identical output; strict mode must
+ * fail with an error line. */
+static void fault_case(struct th_state *th_, const char *fault) {
+    struct test_model m;
+    enum eg_status st;
+    const int t = 13, nb = 32;
+    model_init(&m, 40, 72, 2, 62);
+    float *v = fsq_values(t, 5), *buf = malloc((size_t)4 * t * nb * sizeof(float));
+    float *rc = buf, *ic = buf + t * nb, *rd = buf + 2 * t * nb, *id = buf + 3 * t * nb;
+
+    struct eg_spectral *cpu = eg_spectral_create(&m.w, &eg_kernels_ref, 16, EG_BACKEND_CPU, &st);
+    REQUIRE(cpu, "cpu create");
+    eg_spectral_run(cpu, v, t, NULL, rc, ic);
+    eg_spectral_destroy(cpu);
+
+    setenv("EDGEGEN_CL_FAULT", fault, 1);
+    setenv("EDGEGEN_CL_MIN_RATIO", "0", 1);   /* "auto" would otherwise keep a slow device off and hide faults */
+    capture_start();
+    struct eg_spectral *s = eg_spectral_create(&m.w, &eg_kernels_ref, 16, EG_BACKEND_AUTO, &st);
+    enum eg_status rs = s ? eg_spectral_run(s, v, t, NULL, rd, id) : EG_ERR_INTERNAL;
+    if (s) eg_spectral_run(s, v, t, NULL, rd, id);   /* a second run must not warn again */
+    capture_stop();
+    CHECK(s && st == EG_OK && rs == EG_OK, "auto with fault %s: create %d run %d", fault, st, rs);
+    CHECK(s && !eg_spectral_on_device(s), "fault %s: still on the device", fault);
+    CHECK(g_n_warn == 1 && g_n_err == 0, "fault %s: %d warnings, %d errors (want 1, 0); last: %s", fault, g_n_warn, g_n_err, g_last);
+    printf("  fault %s, auto: warning \"%s\"\n", fault, g_last);
+    CHECK(!memcmp(rc, rd, (size_t)t * nb * sizeof(float)) && !memcmp(ic, id, (size_t)t * nb * sizeof(float)),
+          "fault %s: fallback output differs from the CPU path", fault);
+    eg_spectral_destroy(s);
+
+    capture_start();
+    s = eg_spectral_create(&m.w, &eg_kernels_ref, 16, EG_BACKEND_OPENCL, &st);
+    rs = s ? eg_spectral_run(s, v, t, NULL, rd, id) : st;
+    capture_stop();
+    CHECK(rs != EG_OK, "strict with fault %s succeeded", fault);
+    CHECK(g_n_err == 1 && g_n_warn == 0, "strict fault %s: %d errors %d warnings; last: %s", fault, g_n_err, g_n_warn, g_last);
+    printf("  fault %s, strict: %s: \"%s\"\n", fault, eg_status_str(rs), g_last);
+    eg_spectral_destroy(s);
+    unsetenv("EDGEGEN_CL_FAULT");
+    unsetenv("EDGEGEN_CL_MIN_RATIO");
+    free(v); free(buf); free(m.mem);
+}
+
+TEST(opencl_fault_build) { NEED_CL(); fault_case(th_, "build"); }
+TEST(opencl_fault_device) { NEED_CL(); fault_case(th_, "device"); }
+TEST(opencl_fault_wrong) { NEED_CL(); fault_case(th_, "wrong"); }
+TEST(opencl_fault_enqueue) { NEED_CL(); fault_case(th_, "enqueue"); }
+
+TEST(opencl_no_loader_falls_back) {
+    struct test_model m;
+    enum eg_status st;
+    model_init(&m, 24, 40, 1, 30);
+    setenv("EDGEGEN_OPENCL_LIB", "/nonexistent/libOpenCL.so.1", 1);
+    capture_start();
+    struct eg_spectral *s = eg_spectral_create(&m.w, &eg_kernels_ref, 8, EG_BACKEND_AUTO, &st);
+    capture_stop();
+    CHECK(s && !eg_spectral_on_device(s) && g_n_warn == 1, "auto without loader: warnings %d", g_n_warn);
+    CHECK(s && strstr(eg_spectral_reason(s), "no ICD loader"), "reason: %s", s ? eg_spectral_reason(s) : "-");
+    eg_spectral_destroy(s);
+    capture_start();
+    s = eg_spectral_create(&m.w, &eg_kernels_ref, 8, EG_BACKEND_OPENCL, &st);
+    capture_stop();
+    CHECK(!s && st == EG_ERR_UNSUPPORTED && g_n_err == 1, "strict without loader: st %d errors %d", st, g_n_err);
+    unsetenv("EDGEGEN_OPENCL_LIB");
+    free(m.mem);
+}
+
+/* ---- binary cache ----------------------------------------------------------------------------------------- */
+TEST(opencl_binary_cache) {
+    char dir[] = "/tmp/eg_clcache_XXXXXX", why[256];
+    struct eg_cl *cl = NULL;
+    NEED_CL();
+    REQUIRE(mkdtemp(dir), "mkdtemp");
+    const char *old = getenv("XDG_CACHE_HOME");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("XDG_CACHE_HOME", dir, 1);
+    REQUIRE(eg_cl_create(&cl, NULL, why, sizeof why) == EG_OK, "create 1: %s", why);
+    char path[512];
+    snprintf(path, sizeof path, "%s", cl->cache_path);
+    CHECK(!cl->program_from_cache && path[0] && access(path, R_OK) == 0, "first build not cached (%s)", path);
+    printf("  build from source %.0f ms -> %s\n", cl->build_ms, path);
+    eg_cl_destroy(cl);
+    REQUIRE(eg_cl_create(&cl, NULL, why, sizeof why) == EG_OK, "create 2: %s", why);
+    CHECK(cl->program_from_cache, "second create did not use the cache");
+    printf("  load from cache %.0f ms\n", cl->build_ms);
+    eg_cl_destroy(cl);
+    /* corrupt the payload: the entry must be ignored, rebuilt, and usable */
+    FILE *f = fopen(path, "r+b");
+    REQUIRE(f, "open cache entry");
+    fseek(f, 64, SEEK_SET);
+    fputs("garbage garbage garbage", f);
+    fclose(f);
+    REQUIRE(eg_cl_create(&cl, NULL, why, sizeof why) == EG_OK, "create 3 (corrupt entry): %s", why);
+    CHECK(!cl->program_from_cache, "corrupt entry was used");
+    struct eg_cl_ops ops;
+    CHECK(eg_cl_ops_init(&ops, cl) == EG_OK, "kernels after rebuild: %s", cl->why);
+    eg_cl_ops_release(&ops);
+    eg_cl_destroy(cl);
+    REQUIRE(eg_cl_create(&cl, NULL, why, sizeof why) == EG_OK, "create 4: %s", why);
+    CHECK(cl->program_from_cache, "rebuilt entry was not rewritten");
+    eg_cl_destroy(cl);
+    /* truncated entry */
+    REQUIRE(truncate(path, 20) == 0, "truncate");
+    REQUIRE(eg_cl_create(&cl, NULL, why, sizeof why) == EG_OK, "create 5 (truncated entry): %s", why);
+    CHECK(!cl->program_from_cache, "truncated entry was used");
+    eg_cl_destroy(cl);
+    if (saved) { setenv("XDG_CACHE_HOME", saved, 1); free(saved); } else unsetenv("XDG_CACHE_HOME");
+    unlink(path);
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/edgegen", dir);
+    rmdir(sub);
+    rmdir(dir);
+}
+
+TEST(opencl_bad_device_spec) {
+    struct eg_cl *cl = NULL;
+    char why[256];
+    NEED_CL();
+    CHECK(eg_cl_create(&cl, "7:3", why, sizeof why) == EG_ERR_INVALID_ARG && !cl, "7:3 accepted");
+    CHECK(strstr(why, "does not exist") != NULL, "why: %s", why);
+    CHECK(eg_cl_create(&cl, "x", why, sizeof why) == EG_ERR_INVALID_ARG && !cl, "'x' accepted");
+}
+
+TEST(opencl_zz_teardown) {
+    eg_cl_ops_release(&g_ops);
+    eg_cl_destroy(g_cl);
+    g_cl = NULL;
+}
