@@ -40,7 +40,20 @@ SIMD_SRCS    := simd/kernels_ref.c
 MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c opencl/cl_decoder.c
 CLI_SRCS     := runtime/cli.c runtime/cli_info.c runtime/cli_inspect.c
-TEST_SRCS    := tests/test_main.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c
+TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c
+
+# Text front end (runtime/text.c): links libespeak-ng (GPL-3), so it goes into the CLI and the test runner only,
+# never into libedgegen.a/.so (MIT). Built when the target's espeak-ng headers are present (EG_WITH_ESPEAK=0/1).
+TEXT_SRCS    := runtime/text.c
+ifeq ($(PORT),)
+EG_WITH_ESPEAK ?= $(if $(wildcard /usr/include/espeak-ng/speak_lib.h),1,0)
+else
+EG_WITH_ESPEAK ?= 0
+endif
+CPPFLAGS += -DEG_WITH_ESPEAK=$(EG_WITH_ESPEAK)
+ifeq ($(EG_WITH_ESPEAK),1)
+CLI_LDLIBS += -lespeak-ng
+endif
 
 # Per-ISA kernel files and their flags, by target architecture.
 X86_AVX2_CFLAGS   ?= -mavx2 -mfma -mf16c
@@ -67,8 +80,8 @@ endif
 
 LIB_SRCS  := $(RUNTIME_SRCS) $(SIMD_SRCS) $(MODEL_SRCS) $(OPENCL_SRCS)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
-TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(TEXT_SRCS:%.c=$(BUILD)/%.o)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEXT_SRCS:%.c=$(BUILD)/%.o)
 
 LIB_A   := $(BUILD)/libedgegen.a
 LIB_SO  := $(BUILD)/libedgegen.so

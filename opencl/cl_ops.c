@@ -90,7 +90,8 @@ enum eg_status eg_cl_gemm_f32(const struct eg_cl_ops *o, struct eg_cl_view c, in
     const size_t ts = (size_t)o->cl->tile;
     arg_view(a, c); arg_int(a, ldc); arg_view(a, am); arg_int(a, lda); arg_view(a, b); arg_int(a, ldb);
     arg_view(a, bias); arg_int(a, bias.mem != NULL); arg_int(a, m); arg_int(a, n); arg_int(a, k);
-    size_t global[2] = { round_up((size_t)n, ts), round_up((size_t)m, ts) }, local[2] = { ts, ts };
+    /* each work-group covers a 4*ts square of C (gemm.cl) */
+    size_t global[2] = { round_up((size_t)n, 4 * ts) / 4, round_up((size_t)m, 4 * ts) / 4 }, local[2] = { ts, ts };
     return launch(a, 2, global, local);
 }
 

@@ -195,7 +195,7 @@ static enum eg_status rd_str(struct rd *r, const char *field, size_t *off, uint6
 /* Bounded count: n items of at least min_bytes each must fit in what is left. */
 static enum eg_status check_count(struct rd *r, const char *what, uint64_t n, uint64_t min_bytes) {
     if (n > GGUF_MAX_COUNT || n > left(r) / min_bytes)
-        return fail(r->g, "%s %llu is too large: at most %llu fit in the %zu bytes left at offset %zu",
+        return fail(r->g, "%s %llu: at most %llu fit in the %zu bytes left at offset %zu (truncated or corrupt file)",
                     what, (unsigned long long)n, (unsigned long long)(left(r) / min_bytes), left(r), r->pos);
     return EG_OK;
 }
@@ -453,7 +453,7 @@ static enum eg_status check_tensor_data(struct eg_gguf *g, size_t header_end) {
         g->tensor_bytes += t->pub.n_bytes;         /* disjoint and inside the file: cannot wrap */
     }
     /* disjointness: sort by offset, compare neighbours */
-    qsort(g->ti_sorted, (size_t)g->n_tensors, sizeof *g->ti_sorted, cmp_ti_off);
+    if (g->n_tensors > 1) qsort(g->ti_sorted, (size_t)g->n_tensors, sizeof *g->ti_sorted, cmp_ti_off);
     for (int i = 1; i < g->n_tensors; i++) {
         const struct tinfo *p = g->ti_sorted[i - 1], *q = g->ti_sorted[i];
         if (p->rel_off + p->pub.n_bytes > q->rel_off) {
@@ -494,8 +494,8 @@ static enum eg_status parse(struct eg_gguf *g) {
     if ((st = check_count(&r, "header n_kv", n_kv, GGUF_MIN_KV_BYTES))) return st;
     if ((st = check_count(&r, "header n_tensors", n_tensors, GGUF_MIN_TI_BYTES))) return st;
     if (n_kv + n_tensors > left(&r) / GGUF_MIN_KV_BYTES)
-        return fail(g, "header n_kv %llu + n_tensors %llu: cannot fit in the %zu bytes left", (unsigned long long)n_kv,
-                    (unsigned long long)n_tensors, left(&r));
+        return fail(g, "header n_kv %llu + n_tensors %llu: cannot fit in the %zu bytes left (truncated or corrupt file)",
+                    (unsigned long long)n_kv, (unsigned long long)n_tensors, left(&r));
     if (n_kv && !(g->kv = calloc((size_t)n_kv, sizeof *g->kv))) goto nomem;
     if (n_tensors && !(g->ti = calloc((size_t)n_tensors, sizeof *g->ti))) goto nomem;
 
@@ -504,13 +504,13 @@ static enum eg_status parse(struct eg_gguf *g) {
     if ((st = build_tables(g, pool_bytes, n_arr_strs))) return st;
 
     /* unique keys and names (sorted copies double as lookup indexes) */
-    qsort(g->kv_sorted, (size_t)g->n_kv, sizeof *g->kv_sorted, cmp_kv);
+    if (g->n_kv > 1) qsort(g->kv_sorted, (size_t)g->n_kv, sizeof *g->kv_sorted, cmp_kv);
     for (int i = 1; i < g->n_kv; i++)
         if (!strcmp(g->kv_sorted[i - 1]->key, g->kv_sorted[i]->key))
             return fail(g, "key '%s': duplicate key", esc(g->kv_sorted[i]->key, g->kv_sorted[i]->key_len, hex, sizeof hex));
     if ((st = check_alignment(g))) return st;
     if ((st = check_tensor_data(g, r.pos))) return st;
-    qsort(g->ti_sorted, (size_t)g->n_tensors, sizeof *g->ti_sorted, cmp_ti_name);
+    if (g->n_tensors > 1) qsort(g->ti_sorted, (size_t)g->n_tensors, sizeof *g->ti_sorted, cmp_ti_name);
     for (int i = 1; i < g->n_tensors; i++)
         if (!strcmp(g->ti_sorted[i - 1]->pub.name, g->ti_sorted[i]->pub.name))
             return fail(g, "tensor '%s': duplicate tensor name",
