@@ -40,7 +40,7 @@ SIMD_SRCS    := simd/kernels_ref.c
 MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c opencl/cl_decoder.c
 CLI_SRCS     := runtime/cli.c runtime/cli_info.c runtime/cli_inspect.c
-TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c
+TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c
 
 # Text front end (runtime/text.c): links libespeak-ng (GPL-3), so it goes into the CLI and the test runner only,
 # never into libedgegen.a/.so (MIT). Built when the target's espeak-ng headers are present (EG_WITH_ESPEAK=0/1).
@@ -88,7 +88,7 @@ LIB_SO  := $(BUILD)/libedgegen.so
 CLI     := $(BUILD)/edgegen
 TESTBIN := $(BUILD)/test_runner
 
-.PHONY: all lib cli tests test run bench fuzz setup clean
+.PHONY: all lib cli tests test run bench fuzz fuzz-build setup clean
 all: $(LIB_A) $(LIB_SO) $(CLI) $(TESTBIN)
 lib: $(LIB_A) $(LIB_SO)
 cli: $(CLI)
@@ -137,6 +137,25 @@ bench: bench-opencl
 bench-opencl: $(BENCH_OPENCL)
 	$(BENCH_OPENCL)
 -include $(BUILD)/tests/test_opencl.d $(BUILD)/tests/bench_opencl.d
+
+# ---- fuzzing: libFuzzer target for the GGUF reader (clang; Debian libclang-rt-14-dev) ----------------------
+# make fuzz [FUZZ_SECONDS=60]: new inputs go to $(FUZZ_BUILD)/corpus, crashes to $(FUZZ_BUILD)/crashes/ (keep
+# minimised crashes in tests/fuzz/regressions/, which the normal tests replay).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SRCS    := tests/fuzz_gguf.c runtime/gguf.c runtime/core.c ports/posix.c
+FUZZ_CFLAGS  := -std=c11 -g -O1 -D_GNU_SOURCE -Iruntime -Iports -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_ARGS    ?= -max_len=16384 -rss_limit_mb=2048 -timeout=10
+$(FUZZ_BUILD)/fuzz_gguf: $(FUZZ_SRCS) runtime/gguf.h runtime/internal.h runtime/edgegen.h ports/port.h tests/gguf_exercise.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@
+fuzz-build: $(FUZZ_BUILD)/fuzz_gguf
+fuzz: $(FUZZ_BUILD)/fuzz_gguf
+	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/crashes
+	$(FUZZ_BUILD)/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) $(FUZZ_ARGS) -artifact_prefix=$(FUZZ_BUILD)/crashes/ \
+	    $(FUZZ_BUILD)/corpus tests/fuzz/corpus
 
 # ---- top-level jobs ---------------------------------------------------------------------------------------
 setup:

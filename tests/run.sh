@@ -38,6 +38,19 @@ skip_suite() { echo "== $1: skipped: $2"; TOTAL_S=$((TOTAL_S + 1)); }
 suite "native" "$BUILD/test_runner"
 suite "native EDGEGEN_ISA=ref" env EDGEGEN_ISA=ref "$BUILD/test_runner"
 
+# ---- model container: GGUF reader + memory plan under ASan+UBSan with LSan (a leak on any error path fails),
+# the exporter's Python self-test, the memory-limit refusal of the CLI, and a bounded libFuzzer run ------------
+suite "gguf asan+ubsan" sh -c 'make -s SAN=1 -j2 build-san/test_runner >/dev/null && \
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-san/test_runner gguf'
+suite "memplan asan+ubsan" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-san/test_runner memplan
+if /usr/bin/python3 -c 'import gguf, numpy' 2>/dev/null; then
+    suite "gguf export (python)" /usr/bin/python3 models/train/gguf_export.py --self-test
+else
+    skip_suite "gguf export (python)" "the gguf Python package is missing (ports/setup-debian.sh)"
+fi
+suite "cli memory limits" sh tests/test_cli_limits.sh "$BUILD"
+suite "fuzz gguf ${EG_FUZZ_SECONDS:-25}s" sh tests/fuzz/run_smoke.sh "${EG_FUZZ_SECONDS:-25}"
+
 # ---- opencl: kernels vs the reference, decoder stage vs CPU, fault injection, cache (tests/test_opencl.c) ---
 # Without an ICD loader / platform / device the whole suite is skipped, never passed.
 cl_probe=$("$BUILD/test_opencl" opencl_list_devices 2>&1)

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Train pico-AR (ar_model.py) on codec tokens of the teacher corpus. Resumable: rerun the same command.
+
+  cd models/train && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 train_ar.py --run ar-a \
+      [--config configs/ar-a.json] [--steps 20000]
+
+Data: models/data/ar/{train,valid}.jsonl.gz (runtime-inventory phoneme ids + frame durations, from ar_data.py)
+and models/data/tokens/{train,valid}.npz (codec tokens, from tokenize_corpus.py). State: ~/.cache/edgegen-train/ar/RUN.
+Loss: cross-entropy over codes (label smoothing 0.1) on frames, + MSE on log(1 + duration) per phoneme.
+Input corruption: a fraction of the previous-token inputs is replaced by random codes (exposure bias).
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import random
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import ar_model as AM  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+STATE = os.path.expanduser("~/.cache/edgegen-train/ar")
+
+
+def load_split(split, max_frames):
+    toks = np.load(os.path.join(ROOT, "models", "data", "tokens", split + ".npz"))
+    by_id = {str(i): (int(toks["offsets"][k]), int(toks["offsets"][k + 1])) for k, i in enumerate(toks["ids"])}
+    codes = torch.from_numpy(toks["codes"].astype(np.int64))
+    items = []
+    with gzip.open(os.path.join(ROOT, "models", "data", "ar", split + ".jsonl.gz"), "rt") as f:
+        for line in f:
+            r = json.loads(line)
+            if r["id"] not in by_id:
+                continue
+            a, b = by_id[r["id"]]
+            n = b - a
+            dur = list(r["dur"])
+            # tokens drop the trailing partial frame: trim durations from the end to match n frames
+            excess = sum(dur) - n
+            k = len(dur) - 1
+            while excess > 0 and k >= 0:
+                t = min(excess, dur[k]); dur[k] -= t; excess -= t; k -= 1
+            if excess < 0:
+                dur[-1] += -excess
+            if 0 < n <= max_frames:
+                items.append((torch.tensor(r["phoneme_ids"]), torch.tensor(dur), codes[a:b]))
+    return items
+
+
+def batch(items, model):
+    B = len(items)
+    P = max(len(i[0]) for i in items)
+    T = max(len(i[2]) for i in items)
+    ph = torch.zeros(B, P, dtype=torch.long)
+    ph_mask = torch.zeros(B, P, dtype=torch.bool)
+    dur = torch.zeros(B, P)
+    idx = torch.zeros(B, T, dtype=torch.long)
+    frac = torch.ones(B, T)
+    tok = torch.full((B, T), -100, dtype=torch.long)
+    prev = torch.full((B, T), model.n_codes, dtype=torch.long)
+    for b, (p, d, c) in enumerate(items):
+        ph[b, : len(p)] = p
+        ph_mask[b, : len(p)] = True
+        dur[b, : len(p)] = d.float()
+        i, fr = AM.regulate(d, len(c))
+        idx[b, : len(c)], frac[b, : len(c)] = i, fr
+        tok[b, : len(c)] = c
+        prev[b, 1: len(c)] = c[:-1]
+    return ph, ph_mask, dur, idx, frac, tok, prev
+
+
+def losses(model, bt, corrupt=0.0, gen=None):
+    ph, ph_mask, dur, idx, frac, tok, prev = bt
+    if corrupt > 0:
+        m = (torch.rand(prev.shape, generator=gen) < corrupt) & (prev < model.n_codes)
+        prev = torch.where(m, torch.randint(0, model.n_codes, prev.shape, generator=gen), prev)
+    enc = model.encoder(ph, ph_mask)
+    logd = model.duration(enc.detach(), ph_mask)
+    l_dur = ((logd - torch.log1p(dur)) ** 2 * ph_mask).sum() / ph_mask.sum()
+    logits = model.decode(prev.clamp(max=model.n_codes), model.condition(enc, idx, frac))
+    l_tok = F.cross_entropy(logits.reshape(-1, model.n_codes), tok.reshape(-1), ignore_index=-100, label_smoothing=0.1)
+    with torch.no_grad():
+        valid = tok >= 0
+        acc = ((logits.argmax(-1) == tok) & valid).sum().item() / max(valid.sum().item(), 1)
+    return l_tok, l_dur, acc
+
+
+def save(path, obj):
+    torch.save(obj, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--config", default=None)
+    ap.add_argument("--steps", type=int, default=20000)
+    ap.add_argument("--batch-frames", type=int, default=4000, help="frames per batch (~16 x 5 s)")
+    ap.add_argument("--max-frames", type=int, default=400)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--corrupt", type=float, default=0.1)
+    ap.add_argument("--ckpt-every", type=int, default=200)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    cfg = json.load(open(args.config)) if args.config else {}
+    run_dir = os.path.join(STATE, args.run)
+    os.makedirs(run_dir, exist_ok=True)
+    model = AM.PicoAR(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    step, rng_state, best = 0, None, float("inf")
+    ck = os.path.join(run_dir, "ckpt.pt")
+    if os.path.exists(ck):
+        s = torch.load(ck, map_location="cpu")
+        model.load_state_dict(s["model"]); opt.load_state_dict(s["opt"])
+        step, rng_state, best = s["step"], s["rng"], s.get("best", best)
+        print(f"resumed {args.run} at step {step}", flush=True)
+    train = load_split("train", args.max_frames)
+    valid = load_split("valid", args.max_frames)[:64]
+    print(f"{len(train)} train / {len(valid)} valid utterances; params {sum(p.numel() for p in model.parameters())}", flush=True)
+    rnd = random.Random(1234 + step)
+    gen = torch.Generator().manual_seed(4321 + step)
+    if rng_state is not None:
+        torch.set_rng_state(rng_state)
+    train.sort(key=lambda x: len(x[2]))
+    t0 = time.time()
+    while step < args.steps:
+        # length-bucketed batch: a random window of similar lengths, ~batch_frames in total
+        j = rnd.randrange(len(train))
+        n = max(1, args.batch_frames // max(len(train[j][2]), 1))
+        items = train[max(0, j - n // 2): max(0, j - n // 2) + n]
+        lr = args.lr * min(1.0, (step + 1) / 500) * 0.5 * (1 + math.cos(math.pi * min(step / args.steps, 1.0)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        model.train()
+        l_tok, l_dur, acc = losses(model, batch(items, model), args.corrupt, gen)
+        opt.zero_grad()
+        (l_tok + l_dur).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        if step % 20 == 0:
+            print(f"step {step} tok {l_tok.item():.3f} dur {l_dur.item():.3f} acc {acc:.3f} lr {lr:.2e} "
+                  f"{(time.time() - t0) / 20:.2f} s/step", flush=True)
+            t0 = time.time()
+        if step % args.ckpt_every == 0 or step == args.steps:
+            model.eval()
+            with torch.no_grad():
+                vl = [losses(model, batch(valid[k:k + 8], model)) for k in range(0, len(valid), 8)]
+            v_tok = sum(v[0].item() for v in vl) / len(vl)
+            v_dur = sum(v[1].item() for v in vl) / len(vl)
+            v_acc = sum(v[2] for v in vl) / len(vl)
+            print(f"valid step {step}: tok {v_tok:.3f} dur {v_dur:.3f} acc {v_acc:.3f}", flush=True)
+            state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "rng": torch.get_rng_state(),
+                     "best": min(best, v_tok), "cfg": model.cfg}
+            save(ck, state)
+            if v_tok < best:
+                best = v_tok
+                save(os.path.join(run_dir, "best.pt"), {"model": model.state_dict(), "step": step, "cfg": model.cfg,
+                                                        "valid_tok": v_tok, "valid_dur": v_dur, "valid_acc": v_acc})
+
+
+if __name__ == "__main__":
+    main()
