@@ -35,12 +35,12 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 
 # ---- sources ---------------------------------------------------------------------------------------------
-RUNTIME_SRCS := runtime/core.c runtime/arena.c runtime/cpu_x86.c runtime/cpu_arm.c runtime/cpu_common.c runtime/mem.c runtime/dispatch.c runtime/pool.c runtime/gguf.c runtime/memplan.c ports/posix.c
+RUNTIME_SRCS := runtime/core.c runtime/arena.c runtime/cpu_x86.c runtime/cpu_arm.c runtime/cpu_common.c runtime/mem.c runtime/dispatch.c runtime/pool.c runtime/gguf.c runtime/memplan.c ports/posix.c runtime/wav.c
 SIMD_SRCS    := simd/kernels_ref.c
-MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c
+MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c models/ar_lm.c models/sampler.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c opencl/cl_decoder.c
-CLI_SRCS     := runtime/cli.c runtime/cli_info.c runtime/cli_inspect.c
-TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c
+CLI_SRCS     := runtime/cli.c runtime/cli_info.c runtime/cli_inspect.c runtime/cli_decode.c
+TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c tests/test_ar.c
 
 # Text front end (runtime/text.c): links libespeak-ng (GPL-3), so it goes into the CLI and the test runner only,
 # never into libedgegen.a/.so (MIT). Built when the target's espeak-ng headers are present (EG_WITH_ESPEAK=0/1).
@@ -137,6 +137,18 @@ bench: bench-opencl
 bench-opencl: $(BENCH_OPENCL)
 	$(BENCH_OPENCL)
 -include $(BUILD)/tests/test_opencl.d $(BUILD)/tests/bench_opencl.d
+
+# ---- kernel bench: our tables next to OpenBLAS (linked into this binary only) and a read-bandwidth probe ------
+# OpenBLAS reads OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE before main(), so they are removed from the environment
+# here (the dev box sets CORETYPE=Haswell, which halves its SGEMM). `make bench-kernels BENCH_ARGS=quick`: short.
+BENCH_KERNELS := $(BUILD)/bench_kernels
+$(BENCH_KERNELS): $(BUILD)/tests/bench_kernels.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/bench_kernels.o $(LIB_A) -lopenblas $(LDLIBS)
+.PHONY: bench-kernels
+bench: bench-kernels
+bench-kernels: $(BENCH_KERNELS)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_KERNELS) $(BENCH_ARGS)
+-include $(BUILD)/tests/bench_kernels.d
 
 # ---- fuzzing: libFuzzer target for the GGUF reader (clang; Debian libclang-rt-14-dev) ----------------------
 # make fuzz [FUZZ_SECONDS=60]: new inputs go to $(FUZZ_BUILD)/corpus, crashes to $(FUZZ_BUILD)/crashes/ (keep

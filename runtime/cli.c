@@ -6,11 +6,13 @@
 
 extern const struct eg_cli_cmd eg_cli_info;
 extern const struct eg_cli_cmd eg_cli_inspect;
+extern const struct eg_cli_cmd eg_cli_decode;
 
 /* Subcommand registry: add a line here and a cli_<name>.c file. */
 static const struct eg_cli_cmd *const commands[] = {
     &eg_cli_info,
     &eg_cli_inspect,
+    &eg_cli_decode,
     NULL
 };
 

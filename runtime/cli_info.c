@@ -143,6 +143,10 @@ static void print_text(FILE *f, const struct eg_cpu *cpu, const struct eg_mem *m
     fmt_limit(mem->rlimit_data_bytes, a, sizeof a);
     fmt_bytes(mem->vm_data_bytes, b, sizeof b);
     fprintf(f, "  RLIMIT_DATA   %s (VmData %s)\n", a, b);
+    if (mem->address_space_bytes != UINT64_MAX) {
+        fmt_bytes(mem->address_space_bytes, a, sizeof a);
+        fprintf(f, "  32-bit process: address space capped at %s\n", a);
+    }
     print_opencl(f, 0);
 }
 
@@ -188,6 +192,8 @@ static void print_json(FILE *f, const struct eg_cpu *cpu, const struct eg_mem *m
     json_u64(f, mem->rlimit_data_bytes);
     fprintf(f, ",\n    \"vm_data_bytes\": ");
     json_u64(f, mem->vm_data_bytes);
+    fprintf(f, ",\n    \"address_space_bytes\": ");
+    json_u64(f, mem->address_space_bytes);
     fprintf(f, "\n  },\n  ");
     print_opencl(f, 1);
     fprintf(f, "\n}\n");

@@ -54,6 +54,7 @@ enum eg_mem_limit {
     EG_MEM_LIMIT_CGROUP_V1,        /* memory.limit_in_bytes - memory.usage_in_bytes */
     EG_MEM_LIMIT_RLIMIT_AS,        /* RLIMIT_AS minus current virtual size */
     EG_MEM_LIMIT_RLIMIT_DATA,      /* RLIMIT_DATA */
+    EG_MEM_LIMIT_ADDRESS_SPACE,    /* 32-bit process: at most ~3 GiB of user address space */
 };
 
 struct eg_mem {
@@ -64,6 +65,7 @@ struct eg_mem {
     uint64_t rlimit_as_bytes, rlimit_data_bytes, vm_size_bytes;
     uint64_t vm_data_bytes;        /* /proc/self/status VmData: what RLIMIT_DATA counts (Linux >= 4.7) */
     int      cgroup_version;       /* 2, 1, or 0 when no memory cgroup was found */
+    uint64_t address_space_bytes;  /* 32-bit builds: 3 GiB (VMSPLIT_3G), a flat cap; UINT64_MAX on 64-bit */
 };
 
 /* Probe this machine (CPUID/XGETBV or getauxval, sysconf, /sys). Never fails: unknown fields stay 0/"". */

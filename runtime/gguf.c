@@ -124,13 +124,14 @@ static uint32_t ld32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] 
 static uint64_t ld64(const uint8_t *p) { return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32; }
 
 /* ---- errors ------------------------------------------------------------------------------------------------- */
-/* Printable copy of untrusted bytes: non-printable ASCII and bytes >= 0x80 as \xNN, cut at ~80 characters. */
+/* Printable copy of untrusted bytes: non-printable ASCII, quotes and bytes >= 0x80 as \xNN; cut with "..." when
+ * out_len is too small (callers size it: ~128 for names in messages, more for rendered values). */
 static const char *esc(const void *s_, size_t n, char *out, size_t out_len) {
     const uint8_t *s = s_;
     size_t o = 0;
     if (!out_len) return out;
     for (size_t i = 0; i < n; i++) {
-        if (o + 8 >= out_len || o >= 80) { if (o + 4 < out_len) { memcpy(out + o, "...", 3); o += 3; } break; }
+        if (o + 8 >= out_len) { if (o + 4 < out_len) { memcpy(out + o, "...", 3); o += 3; } break; }
         uint8_t c = s[i];
         if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') out[o++] = (char)c;
         else o += (size_t)snprintf(out + o, out_len - o, "\\x%02x", c);
@@ -473,7 +474,7 @@ static enum eg_status parse(struct eg_gguf *g) {
     uint32_t version;
     uint64_t n_tensors, n_kv;
     size_t pool_bytes = 0, n_arr_strs = 0;
-    char hex[64];
+    char hex[128];
 
     if (g->size < 4)
         return fail(g, "truncated: file is %zu bytes, a GGUF header needs %u", g->size, GGUF_HEADER_BYTES);
@@ -616,6 +617,11 @@ static enum eg_status key_fail(const struct eg_gguf *g, const char *key, const s
     return EG_ERR_FORMAT;
 }
 
+static int is_int_type(uint32_t t) {
+    return t == GT_U8 || t == GT_I8 || t == GT_U16 || t == GT_I16 || t == GT_U32 || t == GT_I32 || t == GT_U64 ||
+           t == GT_I64;
+}
+
 /* Integer value of a scalar at p: 0 if it is not an integer type. */
 static int load_int(uint32_t type, const uint8_t *p, int *is_neg, uint64_t *mag) {
     int64_t s;
@@ -698,7 +704,8 @@ enum eg_status eg_gguf_get_arr_u32(const struct eg_gguf *g, const char *key, uin
     int neg; uint64_t v;
     if (n_out) *n_out = 0;
     if ((!out && max > 0) || max < 0) return EG_ERR_INVALID_ARG;
-    if (!kv || kv->type != GT_ARRAY || !load_int(kv->arr_type, g->base + kv->val_off, &neg, &v))
+    /* type check only: an empty array has no first element to load (found by fuzzing) */
+    if (!kv || kv->type != GT_ARRAY || !is_int_type(kv->arr_type))
         return key_fail(g, key ? key : "(null)", kv, "array[u32]");
     if (kv->n > (uint64_t)max) {
         EG_LOGE("%s: key %s: expected at most %d values, found %llu", g->label, kv->key, max, (unsigned long long)kv->n);
@@ -762,7 +769,7 @@ static void sb_put(struct sb *s, const char *fmt, ...) {
 }
 
 static void render_str(struct sb *s, const char *str, size_t n) {
-    char tmp[400];
+    char tmp[1024];
     esc(str, n, tmp, sizeof tmp);
     sb_put(s, "\"%s\"", tmp);
 }

@@ -5,6 +5,8 @@
  *   cgroup v1               memory.limit_in_bytes - memory.usage_in_bytes, likewise
  *   RLIMIT_AS               soft limit - VmSize   (/proc/self/status)
  *   RLIMIT_DATA             soft limit - VmData   (the kernel counts private writable mappings, Linux >= 4.7)
+ *   32-bit address space    3 GiB on 32-bit builds (the usual 3G/1G split), so a Pi 4 with 8 GiB running a
+ *                           32-bit OS does not plan for more than the process can map
  * Our cgroup comes from /proc/self/cgroup ("0::/path" for v2, "N:memory:/path" for v1). When that path is not
  * visible under the mount (a container without its own cgroup namespace), the mount root is used.
  * All paths hang off a root prefix so tests replay fake trees (tests/data/mem/); parsers are pure functions.
@@ -29,6 +31,7 @@ const char *eg_mem_limit_name(enum eg_mem_limit l) {
     case EG_MEM_LIMIT_CGROUP_V1: return "cgroup v1 memory.limit_in_bytes";
     case EG_MEM_LIMIT_RLIMIT_AS: return "RLIMIT_AS";
     case EG_MEM_LIMIT_RLIMIT_DATA: return "RLIMIT_DATA";
+    case EG_MEM_LIMIT_ADDRESS_SPACE: return "32-bit address space";
     }
     return "unknown";
 }
@@ -149,6 +152,12 @@ void eg_mem_combine(struct eg_mem *m) {
         uint64_t h = sub_sat(m->rlimit_data_bytes, m->vm_data_bytes);
         if (h < best || bind == EG_MEM_LIMIT_NONE) { best = h; bind = EG_MEM_LIMIT_RLIMIT_DATA; }
     }
+    /* a flat cap, not minus VmSize: under qemu-user VmSize is the emulator's own (host) size */
+    if (m->address_space_bytes != UNLIMITED && m->address_space_bytes != 0 &&
+        (m->address_space_bytes < best || bind == EG_MEM_LIMIT_NONE)) {
+        best = m->address_space_bytes;
+        bind = EG_MEM_LIMIT_ADDRESS_SPACE;
+    }
     m->available_bytes = best;
     m->binding = bind;
 }
@@ -204,7 +213,7 @@ void eg_mem_detect_at(struct eg_mem *mem, const char *root, uint64_t rlimit_as, 
     char path[1024], text[8192], ctl[1024], cg[512];
     memset(mem, 0, sizeof *mem);
     mem->available_bytes = UNLIMITED;
-    mem->mem_available_bytes = mem->cgroup_limit_bytes = UNLIMITED;
+    mem->mem_available_bytes = mem->cgroup_limit_bytes = mem->address_space_bytes = UNLIMITED;
     mem->rlimit_as_bytes = rlimit_as;
     mem->rlimit_data_bytes = rlimit_data;
 
@@ -250,4 +259,8 @@ void eg_mem_detect(struct eg_mem *mem) {
     if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) as_b = (uint64_t)as.rlim_cur;
     if (getrlimit(RLIMIT_DATA, &data) == 0 && data.rlim_cur != RLIM_INFINITY) data_b = (uint64_t)data.rlim_cur;
     eg_mem_detect_at(mem, "", as_b, data_b);
+    if (sizeof(void *) < 8) {            /* a 32-bit process cannot map more than ~3 GiB, whatever RAM says */
+        mem->address_space_bytes = 3ull << 30;
+        eg_mem_combine(mem);
+    }
 }

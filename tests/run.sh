@@ -37,6 +37,7 @@ skip_suite() { echo "== $1: skipped: $2"; TOTAL_S=$((TOTAL_S + 1)); }
 # ---- native: every table this CPU supports, chosen automatically and forced ---------------------------------
 suite "native" "$BUILD/test_runner"
 suite "native EDGEGEN_ISA=ref" env EDGEGEN_ISA=ref "$BUILD/test_runner"
+suite "cli info" sh tests/test_cli_info.sh "$BUILD/edgegen"
 
 # ---- model container: GGUF reader + memory plan under ASan+UBSan with LSan (a leak on any error path fails),
 # the exporter's Python self-test, the memory-limit refusal of the CLI, and a bounded libFuzzer run ------------

@@ -375,6 +375,21 @@ TEST(mem_rlimits) {
     CHECK(m.binding == EG_MEM_LIMIT_RLIMIT_AS && m.available_bytes == 0, "AS below VmSize → 0");
 }
 
+TEST(mem_address_space_cap) {
+    struct eg_mem m;
+    mem_tree("v2_max", NOLIM, NOLIM, &m);
+    m.address_space_bytes = 3ull << 30;     /* what eg_mem_detect sets on 32-bit builds */
+    eg_mem_combine(&m);
+    CHECK(m.binding == EG_MEM_LIMIT_ADDRESS_SPACE && m.available_bytes == 3ull << 30, "3 GiB cap binds below 3.8 GiB");
+    m.rlimit_as_bytes = 1024 * MiB;
+    eg_mem_combine(&m);
+    CHECK(m.binding == EG_MEM_LIMIT_RLIMIT_AS, "a tighter RLIMIT_AS still binds");
+#if UINTPTR_MAX == 0xffffffffu
+    eg_mem_detect(&m);
+    CHECK(m.address_space_bytes == 3ull << 30 && m.available_bytes <= 3ull << 30, "32-bit build: capped");
+#endif
+}
+
 TEST(mem_missing_sources) {
     struct eg_mem m;
     mem_tree("old_kernel", NOLIM, NOLIM, &m);

@@ -431,7 +431,8 @@ TEST(gguf_api_errors) {
     tb_default(&s);
     kv_begin(&s.kv[6], "test.neg"); kv_w32(&s.kv[6], 9); kv_w32(&s.kv[6], 5); kv_w64(&s.kv[6], 2);   /* i32 [1, -1] */
     kv_w32(&s.kv[6], neg[0]); kv_w32(&s.kv[6], neg[1]);
-    s.n_kv = 7;
+    kv_arr_u32(&s.kv[7], "test.empty", NULL, 0);   /* empty array: nothing to load (a fuzz regression) */
+    s.n_kv = 8;
     tb_build(&s, &b);
     uint8_t *base = NULL;
     if (parse_copy(b.p, b.n, "api.gguf", &g, &base)) { free(base); free(b.p); REQUIRE(0, "parse"); }
@@ -471,6 +472,10 @@ TEST(gguf_api_errors) {
     CHECK(eg_gguf_get_str(g, "test.str", &str) == EG_OK && !strcmp(str, "abc"), "str");
     CHECK(eg_gguf_get_arr_u32(g, "test.arr", arr, 3, &n) == EG_OK && n == 3 && arr[2] == 3, "arr");
     CHECK(eg_gguf_arr_len(g, "test.arr") == 3 && eg_gguf_arr_len(g, "test.u32") == -1, "arr_len");
+    CHECK(eg_gguf_get_arr_u32(g, "test.empty", arr, 4, &n) == EG_OK && n == 0 && eg_gguf_arr_len(g, "test.empty") == 0, "empty");
+    {   char rb[32];
+        eg_gguf_key_render(g, 7, rb, sizeof rb);
+        CHECK(!strcmp(rb, "[]"), "empty array renders as %s", rb); }
     {   int64_t ne[2] = { 32, 2 };
         CHECK(eg_gguf_bind(g, "c.weight", EG_DTYPE_BIT(EG_DTYPE_Q8_0), 2, ne, &t) == EG_OK && t && t->n_bytes == 68, "bind q8_0"); }
     {   int64_t ne[1] = { 32 };

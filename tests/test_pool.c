@@ -105,7 +105,7 @@ TEST(pool_rapid_runs_no_deadlock) {
         atomic_long total = 0;
         REQUIRE(eg_pool_create(nt, &p) == EG_OK, "create %d", nt);
         long expect = 0;
-        for (int r = 0; r < 20000; r++) {
+        for (int r = 0; r < 10000; r++) {
             int n = 1 + r % 7;
             eg_pool_run(p, n, add_task, &total);
             expect += n;

@@ -1,10 +1,11 @@
 """Corpus loader for codec training: discovers teacher utterances, keeps them in RAM as int16, serves random
 1 s crops aligned to the hop, and rescans the corpus periodically (the corpus grows while we train).
 
-Where the utterances come from (first that exists wins):
-  1. manifests  models/data/manifest/<split>.jsonl  (one JSON object per line; id + wav path or derivable);
-  2. text lists models/data/text/<split>.tsv ("id<TAB>text") + synth.py's layout
+Where the utterances come from:
+  1. text lists models/data/text/<split>.tsv ("id<TAB>text") + synth.py's layout
      <corpus>/wav/<hh>/<id>.wav, <corpus>/meta/<hh>/<id>.json (json written last == utterance complete);
+     this is always current, so it is used whenever text lists exist;
+  2. otherwise manifests models/data/manifest/<split>.jsonl (one JSON object per line; id + wav path or derivable);
 Split names: anything containing "val" or "dev" -> "valid"; "eval"/"harvard"/"test" -> "eval" (NEVER
 trained on); everything else -> "train". Utterances under <corpus>/eval/ are always "eval".
 Ids present in audio but in no list are treated as train unless sha1(id) puts them in the 1 % fallback
@@ -20,8 +21,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("EDGEGEN_CORPUS", "/root/.cache/edgegen-train/corpus"))
-MANIFEST_DIR = REPO / "models" / "data" / "manifest"
-TEXT_DIR = REPO / "models" / "data" / "text"
+MANIFEST_DIR = Path(os.environ.get("EDGEGEN_MANIFEST_DIR", REPO / "models" / "data" / "manifest"))
+TEXT_DIR = Path(os.environ.get("EDGEGEN_TEXT_DIR", REPO / "models" / "data" / "text"))
 
 
 def shard_dir(uid):
@@ -57,7 +58,10 @@ def discover(corpus=CORPUS, manifest_dir=MANIFEST_DIR, text_dir=TEXT_DIR):
     """-> dict split -> list of (uid, wav_path) of COMPLETE utterances (json written after wav)."""
     out = {"train": [], "valid": [], "eval": []}
     seen = set()
-    if manifest_dir.is_dir() and any(manifest_dir.glob("*.jsonl")):
+    # The text lists + meta scan is always current (the manifests are snapshots made by make_manifest.py), so the
+    # manifests are only used when there are no text lists.
+    has_lists = text_dir.is_dir() and any(text_dir.glob("*.tsv"))
+    if not has_lists and manifest_dir.is_dir() and any(manifest_dir.glob("*.jsonl")):
         for mf in sorted(manifest_dir.glob("*.jsonl")):
             split = split_of_name(mf.stem)
             with open(mf, encoding="utf-8") as f:

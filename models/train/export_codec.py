@@ -105,12 +105,14 @@ class _GGUFPkgWriter:
         self.w.close()
 
 
-def open_writer(path, arch, use_project=True):
+def open_writer(path, arch, use_project=True, name="pico-codec"):
     if use_project:
         try:
             import gguf_export as ge  # the project's writer (models/train/gguf_export.py)
         except ImportError:
             ge = None
+        if ge is not None and hasattr(ge, "Exporter"):
+            return ge.Exporter(str(path), arch=arch, name=name), "gguf_export.Exporter"
         if ge is not None:
             for name in ("GGUFWriter", "Writer", "GGUFExport"):
                 cls = getattr(ge, name, None)
@@ -132,8 +134,8 @@ def _kv(w, kind, key, val):
     raise AttributeError(f"writer has none of {names}")
 
 
-def export(cfg, dec, out_path, variant, meta_extra=None, use_project=True):
-    w, kind = open_writer(out_path, ARCH, use_project)
+def export(cfg, dec, out_path, variant, meta_extra=None, use_project=True, name="pico-codec"):
+    w, kind = open_writer(out_path, ARCH, use_project, name)
     md = metadata(cfg)
     for k, v in md["u32"].items():
         _kv(w, "u32", f"{ARCH}.{k}", v)
@@ -144,7 +146,7 @@ def export(cfg, dec, out_path, variant, meta_extra=None, use_project=True):
     for k, v in (meta_extra or {}).items():
         try:
             _kv(w, "str", k, str(v))
-        except AttributeError:
+        except (AttributeError, ValueError):
             pass
     for name, a, q in decoder_tensors(cfg, dec):
         dt = variant if (q and variant != "f32") else "f32"
@@ -160,6 +162,7 @@ def check(path, cfg, dec):
     worst = {}
     for t in r.tensors:
         a = ref[t.name]
+        assert tuple(int(x) for x in t.shape) == a.shape[::-1], (t.name, t.shape, a.shape)
         if t.tensor_type in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
             x = np.asarray(t.data, dtype=np.float32).reshape(a.shape)
         else:
@@ -168,6 +171,8 @@ def check(path, cfg, dec):
     assert set(worst) == set(ref), set(ref) ^ set(worst)
     f = r.fields
     arch = bytes(f["general.architecture"].parts[-1]).decode()
+    for k, v in metadata(cfg)["u32"].items():
+        assert int(f[f"{ARCH}.{k}"].parts[-1][0]) == int(v), k
     lv = [int(f[f"{ARCH}.fsq_levels"].parts[i][0]) for i in f[f"{ARCH}.fsq_levels"].data]
     return arch, lv, max(worst.values()), len(worst)
 
@@ -186,8 +191,8 @@ def main():
     Path(a.out_dir).mkdir(parents=True, exist_ok=True)
     for v in a.variants.split(","):
         out = Path(a.out_dir) / f"{a.name}-{v}.gguf"
-        kind = export(cfg, dec, out, v, {"edgegen.codec.source": f"{Path(a.ckpt).name} step={step} sha256={sha}"},
-                      use_project=not a.fallback)
+        kind = export(cfg, dec, out, v, {"edgegen.source": f"{Path(a.ckpt).name} step={step} sha256={sha}"},
+                      use_project=not a.fallback, name=a.name)
         msg = f"{out} {out.stat().st_size/1e6:.2f} MB via {kind}"
         if a.check:
             arch, lv, err, n = check(out, cfg, dec)

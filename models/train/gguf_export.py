@@ -53,20 +53,23 @@ KEYS = {
     "edgegen.codec.kernel_size": "u32",
     "edgegen.codec.layer_norm_eps": "f32",
     "edgegen.codec.mag_clamp": "f32",
-    # AR model (architecture "edgegen.ar"): placeholders until the AR exporter lands; see GGUF_KEYS.md
-    "edgegen.ar.n_vocab": "u32",
-    "edgegen.ar.n_ctx": "u32",
+    # AR model (architecture "edgegen.ar"), models/train/ar_model.py PicoAR, written by export_ar.py
+    "edgegen.ar.n_phonemes": "u32",
     "edgegen.ar.dim": "u32",
-    "edgegen.ar.n_layers": "u32",
     "edgegen.ar.n_heads": "u32",
-    "edgegen.ar.n_kv_heads": "u32",
     "edgegen.ar.ffn_dim": "u32",
+    "edgegen.ar.enc_layers": "u32",
+    "edgegen.ar.dec_layers": "u32",
+    "edgegen.ar.window": "u32",
     "edgegen.ar.rope_theta": "f32",
     "edgegen.ar.norm_eps": "f32",
+    "edgegen.ar.fsq_levels": "u32[]",
+    "edgegen.ar.dur_kernel_size": "u32",
+    "edgegen.ar.dur_norm_eps": "f32",
+    "edgegen.ar.phonemes": "str[]",
+    "edgegen.ar.pad_id": "u32",
     "edgegen.ar.bos_id": "u32",
     "edgegen.ar.eos_id": "u32",
-    "edgegen.ar.codec_offset": "u32",
-    "edgegen.ar.tokens": "str[]",
 }
 
 DTYPES = ("f32", "f16", "q8_0", "q4_0")

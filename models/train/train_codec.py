@@ -95,6 +95,8 @@ def evaluate(model, val, spec_mel):
         n += 1
         codes_all.append(codes.flatten())
     model.train()
+    if not codes_all:
+        return float("inf"), {"note": "empty validation set"}
     c = torch.cat(codes_all)
     cnt = torch.bincount(c, minlength=model.fsq.n_codes).float()
     p = cnt[cnt > 0] / cnt.sum()

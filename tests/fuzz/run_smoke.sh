@@ -11,8 +11,9 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     echo "SKIP fuzz_gguf: $cc not found (ports/setup-debian.sh installs clang and libclang-rt-14-dev)"
     echo "0 passed, 0 failed, 1 skipped"; exit 0
 fi
-if ! make -s fuzz-build FUZZ_CC="$cc" FUZZ_BUILD="$out" >"$out.build.log" 2>&1; then
-    cat "$out.build.log"
+mkdir -p "$out"
+if ! make -s fuzz-build FUZZ_CC="$cc" FUZZ_BUILD="$out" >"$out/build.log" 2>&1; then
+    cat "$out/build.log"
     echo "FAIL fuzz_gguf: build failed (libFuzzer runtime missing? install libclang-rt-14-dev)"
     echo "0 passed, 1 failed, 0 skipped"; exit 1
 fi

@@ -1,0 +1,737 @@
+/* models/ar_lm.c — pico-AR inference, reproducing models/train/ar_model.py (PicoAR.encoder, .duration,
+ * regulate/condition, and decode() one frame at a time with a KV cache). See ar_lm.h for the model in brief.
+ *
+ * Layout: activations are row-major [rows][dim]. Encoder: every Linear is eg_linear_rows over all P phonemes;
+ * attention per head as two gemm_f32 calls (S = Q K^T, O = softmax(S) V via V^T). Decoder: one frame per step,
+ * every Linear eg_linear_vec; the KV cache is head-major [layer][head][W][head_dim], a ring indexed by
+ * pos % W, so the scores for one head are one matvec over the W cached keys. The window holds exactly the frames
+ * t-W+1 .. t, which is PicoAR.window_mask. Softmax and the weighted sum run over ring slots (not position order):
+ * the same values, summed in another order than torch, deterministic for a given position.
+ * Numerics follow torch's order where it is cheap: x = (sum of digit rows) + (cond_proj(enc) + f * cond_frac);
+ * scores = (q . k) / sqrt(head_dim); RoPE angle = (float)pos * inv_freq in f32, as rope_tables().
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ar_lm.h"
+#include "internal.h"
+
+/* ==== model loading ======================================================================================== */
+
+static enum eg_status get_u32_range(const struct eg_gguf *g, const char *key, uint32_t lo, uint32_t hi, uint32_t *out) {
+    enum eg_status st = eg_gguf_get_u32(g, key, out);
+    if (st != EG_OK) return st;
+    if (*out < lo || *out > hi) {
+        EG_LOGE("%s: key %s: expected a value in [%u, %u], found %u", eg_gguf_label(g), key, lo, hi, *out);
+        return EG_ERR_FORMAT;
+    }
+    return EG_OK;
+}
+
+static enum eg_status get_f32_range(const struct eg_gguf *g, const char *key, float lo, float hi, float *out) {
+    enum eg_status st = eg_gguf_get_f32(g, key, out);
+    if (st != EG_OK) return st;
+    if (!(*out > lo && *out <= hi)) {
+        EG_LOGE("%s: key %s: expected a value in (%g, %g], found %g", eg_gguf_label(g), key, (double)lo, (double)hi,
+                (double)*out);
+        return EG_ERR_FORMAT;
+    }
+    return EG_OK;
+}
+
+static enum eg_status read_config(const struct eg_gguf *g, struct eg_ar_config *c) {
+    const char *lbl = eg_gguf_label(g), *arch = NULL;
+    enum eg_status st;
+    int n_lv = 0;
+
+    memset(c, 0, sizeof *c);
+    if ((st = eg_gguf_get_str(g, "general.architecture", &arch)) != EG_OK) return st;
+    if (strcmp(arch, EG_AR_ARCH) != 0) {
+        EG_LOGE("%s: key general.architecture: expected \"%s\", found \"%s\"", lbl, EG_AR_ARCH, arch);
+        return EG_ERR_FORMAT;
+    }
+#define U32(key, lo, hi, field) if ((st = get_u32_range(g, "edgegen.ar." key, lo, hi, &c->field)) != EG_OK) return st
+    U32("n_phonemes", 1, 1u << 16, n_phonemes);
+    U32("dim", 2, 1u << 14, dim);
+    U32("n_heads", 1, 1024, n_heads);
+    U32("ffn_dim", 1, 1u << 16, ffn_dim);
+    U32("enc_layers", 0, 64, enc_layers);
+    U32("dec_layers", 1, 64, dec_layers);
+    U32("window", 1, 1u << 16, window);
+    U32("dur_kernel_size", 1, 31, dur_kernel);
+    U32("pad_id", 0, c->n_phonemes - 1, pad_id);
+    U32("bos_id", 0, c->n_phonemes - 1, bos_id);
+    U32("eos_id", 0, c->n_phonemes - 1, eos_id);
+#undef U32
+    if ((st = get_f32_range(g, "edgegen.ar.rope_theta", 1.0f, 1e9f, &c->rope_theta)) != EG_OK) return st;
+    if ((st = get_f32_range(g, "edgegen.ar.norm_eps", 0.0f, 0.5f, &c->norm_eps)) != EG_OK) return st;
+    if ((st = get_f32_range(g, "edgegen.ar.dur_norm_eps", 0.0f, 0.5f, &c->dur_norm_eps)) != EG_OK) return st;
+    if (c->dim % c->n_heads != 0 || (c->dim / c->n_heads) % 2 != 0) {
+        EG_LOGE("%s: key edgegen.ar.n_heads: expected a divisor of dim %u leaving an even head size, found %u", lbl,
+                c->dim, c->n_heads);
+        return EG_ERR_FORMAT;
+    }
+    c->head_dim = c->dim / c->n_heads;
+    if (c->dur_kernel % 2 == 0) {
+        EG_LOGE("%s: key edgegen.ar.dur_kernel_size: expected an odd value (\"same\" padding), found %u", lbl,
+                c->dur_kernel);
+        return EG_ERR_FORMAT;
+    }
+    if ((st = eg_gguf_get_arr_u32(g, "edgegen.ar.fsq_levels", c->fsq_levels, EG_AR_MAX_FSQ, &n_lv)) != EG_OK) return st;
+    if (n_lv < 1) {
+        EG_LOGE("%s: key edgegen.ar.fsq_levels: expected 1..%d levels, found 0", lbl, EG_AR_MAX_FSQ);
+        return EG_ERR_FORMAT;
+    }
+    c->n_levels = (uint32_t)n_lv;
+    uint64_t n_codes = 1;
+    for (int i = 0; i < n_lv; i++) {
+        if (c->fsq_levels[i] < 2 || c->fsq_levels[i] > 1024) {
+            EG_LOGE("%s: key edgegen.ar.fsq_levels[%d]: expected a level count in [2, 1024], found %u", lbl, i,
+                    c->fsq_levels[i]);
+            return EG_ERR_FORMAT;
+        }
+        n_codes *= c->fsq_levels[i];
+        if (n_codes > (1u << 20)) {
+            EG_LOGE("%s: key edgegen.ar.fsq_levels: expected at most 2^20 codes in total, found more", lbl);
+            return EG_ERR_FORMAT;
+        }
+    }
+    c->n_codes = (uint32_t)n_codes;
+    if (eg_gguf_arr_len(g, "edgegen.ar.phonemes") != (int)c->n_phonemes) {
+        EG_LOGE("%s: key edgegen.ar.phonemes: expected a string array of n_phonemes = %u symbols, found length %d",
+                lbl, c->n_phonemes, eg_gguf_arr_len(g, "edgegen.ar.phonemes"));
+        return EG_ERR_FORMAT;
+    }
+    const char *sym;
+    if ((st = eg_gguf_get_arr_str(g, "edgegen.ar.phonemes", 0, &sym)) != EG_OK) return st;   /* type check */
+    return EG_OK;
+}
+
+#define MATRIX_TYPES (EG_DTYPE_BIT(EG_DTYPE_F32) | EG_DTYPE_BIT(EG_DTYPE_F16) | EG_DTYPE_BIT(EG_DTYPE_Q8_0) | \
+                      EG_DTYPE_BIT(EG_DTYPE_Q4_0))
+
+static enum eg_status bind_f32(const struct eg_gguf *g, const char *name, int n_dims, int64_t d0, int64_t d1,
+                               const float **out) {
+    const struct eg_gguf_tensor *t;
+    const int64_t ne[2] = { d0, d1 };
+    enum eg_status st = eg_gguf_bind(g, name, EG_DTYPE_BIT(EG_DTYPE_F32), n_dims, ne, &t);
+    if (st == EG_OK) *out = t->data;
+    return st;
+}
+
+/* W [n_out][n_in] as `name`.weight (and `name`.bias f32 [n_out] when has_bias). */
+static enum eg_status bind_linear(const struct eg_gguf *g, const char *name, int64_t n_in, int64_t n_out, int has_bias,
+                                  struct eg_linear *lin) {
+    char wname[128], bname[128];
+    const struct eg_gguf_tensor *w, *b = NULL;
+    const int64_t ne_w[2] = { n_in, n_out }, ne_b[1] = { n_out };
+    enum eg_status st;
+
+    snprintf(wname, sizeof wname, "%s.weight", name);
+    snprintf(bname, sizeof bname, "%s.bias", name);
+    if ((st = eg_gguf_bind(g, wname, MATRIX_TYPES, 2, ne_w, &w)) != EG_OK) return st;
+    if (has_bias && (st = eg_gguf_bind(g, bname, EG_DTYPE_BIT(EG_DTYPE_F32), 1, ne_b, &b)) != EG_OK) return st;
+    eg_linear_set(lin, w, b);
+    return EG_OK;
+}
+
+/* Conv1d weight stored (out, k, in) = ne [in, k, out]: one im2col row of k*in per output channel, + bias. */
+static enum eg_status bind_conv(const struct eg_gguf *g, const char *name, int64_t c, int64_t k, struct eg_linear *lin) {
+    char wname[128], bname[128];
+    const struct eg_gguf_tensor *w, *b;
+    const int64_t ne_w[3] = { c, k, c }, ne_b[1] = { c };
+    enum eg_status st;
+
+    snprintf(wname, sizeof wname, "%s.weight", name);
+    snprintf(bname, sizeof bname, "%s.bias", name);
+    if ((st = eg_gguf_bind(g, wname, MATRIX_TYPES, 3, ne_w, &w)) != EG_OK) return st;
+    if ((st = eg_gguf_bind(g, bname, EG_DTYPE_BIT(EG_DTYPE_F32), 1, ne_b, &b)) != EG_OK) return st;
+    lin->type = w->type;
+    lin->w = w->data;
+    lin->b = b->data;
+    lin->n_in = (int)(k * c);
+    lin->n_out = (int)c;
+    lin->row_bytes = (size_t)eg_dtype_row_bytes(w->type, (uint64_t)(k * c));  /* = k rows of c: blocks never straddle */
+    return EG_OK;
+}
+
+static enum eg_status bind_block(const struct eg_gguf *g, const char *prefix, const struct eg_ar_config *c,
+                                 struct eg_ar_block *b) {
+    char name[128];
+    enum eg_status st;
+    const int64_t d = c->dim, f = c->ffn_dim;
+#define N(s) (snprintf(name, sizeof name, "%s.%s", prefix, s), name)
+    if ((st = bind_f32(g, N("norm1.weight"), 1, d, 1, &b->norm1)) != EG_OK) return st;
+    if ((st = bind_linear(g, N("wq"), d, d, 0, &b->wq)) != EG_OK) return st;
+    if ((st = bind_linear(g, N("wk"), d, d, 0, &b->wk)) != EG_OK) return st;
+    if ((st = bind_linear(g, N("wv"), d, d, 0, &b->wv)) != EG_OK) return st;
+    if ((st = bind_linear(g, N("wo"), d, d, 0, &b->wo)) != EG_OK) return st;
+    if ((st = bind_f32(g, N("norm2.weight"), 1, d, 1, &b->norm2)) != EG_OK) return st;
+    if ((st = bind_linear(g, N("up"), d, f, 0, &b->up)) != EG_OK) return st;
+    if ((st = bind_linear(g, N("down"), f, d, 0, &b->down)) != EG_OK) return st;
+#undef N
+    return EG_OK;
+}
+
+static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_ar_config *c, struct eg_ar_weights *w) {
+    const int64_t d = c->dim;
+    const float *pb;
+    char name[128];
+    enum eg_status st;
+
+    if ((st = bind_f32(g, "encoder.embed.weight", 2, d, c->n_phonemes, &w->enc_embed)) != EG_OK) return st;
+    for (uint32_t i = 0; i < c->enc_layers; i++) {
+        snprintf(name, sizeof name, "encoder.blocks.%u", i);
+        if ((st = bind_block(g, name, c, &w->enc[i])) != EG_OK) return st;
+    }
+    if ((st = bind_f32(g, "encoder.norm.weight", 1, d, 1, &w->enc_norm)) != EG_OK) return st;
+    if ((st = bind_conv(g, "duration.conv1", d, c->dur_kernel, &w->dur_conv1)) != EG_OK) return st;
+    if ((st = bind_conv(g, "duration.conv2", d, c->dur_kernel, &w->dur_conv2)) != EG_OK) return st;
+    if ((st = bind_f32(g, "duration.norm1.weight", 1, d, 1, &w->dur_norm1_w)) != EG_OK) return st;
+    if ((st = bind_f32(g, "duration.norm1.bias", 1, d, 1, &w->dur_norm1_b)) != EG_OK) return st;
+    if ((st = bind_f32(g, "duration.norm2.weight", 1, d, 1, &w->dur_norm2_w)) != EG_OK) return st;
+    if ((st = bind_f32(g, "duration.norm2.bias", 1, d, 1, &w->dur_norm2_b)) != EG_OK) return st;
+    if ((st = bind_f32(g, "duration.proj.weight", 2, d, 1, &w->dur_proj_w)) != EG_OK) return st;
+    if ((st = bind_f32(g, "duration.proj.bias", 1, 1, 1, &pb)) != EG_OK) return st;
+    w->dur_proj_b = pb[0];
+    if ((st = bind_linear(g, "cond_proj", d, d, 1, &w->cond_proj)) != EG_OK) return st;
+    if ((st = bind_f32(g, "cond_frac", 1, d, 1, &w->cond_frac)) != EG_OK) return st;
+    for (uint32_t i = 0; i < c->n_levels; i++) {
+        snprintf(name, sizeof name, "digit_emb.%u.weight", i);
+        if ((st = bind_f32(g, name, 2, d, (int64_t)c->fsq_levels[i] + 1, &w->digit_emb[i])) != EG_OK) return st;
+    }
+    for (uint32_t i = 0; i < c->dec_layers; i++) {
+        snprintf(name, sizeof name, "blocks.%u", i);
+        if ((st = bind_block(g, name, c, &w->dec[i])) != EG_OK) return st;
+    }
+    if ((st = bind_f32(g, "norm_f.weight", 1, d, 1, &w->norm_f)) != EG_OK) return st;
+    return bind_linear(g, "head", d, c->n_codes, 0, &w->head);
+}
+
+enum eg_status eg_ar_model_from_gguf(const struct eg_gguf *g, struct eg_ar_model **out) {
+    struct eg_ar_model *m;
+    enum eg_status st;
+
+    if (!out) return EG_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!g) return EG_ERR_INVALID_ARG;
+    m = calloc(1, sizeof *m);
+    if (!m) return EG_ERR_NOMEM;
+    if ((st = read_config(g, &m->cfg)) != EG_OK) goto err_free_model;
+    m->blocks = calloc((size_t)m->cfg.enc_layers + m->cfg.dec_layers, sizeof *m->blocks);
+    if (!m->blocks) { st = EG_ERR_NOMEM; goto err_free_model; }
+    m->w.enc = m->blocks;
+    m->w.dec = m->blocks + m->cfg.enc_layers;
+    if ((st = bind_weights(g, &m->cfg, &m->w)) != EG_OK) goto err_free_blocks;
+    m->gguf = (struct eg_gguf *)g;
+    *out = m;
+    return EG_OK;
+
+err_free_blocks:
+    free(m->blocks);
+err_free_model:
+    free(m);
+    return st;
+}
+
+enum eg_status eg_ar_model_load(const char *path, struct eg_ar_model **out) {
+    struct eg_gguf *g;
+    enum eg_status st;
+
+    if (!out || !path) return EG_ERR_INVALID_ARG;
+    *out = NULL;
+    if ((st = eg_gguf_open(path, &g)) != EG_OK) return st;
+    if ((st = eg_ar_model_from_gguf(g, out)) != EG_OK) {
+        eg_gguf_close(g);
+        return st;
+    }
+    (*out)->owns_gguf = 1;
+    return EG_OK;
+}
+
+void eg_ar_model_destroy(struct eg_ar_model *m) {
+    if (!m) return;
+    if (m->owns_gguf) eg_gguf_close(m->gguf);
+    free(m->blocks);
+    free(m);
+}
+
+const char *eg_ar_model_phoneme(const struct eg_ar_model *m, int id) {
+    const char *s = NULL;
+    if (!m || id < 0 || (uint32_t)id >= m->cfg.n_phonemes) return NULL;
+    return eg_gguf_get_arr_str(m->gguf, "edgegen.ar.phonemes", id, &s) == EG_OK ? s : NULL;
+}
+
+static uint64_t lin_bytes(const struct eg_linear *l) { return (uint64_t)l->n_out * l->row_bytes; }
+
+uint64_t eg_ar_weight_bytes_per_frame(const struct eg_ar_model *m) {
+    const struct eg_ar_config *c = &m->cfg;
+    uint64_t b = 0;
+    for (uint32_t i = 0; i < c->dec_layers; i++) {
+        const struct eg_ar_block *k = &m->w.dec[i];
+        b += lin_bytes(&k->wq) + lin_bytes(&k->wk) + lin_bytes(&k->wv) + lin_bytes(&k->wo) + lin_bytes(&k->up) +
+             lin_bytes(&k->down) + 2ull * c->dim * sizeof(float);
+    }
+    /* final norm, head, one row per digit table, cond_frac (the cond_proj row was computed by encode) */
+    return b + lin_bytes(&m->w.head) + (uint64_t)(c->n_levels + 2) * c->dim * sizeof(float);
+}
+
+double eg_ar_flops_per_frame(const struct eg_ar_model *m) {
+    const struct eg_ar_config *c = &m->cfg;
+    const double d = c->dim, f = c->ffn_dim;
+    const double per_layer = 2.0 * (4.0 * d * d + 2.0 * d * f)     /* q, k, v, o, up, down */
+                           + 2.0 * 2.0 * (double)c->window * d;    /* scores + weighted sum over the window */
+    return c->dec_layers * per_layer + 2.0 * d * c->n_codes;
+}
+
+/* ==== state ================================================================================================ */
+
+struct eg_ar_state {
+    const struct eg_ar_model *m;
+    struct eg_exec *ex;
+    struct eg_arena arena;
+    int max_phonemes;
+
+    /* encode results */
+    int    n_ph;                  /* 0 before the first encode */
+    float *enc;                   /* [max_ph][dim] encoder output */
+    float *cp;                    /* [max_ph][dim] cond_proj(enc) (bias included) */
+    float *logd;                  /* [max_ph] */
+    int32_t *dur, *start;         /* [max_ph] frames and first frame per phoneme */
+    int64_t n_frames;
+
+    /* encoder / duration scratch */
+    float *ex_x, *ex_h, *ex_q, *ex_k, *ex_v, *ex_a;  /* [max_ph][dim] */
+    float *ex_ffn;                /* [max_ph][max(ffn_dim, k*dim)]: FFN hidden and the im2col rows */
+    float *ex_cos, *ex_sin;       /* [max_ph][head_dim/2] */
+    float *ex_att;                /* [n_threads][max_ph*max_ph + head_dim*max_ph]: scores + V^T per thread */
+    float *lin_scratch;           /* eg_linear_rows dequantisation panels (NULL for all-f32 models) */
+
+    /* decoder */
+    int64_t pos;                  /* next frame */
+    int     cur;                  /* phoneme of frame pos (advanced incrementally) */
+    float *kc, *vc;               /* [dec_layers][n_heads][window][head_dim] rings */
+    float *x, *h, *q, *k, *v, *a; /* [dim] */
+    float *u;                     /* [ffn_dim] */
+    float *logits;                /* [n_codes] */
+    float *inv_freq;              /* [head_dim/2] theta^(-2i/head_dim) */
+    float *ang, *cos, *sin;       /* [head_dim/2] for the current frame */
+    float *scores;                /* [n_heads][window] */
+};
+
+static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+
+static int any_quantised(const struct eg_ar_model *m) {
+    const struct eg_ar_config *c = &m->cfg;
+    for (uint32_t i = 0; i < c->enc_layers + c->dec_layers; i++) {
+        const struct eg_ar_block *b = &m->blocks[i];
+        if (b->wq.type || b->wk.type || b->wv.type || b->wo.type || b->up.type || b->down.type) return 1;
+    }
+    return m->w.dur_conv1.type || m->w.dur_conv2.type || m->w.cond_proj.type || m->w.head.type;
+}
+
+/* One pass over the state's buffers: with a == NULL it only adds up the rounded sizes into *total; otherwise it
+ * carves them from the arena. Returns 0 when the arena ran out (a sizing bug). */
+static int layout(struct eg_ar_state *st, const struct eg_ar_model *m, const struct eg_exec *ex, int max_ph,
+                  struct eg_arena *a, size_t *total) {
+    const struct eg_ar_config *c = &m->cfg;
+    const size_t P = (size_t)max_ph, d = c->dim, hd = c->head_dim, h2 = hd / 2, nt = (size_t)ex->n_threads;
+    const size_t kd = (size_t)c->dur_kernel * d;
+    const size_t kv = (size_t)c->dec_layers * c->n_heads * c->window * hd;
+    size_t max_in = max_sz(max_sz(d, c->ffn_dim), kd);
+    int ok = 1;
+#define TAKE(ptr, type, count) do {                                                   \
+        size_t nb_ = (count) * sizeof(type);                                          \
+        if (a) { (ptr) = eg_arena_alloc(a, nb_); ok &= (ptr) != NULL; }               \
+        else *total += eg_arena_round(nb_);                                           \
+    } while (0)
+    TAKE(st->enc, float, P * d);
+    TAKE(st->cp, float, P * d);
+    TAKE(st->logd, float, P);
+    TAKE(st->dur, int32_t, P);
+    TAKE(st->start, int32_t, P);
+    TAKE(st->ex_x, float, P * d);
+    TAKE(st->ex_h, float, P * d);
+    TAKE(st->ex_q, float, P * d);
+    TAKE(st->ex_k, float, P * d);
+    TAKE(st->ex_v, float, P * d);
+    TAKE(st->ex_a, float, P * d);
+    TAKE(st->ex_ffn, float, P * max_sz(c->ffn_dim, kd));
+    TAKE(st->ex_cos, float, P * h2);
+    TAKE(st->ex_sin, float, P * h2);
+    TAKE(st->ex_att, float, nt * (P * P + hd * P));
+    if (any_quantised(m)) TAKE(st->lin_scratch, float, eg_linear_scratch_floats(ex, EG_DTYPE_Q8_0, (int)max_in));
+    TAKE(st->kc, float, kv);
+    TAKE(st->vc, float, kv);
+    TAKE(st->x, float, d);
+    TAKE(st->h, float, d);
+    TAKE(st->q, float, d);
+    TAKE(st->k, float, d);
+    TAKE(st->v, float, d);
+    TAKE(st->a, float, d);
+    TAKE(st->u, float, c->ffn_dim);
+    TAKE(st->logits, float, c->n_codes);
+    TAKE(st->inv_freq, float, h2);
+    TAKE(st->ang, float, h2);
+    TAKE(st->cos, float, h2);
+    TAKE(st->sin, float, h2);
+    TAKE(st->scores, float, (size_t)c->n_heads * c->window);
+#undef TAKE
+    return ok;
+}
+
+size_t eg_ar_state_arena_bytes(const struct eg_ar_model *m, const struct eg_exec *ex, int max_phonemes) {
+    struct eg_ar_state tmp;
+    size_t total = 0;
+    if (!m || !ex || max_phonemes < 1 || max_phonemes > 65536) return 0;
+    memset(&tmp, 0, sizeof tmp);
+    layout(&tmp, m, ex, max_phonemes, NULL, &total);
+    return total;
+}
+
+enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *ex, int max_phonemes,
+                                  struct eg_ar_state **out) {
+    struct eg_ar_state *st;
+    enum eg_status err;
+    size_t bytes;
+
+    if (!out) return EG_ERR_INVALID_ARG;
+    *out = NULL;
+    bytes = eg_ar_state_arena_bytes(m, ex, max_phonemes);
+    if (!bytes) {
+        EG_LOGE("ar state: expected a model, an exec context and max_phonemes in [1, 65536], found %d", max_phonemes);
+        return EG_ERR_INVALID_ARG;
+    }
+    st = calloc(1, sizeof *st);
+    if (!st) return EG_ERR_NOMEM;
+    if ((err = eg_arena_init(&st->arena, bytes)) != EG_OK) goto err_free_state;
+    if (!layout(st, m, ex, max_phonemes, &st->arena, NULL)) { err = EG_ERR_INTERNAL; goto err_free_arena; }
+    st->m = m;
+    st->ex = ex;
+    st->max_phonemes = max_phonemes;
+    /* inv_freq exactly as rope_tables(): theta ** (-(i * 2.0) / hd), f32 */
+    const int hd = (int)m->cfg.head_dim;
+    for (int i = 0; i < hd / 2; i++) st->inv_freq[i] = powf(m->cfg.rope_theta, (-(float)i * 2.0f) / (float)hd);
+    *out = st;
+    return EG_OK;
+
+err_free_arena:
+    eg_arena_free(&st->arena);
+err_free_state:
+    free(st);
+    return err;
+}
+
+void eg_ar_state_destroy(struct eg_ar_state *st) {
+    if (!st) return;
+    eg_arena_free(&st->arena);
+    free(st);
+}
+
+/* cos/sin of pos * inv_freq (angle rounded to f32 first, as torch builds it) */
+static void rope_row(const struct eg_ar_state *st, int64_t pos, float *ang, float *cs, float *sn) {
+    const int h2 = (int)st->m->cfg.head_dim / 2;
+    for (int i = 0; i < h2; i++) ang[i] = (float)pos * st->inv_freq[i];
+    st->ex->k.sincos_f32(sn, cs, ang, h2);
+}
+
+/* ==== encoder ============================================================================================== */
+
+struct enc_att_job {
+    struct eg_ar_state *st;
+    int P;
+};
+
+/* One head of bidirectional attention over all P phonemes: S = Q_h K_h^T / sqrt(hd), softmax rows, O_h = S V_h. */
+static void enc_att_task(void *arg, int head, int thread) {
+    const struct enc_att_job *jb = arg;
+    struct eg_ar_state *st = jb->st;
+    const struct eg_kernels *k = &st->ex->k;
+    const int P = jb->P, d = (int)st->m->cfg.dim, hd = (int)st->m->cfg.head_dim;
+    const size_t Pm = (size_t)st->max_phonemes;
+    float *S = st->ex_att + (size_t)thread * (Pm * Pm + (size_t)hd * Pm);
+    float *vt = S + Pm * Pm;                               /* V_h^T [hd][P] */
+    const float scale = sqrtf((float)hd);
+    const size_t off = (size_t)head * hd;
+
+    k->gemm_f32(S, P, st->ex_q + off, d, st->ex_k + off, d, NULL, P, P, hd);
+    for (int i = 0; i < P; i++) {
+        float *row = S + (size_t)i * P;
+        for (int j = 0; j < P; j++) row[j] /= scale;
+        k->softmax_f32(row, row, P);
+    }
+    for (int j = 0; j < P; j++)
+        for (int e = 0; e < hd; e++) vt[(size_t)e * P + j] = st->ex_v[(size_t)j * d + off + e];
+    k->gemm_f32(st->ex_a + off, d, S, P, vt, P, NULL, P, hd, P);
+}
+
+/* x [P][dim] += Block(x) with RoPE over rows 0..P-1 (cos/sin in ex_cos/ex_sin). */
+static void enc_block(struct eg_ar_state *st, const struct eg_ar_block *b, int P) {
+    struct eg_exec *ex = st->ex;
+    const struct eg_kernels *k = &ex->k;
+    const struct eg_ar_config *c = &st->m->cfg;
+    const int d = (int)c->dim, h2 = (int)c->head_dim / 2;
+    float *x = st->ex_x, *h = st->ex_h;
+
+    k->rms_norm_f32(h, x, b->norm1, P, d, c->norm_eps);
+    eg_linear_rows(ex, &b->wq, st->ex_q, d, h, d, P, EG_ACT_NONE, st->lin_scratch);
+    eg_linear_rows(ex, &b->wk, st->ex_k, d, h, d, P, EG_ACT_NONE, st->lin_scratch);
+    eg_linear_rows(ex, &b->wv, st->ex_v, d, h, d, P, EG_ACT_NONE, st->lin_scratch);
+    for (int i = 0; i < P; i++) {
+        k->rope_f32(st->ex_q + (size_t)i * d, st->ex_cos + (size_t)i * h2, st->ex_sin + (size_t)i * h2,
+                    (int)c->n_heads, (int)c->head_dim);
+        k->rope_f32(st->ex_k + (size_t)i * d, st->ex_cos + (size_t)i * h2, st->ex_sin + (size_t)i * h2,
+                    (int)c->n_heads, (int)c->head_dim);
+    }
+    struct enc_att_job jb = { .st = st, .P = P };
+    eg_exec_parallel(ex, (int)c->n_heads, enc_att_task, &jb);
+    eg_linear_rows(ex, &b->wo, h, d, st->ex_a, d, P, EG_ACT_NONE, st->lin_scratch);
+    k->add_f32(x, x, h, P * d);
+    k->rms_norm_f32(h, x, b->norm2, P, d, c->norm_eps);
+    eg_linear_rows(ex, &b->up, st->ex_ffn, (int)c->ffn_dim, h, d, P, EG_ACT_GELU, st->lin_scratch);
+    eg_linear_rows(ex, &b->down, h, d, st->ex_ffn, (int)c->ffn_dim, P, EG_ACT_NONE, st->lin_scratch);
+    k->add_f32(x, x, h, P * d);
+}
+
+/* y [P][dim] = LayerNorm(ReLU(Conv1d_k(x))) with zero "same" padding; x, y [P][dim] (y may not alias x). */
+static void dur_conv(struct eg_ar_state *st, const struct eg_linear *conv, const float *g, const float *bias,
+                     float *y, const float *x, int P) {
+    const struct eg_ar_config *c = &st->m->cfg;
+    const int d = (int)c->dim, kw = (int)c->dur_kernel, half = kw / 2;
+    float *col = st->ex_ffn;                                  /* im2col [P][kw*d] */
+    for (int t = 0; t < P; t++)
+        for (int j = 0; j < kw; j++) {
+            float *dst = col + ((size_t)t * kw + j) * d;
+            const int src = t + j - half;
+            if (src < 0 || src >= P) memset(dst, 0, (size_t)d * sizeof *dst);
+            else memcpy(dst, x + (size_t)src * d, (size_t)d * sizeof *dst);
+        }
+    eg_linear_rows(st->ex, conv, y, d, col, kw * d, P, EG_ACT_NONE, st->lin_scratch);
+    for (size_t i = 0; i < (size_t)P * d; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+    st->ex->k.layer_norm_f32(y, y, g, bias, P, d, c->dur_norm_eps);
+}
+
+enum eg_status eg_ar_encode(struct eg_ar_state *st, const int32_t *ids, int n) {
+    if (!st || !ids || n < 1 || n > st->max_phonemes) {
+        EG_LOGE("ar encode: expected 1..%d phoneme ids, found %d", st ? st->max_phonemes : 0, n);
+        return EG_ERR_INVALID_ARG;
+    }
+    const struct eg_ar_model *m = st->m;
+    const struct eg_ar_config *c = &m->cfg;
+    const struct eg_kernels *k = &st->ex->k;
+    const int d = (int)c->dim, h2 = (int)c->head_dim / 2;
+    for (int i = 0; i < n; i++)
+        if (ids[i] < 0 || (uint32_t)ids[i] >= c->n_phonemes) {
+            EG_LOGE("ar encode: phoneme %d: expected an id in [0, %u), found %d", i, c->n_phonemes, ids[i]);
+            return EG_ERR_INVALID_ARG;
+        }
+
+    /* embedding + RoPE tables for positions 0..n-1 */
+    for (int i = 0; i < n; i++)
+        memcpy(st->ex_x + (size_t)i * d, m->w.enc_embed + (size_t)ids[i] * d, (size_t)d * sizeof(float));
+    for (int i = 0; i < n; i++) rope_row(st, i, st->ang, st->ex_cos + (size_t)i * h2, st->ex_sin + (size_t)i * h2);
+    for (uint32_t l = 0; l < c->enc_layers; l++) enc_block(st, &m->w.enc[l], n);
+    k->rms_norm_f32(st->enc, st->ex_x, m->w.enc_norm, n, d, c->norm_eps);
+
+    /* duration predictor (every phoneme is real: the mask multiplications are identities) */
+    dur_conv(st, &m->w.dur_conv1, m->w.dur_norm1_w, m->w.dur_norm1_b, st->ex_h, st->enc, n);
+    dur_conv(st, &m->w.dur_conv2, m->w.dur_norm2_w, m->w.dur_norm2_b, st->ex_q, st->ex_h, n);
+    for (int i = 0; i < n; i++) {
+        const float *r = st->ex_q + (size_t)i * d;
+        float s = 0.0f;
+        k->matvec_f32(&s, r, m->w.dur_proj_w, NULL, 1, d);
+        st->logd[i] = s + m->w.dur_proj_b;
+    }
+
+    /* conditioning rows: cond_proj(enc[p]) for every phoneme, gathered per frame by eg_ar_step */
+    eg_linear_rows(st->ex, &m->w.cond_proj, st->cp, d, st->enc, d, n, EG_ACT_NONE, st->lin_scratch);
+    st->n_ph = n;
+    st->n_frames = 0;
+    memset(st->dur, 0, (size_t)n * sizeof *st->dur);
+    memset(st->start, 0, (size_t)n * sizeof *st->start);
+    eg_ar_reset(st);
+    return EG_OK;
+}
+
+const float *eg_ar_log_durations(const struct eg_ar_state *st) { return st && st->n_ph ? st->logd : NULL; }
+
+enum eg_status eg_ar_set_durations(struct eg_ar_state *st, const int32_t *frames, int n) {
+    if (!st || !frames || st->n_ph == 0 || n != st->n_ph) {
+        EG_LOGE("ar durations: expected %d values (the encoded phonemes), found %d", st ? st->n_ph : 0, n);
+        return EG_ERR_INVALID_ARG;
+    }
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        if (frames[i] < 0 || frames[i] > EG_AR_MAX_FRAMES || (total += frames[i]) > EG_AR_MAX_FRAMES) {
+            EG_LOGE("ar durations: phoneme %d: expected frames >= 0 and a total <= %d, found %d (total %lld)", i,
+                    EG_AR_MAX_FRAMES, frames[i], (long long)total);
+            return EG_ERR_INVALID_ARG;
+        }
+    }
+    total = 0;
+    for (int i = 0; i < n; i++) {
+        st->dur[i] = frames[i];
+        st->start[i] = (int32_t)total;
+        total += frames[i];
+    }
+    st->n_frames = total;
+    eg_ar_reset(st);
+    return EG_OK;
+}
+
+enum eg_status eg_ar_predict_durations(struct eg_ar_state *st, float length_scale, int32_t *frames_out) {
+    if (!st || st->n_ph == 0 || !(length_scale > 0.0f && length_scale <= 100.0f)) {
+        EG_LOGE("ar durations: expected an encoded sentence and length_scale in (0, 100], found %g",
+                (double)length_scale);
+        return EG_ERR_INVALID_ARG;
+    }
+    int32_t *f = st->dur;   /* computed in place: set_durations copies onto itself */
+    for (int i = 0; i < st->n_ph; i++) {
+        /* floor((exp(logd) - 1) * s + 0.5) clamped to [0, EG_AR_MAX_FRAMES]; NaN → 0 */
+        const float x = floorf((expf(st->logd[i]) - 1.0f) * length_scale + 0.5f);
+        f[i] = x > 0.0f ? (x < (float)EG_AR_MAX_FRAMES ? (int32_t)x : EG_AR_MAX_FRAMES) : 0;
+    }
+    int64_t total = 0;
+    for (int i = 0; i < st->n_ph; i++) {        /* a too long sentence is cut, never refused */
+        if (total + f[i] > EG_AR_MAX_FRAMES) f[i] = (int32_t)(EG_AR_MAX_FRAMES - total);
+        total += f[i];
+    }
+    if (frames_out) memcpy(frames_out, f, (size_t)st->n_ph * sizeof *f);
+    return eg_ar_set_durations(st, f, st->n_ph);
+}
+
+int64_t eg_ar_n_frames(const struct eg_ar_state *st) { return st ? st->n_frames : 0; }
+int64_t eg_ar_position(const struct eg_ar_state *st) { return st ? st->pos : 0; }
+
+void eg_ar_reset(struct eg_ar_state *st) {
+    if (!st) return;
+    st->pos = 0;
+    st->cur = 0;   /* the ring needs no clearing: slot j is read only once frame j (mod W) has been written */
+}
+
+/* ==== decoder step ========================================================================================= */
+
+struct dec_att_job {
+    struct eg_ar_state *st;
+    int layer, n_valid;
+};
+
+/* One head: scores over the n_valid cached frames, softmax, weighted sum of the cached values into st->a. */
+static void dec_att_task(void *arg, int head, int thread) {
+    const struct dec_att_job *jb = arg;
+    struct eg_ar_state *st = jb->st;
+    const struct eg_kernels *k = &st->ex->k;
+    const struct eg_ar_config *c = &st->m->cfg;
+    const int hd = (int)c->head_dim, W = (int)c->window, n = jb->n_valid;
+    const size_t ring = ((size_t)jb->layer * c->n_heads + head) * W * hd;
+    const float *kc = st->kc + ring, *vc = st->vc + ring;
+    float *sc = st->scores + (size_t)head * W, *o = st->a + (size_t)head * hd;
+    const float scale = sqrtf((float)hd);
+    (void)thread;
+
+    k->matvec_f32(sc, kc, st->q + (size_t)head * hd, NULL, n, hd);
+    for (int j = 0; j < n; j++) sc[j] /= scale;
+    k->softmax_f32(sc, sc, n);
+    memset(o, 0, (size_t)hd * sizeof *o);
+    for (int j = 0; j < n; j++) k->axpy_f32(o, sc[j], vc + (size_t)j * hd, hd);
+}
+
+enum eg_status eg_ar_step(struct eg_ar_state *st, int32_t prev_token, const float **logits) {
+    if (!st || !logits || st->n_ph == 0) {
+        EG_LOGE("ar step: expected a state with an encoded sentence");
+        return EG_ERR_INVALID_ARG;
+    }
+    const struct eg_ar_model *m = st->m;
+    const struct eg_ar_config *c = &m->cfg;
+    const struct eg_kernels *k = &st->ex->k;
+    struct eg_exec *ex = st->ex;
+    const int d = (int)c->dim, hd = (int)c->head_dim, W = (int)c->window;
+    if (prev_token < 0 || (uint32_t)prev_token > c->n_codes) {
+        EG_LOGE("ar step: frame %lld: expected a token in [0, %u] (%u = BOS), found %d", (long long)st->pos,
+                c->n_codes, c->n_codes, prev_token);
+        return EG_ERR_INVALID_ARG;
+    }
+    if (st->pos >= EG_AR_MAX_FRAMES) {
+        EG_LOGE("ar step: expected fewer than %d frames", EG_AR_MAX_FRAMES);
+        return EG_ERR_INVALID_ARG;
+    }
+    const int64_t pos = st->pos;
+    *logits = NULL;
+
+    /* length regulation: phoneme of this frame (zero-length phonemes are skipped) and its fraction */
+    while (st->cur < st->n_ph && pos >= (int64_t)st->start[st->cur] + st->dur[st->cur]) st->cur++;
+    int p;
+    float frac;
+    if (st->cur < st->n_ph) {
+        p = st->cur;
+        frac = ((float)(pos - st->start[p]) + 0.5f) / (float)(st->dur[p] > 1 ? st->dur[p] : 1);
+    } else {                                             /* past the durations: last phoneme, fraction 1 */
+        p = st->n_ph - 1;
+        frac = 1.0f;
+    }
+
+    /* x = sum_d digit_emb[d][digit_d(prev)] + (cond_proj(enc[p]) + frac * cond_frac) */
+    uint32_t rest = (uint32_t)prev_token;
+    for (uint32_t i = 0; i < c->n_levels; i++) {
+        const uint32_t lv = c->fsq_levels[i];
+        const uint32_t dg = (uint32_t)prev_token == c->n_codes ? lv : rest % lv;
+        const float *row = m->w.digit_emb[i] + (size_t)dg * d;
+        rest /= lv;
+        if (i == 0) memcpy(st->x, row, (size_t)d * sizeof(float));
+        else k->add_f32(st->x, st->x, row, d);
+    }
+    const float *cp = st->cp + (size_t)p * d;
+    for (int i = 0; i < d; i++) st->h[i] = cp[i] + frac * m->w.cond_frac[i];
+    k->add_f32(st->x, st->x, st->h, d);
+
+    rope_row(st, pos, st->ang, st->cos, st->sin);
+    const int slot = (int)(pos % W), n_valid = pos + 1 < W ? (int)pos + 1 : W;
+    for (uint32_t l = 0; l < c->dec_layers; l++) {
+        const struct eg_ar_block *b = &m->w.dec[l];
+        k->rms_norm_f32(st->h, st->x, b->norm1, 1, d, c->norm_eps);
+        eg_linear_vec(ex, &b->wq, st->q, st->h);
+        eg_linear_vec(ex, &b->wk, st->k, st->h);
+        eg_linear_vec(ex, &b->wv, st->v, st->h);
+        k->rope_f32(st->q, st->cos, st->sin, (int)c->n_heads, hd);
+        k->rope_f32(st->k, st->cos, st->sin, (int)c->n_heads, hd);
+        for (uint32_t hh = 0; hh < c->n_heads; hh++) {
+            const size_t dst = (((size_t)l * c->n_heads + hh) * W + slot) * hd;
+            memcpy(st->kc + dst, st->k + (size_t)hh * hd, (size_t)hd * sizeof(float));
+            memcpy(st->vc + dst, st->v + (size_t)hh * hd, (size_t)hd * sizeof(float));
+        }
+        struct dec_att_job jb = { .st = st, .layer = (int)l, .n_valid = n_valid };
+        /* per-head tasks compute the same arithmetic inline or on the pool: only worth a dispatch when large */
+        if ((size_t)n_valid * d >= 8192) eg_exec_parallel(ex, (int)c->n_heads, dec_att_task, &jb);
+        else for (uint32_t hh = 0; hh < c->n_heads; hh++) dec_att_task(&jb, (int)hh, 0);
+        eg_linear_vec(ex, &b->wo, st->h, st->a);
+        k->add_f32(st->x, st->x, st->h, d);
+        k->rms_norm_f32(st->h, st->x, b->norm2, 1, d, c->norm_eps);
+        eg_linear_vec(ex, &b->up, st->u, st->h);
+        k->gelu_f32(st->u, st->u, (int)c->ffn_dim);
+        eg_linear_vec(ex, &b->down, st->h, st->u);
+        k->add_f32(st->x, st->x, st->h, d);
+    }
+    k->rms_norm_f32(st->h, st->x, m->w.norm_f, 1, d, c->norm_eps);
+    eg_linear_vec(ex, &m->w.head, st->logits, st->h);
+    st->pos++;
+    *logits = st->logits;
+    return EG_OK;
+}
+
+enum eg_status eg_ar_generate(struct eg_ar_state *st, struct eg_sampler *s, int32_t *tokens) {
+    if (!st || !s || !tokens || st->n_ph == 0 || s->n_vocab != (int)st->m->cfg.n_codes) {
+        EG_LOGE("ar generate: expected an encoded state and a sampler over n_codes = %u tokens, found %d",
+                st ? st->m->cfg.n_codes : 0, s ? s->n_vocab : 0);
+        return EG_ERR_INVALID_ARG;
+    }
+    eg_ar_reset(st);
+    int32_t prev = (int32_t)st->m->cfg.n_codes;   /* BOS */
+    for (int64_t t = 0; t < st->n_frames; t++) {
+        const float *lg;
+        enum eg_status err = eg_ar_step(st, prev, &lg);
+        if (err != EG_OK) return err;
+        prev = tokens[t] = eg_sampler_sample(s, lg);
+    }
+    return EG_OK;
+}
