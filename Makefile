@@ -19,6 +19,7 @@ endif
 
 CC      ?= cc
 HOSTCC  ?= cc
+PYTHON  ?= /usr/bin/python3
 AR      ?= ar
 TARGET_TRIPLE := $(shell $(CC) -dumpmachine)
 BUILD   ?= build$(if $(PORT),-$(PORT))$(if $(SAN),-san)
@@ -149,6 +150,35 @@ bench: bench-kernels
 bench-kernels: $(BENCH_KERNELS)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_KERNELS) $(BENCH_ARGS)
 -include $(BUILD)/tests/bench_kernels.d
+
+# ---- decoder bench: RTF at 1/2 threads, FLOPs per second of audio, peak RSS (tests/bench_decoder.c) ---------
+# Uses models/codec/pico-codec-*.gguf when present, else random-weight full-size decoders generated here once.
+BENCH_DECODER := $(BUILD)/bench_decoder
+BENCH_CODEC   := $(BUILD)/bench_codec_full_q8_0.gguf $(BUILD)/bench_codec_full_f32.gguf
+$(BENCH_DECODER): $(BUILD)/tests/bench_decoder.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/bench_decoder.o $(LIB_A) $(LDLIBS)
+$(BUILD)/bench_codec_full_%.gguf: tests/gen_decoder_golden.py models/train/codec_model.py
+	@mkdir -p $(dir $@)
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) tests/gen_decoder_golden.py --full $@ --dtype $*
+.PHONY: bench-decoder
+bench: bench-decoder
+bench-decoder: $(BENCH_DECODER) $(if $(wildcard models/codec/pico-codec-*.gguf),,$(BENCH_CODEC))
+	BUILD=$(BUILD) $(BENCH_DECODER) $(BENCH_ARGS)
+-include $(BUILD)/tests/bench_decoder.d
+
+# ---- AR bench: µs/token, tokens/s, GB/s, FLOPs, RTF at 1/2 threads (tests/bench_ar.c) ------------------------
+# Random-weight ar_model.DEFAULT_CONFIG models (f32, q8_0) are generated here once by export_ar.py --random-init.
+BENCH_AR      := $(BUILD)/bench_ar
+BENCH_AR_GGUF := $(BUILD)/ar-bench/pico-ar-rand-f32.gguf $(BUILD)/ar-bench/pico-ar-rand-q8_0.gguf
+$(BENCH_AR): $(BUILD)/tests/bench_ar.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/bench_ar.o $(LIB_A) $(LDLIBS)
+$(BUILD)/ar-bench/pico-ar-rand-%.gguf: models/train/export_ar.py models/train/ar_model.py
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) models/train/export_ar.py --random-init --out-dir $(BUILD)/ar-bench --variants $* --name pico-ar-rand
+.PHONY: bench-ar
+bench: bench-ar
+bench-ar: $(BENCH_AR) $(BENCH_AR_GGUF)
+	$(BENCH_AR) $(BENCH_AR_GGUF) $(BENCH_ARGS)
+-include $(BUILD)/tests/bench_ar.d
 
 # ---- fuzzing: libFuzzer target for the GGUF reader (clang; Debian libclang-rt-14-dev) ----------------------
 # make fuzz [FUZZ_SECONDS=60]: new inputs go to $(FUZZ_BUILD)/corpus, crashes to $(FUZZ_BUILD)/crashes/ (keep

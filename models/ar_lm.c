@@ -137,7 +137,8 @@ static enum eg_status bind_linear(const struct eg_gguf *g, const char *name, int
 }
 
 /* Conv1d weight stored (out, k, in) = ne [in, k, out]: one im2col row of k*in per output channel, + bias. */
-static enum eg_status bind_conv(const struct eg_gguf *g, const char *name, int64_t c, int64_t k, struct eg_linear *lin) {
+static enum eg_status bind_conv(const struct eg_gguf *g, const char *name, int64_t c, int64_t k,
+                                struct eg_linear *lin) {
     char wname[128], bname[128];
     const struct eg_gguf_tensor *w, *b;
     const int64_t ne_w[3] = { c, k, c }, ne_b[1] = { c };
@@ -320,7 +321,7 @@ struct eg_ar_state {
     float *scores;                /* [n_heads][window] */
 };
 
-static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 static int any_quantised(const struct eg_ar_model *m) {
     const struct eg_ar_config *c = &m->cfg;
@@ -331,20 +332,21 @@ static int any_quantised(const struct eg_ar_model *m) {
     return m->w.dur_conv1.type || m->w.dur_conv2.type || m->w.cond_proj.type || m->w.head.type;
 }
 
-/* One pass over the state's buffers: with a == NULL it only adds up the rounded sizes into *total; otherwise it
- * carves them from the arena. Returns 0 when the arena ran out (a sizing bug). */
+/* One pass over the state's buffers: with a == NULL it only adds up the 64-byte-rounded sizes into *total
+ * (in uint64_t: every count is bounded by the config limits, so nothing wraps even on 32-bit targets);
+ * otherwise it carves them from the arena. Returns 0 when the arena ran out (a sizing bug). */
 static int layout(struct eg_ar_state *st, const struct eg_ar_model *m, const struct eg_exec *ex, int max_ph,
-                  struct eg_arena *a, size_t *total) {
+                  struct eg_arena *a, uint64_t *total) {
     const struct eg_ar_config *c = &m->cfg;
-    const size_t P = (size_t)max_ph, d = c->dim, hd = c->head_dim, h2 = hd / 2, nt = (size_t)ex->n_threads;
-    const size_t kd = (size_t)c->dur_kernel * d;
-    const size_t kv = (size_t)c->dec_layers * c->n_heads * c->window * hd;
-    size_t max_in = max_sz(max_sz(d, c->ffn_dim), kd);
+    const uint64_t P = (uint64_t)max_ph, d = c->dim, hd = c->head_dim, h2 = hd / 2, nt = (uint64_t)ex->n_threads;
+    const uint64_t kd = (uint64_t)c->dur_kernel * d;
+    const uint64_t kv = (uint64_t)c->dec_layers * c->n_heads * c->window * hd;
+    const uint64_t max_in = max_u64(max_u64(d, c->ffn_dim), kd);
     int ok = 1;
 #define TAKE(ptr, type, count) do {                                                   \
-        size_t nb_ = (count) * sizeof(type);                                          \
-        if (a) { (ptr) = eg_arena_alloc(a, nb_); ok &= (ptr) != NULL; }               \
-        else *total += eg_arena_round(nb_);                                           \
+        const uint64_t nb_ = (uint64_t)(count) * sizeof(type);                        \
+        if (a) { (ptr) = eg_arena_alloc(a, (size_t)nb_); ok &= (ptr) != NULL; }      \
+        else *total += (nb_ + EG_ARENA_ALIGN - 1) / EG_ARENA_ALIGN * EG_ARENA_ALIGN;  \
     } while (0)
     TAKE(st->enc, float, P * d);
     TAKE(st->cp, float, P * d);
@@ -357,11 +359,11 @@ static int layout(struct eg_ar_state *st, const struct eg_ar_model *m, const str
     TAKE(st->ex_k, float, P * d);
     TAKE(st->ex_v, float, P * d);
     TAKE(st->ex_a, float, P * d);
-    TAKE(st->ex_ffn, float, P * max_sz(c->ffn_dim, kd));
+    TAKE(st->ex_ffn, float, P * max_u64(c->ffn_dim, kd));
     TAKE(st->ex_cos, float, P * h2);
     TAKE(st->ex_sin, float, P * h2);
     TAKE(st->ex_att, float, nt * (P * P + hd * P));
-    if (any_quantised(m)) TAKE(st->lin_scratch, float, eg_linear_scratch_floats(ex, EG_DTYPE_Q8_0, (int)max_in));
+    if (any_quantised(m)) TAKE(st->lin_scratch, float, nt * EG_LINEAR_PANEL * max_in);  /* eg_linear_scratch_floats */
     TAKE(st->kc, float, kv);
     TAKE(st->vc, float, kv);
     TAKE(st->x, float, d);
@@ -376,18 +378,18 @@ static int layout(struct eg_ar_state *st, const struct eg_ar_model *m, const str
     TAKE(st->ang, float, h2);
     TAKE(st->cos, float, h2);
     TAKE(st->sin, float, h2);
-    TAKE(st->scores, float, (size_t)c->n_heads * c->window);
+    TAKE(st->scores, float, (uint64_t)c->n_heads * c->window);
 #undef TAKE
     return ok;
 }
 
 size_t eg_ar_state_arena_bytes(const struct eg_ar_model *m, const struct eg_exec *ex, int max_phonemes) {
     struct eg_ar_state tmp;
-    size_t total = 0;
-    if (!m || !ex || max_phonemes < 1 || max_phonemes > 65536) return 0;
+    uint64_t total = 0;
+    if (!m || !ex || ex->n_threads < 1 || max_phonemes < 1 || max_phonemes > EG_AR_MAX_PHONEMES) return 0;
     memset(&tmp, 0, sizeof tmp);
     layout(&tmp, m, ex, max_phonemes, NULL, &total);
-    return total;
+    return total <= (uint64_t)(SIZE_MAX / 2) ? (size_t)total : 0;
 }
 
 enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *ex, int max_phonemes,
@@ -400,7 +402,8 @@ enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *e
     *out = NULL;
     bytes = eg_ar_state_arena_bytes(m, ex, max_phonemes);
     if (!bytes) {
-        EG_LOGE("ar state: expected a model, an exec context and max_phonemes in [1, 65536], found %d", max_phonemes);
+        EG_LOGE("ar state: expected a model, an exec context and max_phonemes in [1, %d] (and an arena that fits "
+                "the address space), found %d", EG_AR_MAX_PHONEMES, max_phonemes);
         return EG_ERR_INVALID_ARG;
     }
     st = calloc(1, sizeof *st);
@@ -612,6 +615,44 @@ void eg_ar_reset(struct eg_ar_state *st) {
 
 /* ==== decoder step ========================================================================================= */
 
+/* Several matrices applied to the same vector in ONE pool dispatch (q, k, v): tasks are the EG_LINEAR_PANEL-row
+ * panels of each matrix in turn, each one matvec call exactly as eg_linear_vec makes it, so the results are
+ * bit-identical to separate eg_linear_vec calls (and across thread counts); it saves two dispatches per layer. */
+struct multi_vec_job {
+    const struct eg_kernels *k;
+    const struct eg_linear *lin[3];
+    float *y[3];
+    const float *x;
+    int n, first_task[4];
+};
+
+static void multi_vec_task(void *arg, int task, int thread) {
+    const struct multi_vec_job *jb = arg;
+    int i = 0;
+    (void)thread;
+    while (i + 1 < jb->n && task >= jb->first_task[i + 1]) i++;
+    const struct eg_linear *lin = jb->lin[i];
+    const int j0 = (task - jb->first_task[i]) * EG_LINEAR_PANEL;
+    const int nj = lin->n_out - j0 < EG_LINEAR_PANEL ? lin->n_out - j0 : EG_LINEAR_PANEL;
+    const void *w = (const uint8_t *)lin->w + (size_t)j0 * lin->row_bytes;
+    const float *b = lin->b ? lin->b + j0 : NULL;
+    float *y = jb->y[i] + j0;
+    switch (lin->type) {
+    case EG_DTYPE_F32:  jb->k->matvec_f32(y, w, jb->x, b, nj, lin->n_in); break;
+    case EG_DTYPE_F16:  jb->k->matvec_f16(y, w, jb->x, b, nj, lin->n_in); break;
+    case EG_DTYPE_Q8_0: jb->k->matvec_q8_0(y, w, jb->x, b, nj, lin->n_in); break;
+    case EG_DTYPE_Q4_0: jb->k->matvec_q4_0(y, w, jb->x, b, nj, lin->n_in); break;
+    }
+}
+
+static void linear_vec3(struct eg_exec *ex, const struct eg_linear *a, float *ya, const struct eg_linear *b, float *yb,
+                        const struct eg_linear *c, float *yc, const float *x) {
+    struct multi_vec_job jb = { .k = &ex->k, .lin = { a, b, c }, .y = { ya, yb, yc }, .x = x, .n = 3 };
+    for (int i = 0; i < 3; i++)
+        jb.first_task[i + 1] = jb.first_task[i] + (jb.lin[i]->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL;
+    eg_exec_parallel(ex, jb.first_task[3], multi_vec_task, &jb);
+}
+
 struct dec_att_job {
     struct eg_ar_state *st;
     int layer, n_valid;
@@ -690,9 +731,7 @@ enum eg_status eg_ar_step(struct eg_ar_state *st, int32_t prev_token, const floa
     for (uint32_t l = 0; l < c->dec_layers; l++) {
         const struct eg_ar_block *b = &m->w.dec[l];
         k->rms_norm_f32(st->h, st->x, b->norm1, 1, d, c->norm_eps);
-        eg_linear_vec(ex, &b->wq, st->q, st->h);
-        eg_linear_vec(ex, &b->wk, st->k, st->h);
-        eg_linear_vec(ex, &b->wv, st->v, st->h);
+        linear_vec3(ex, &b->wq, st->q, &b->wk, st->k, &b->wv, st->v, st->h);
         k->rope_f32(st->q, st->cos, st->sin, (int)c->n_heads, hd);
         k->rope_f32(st->k, st->cos, st->sin, (int)c->n_heads, hd);
         for (uint32_t hh = 0; hh < c->n_heads; hh++) {

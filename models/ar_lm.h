@@ -33,6 +33,7 @@
 #define EG_AR_ARCH        "edgegen.ar"
 #define EG_AR_MAX_FSQ     16                 /* FSQ digits we accept */
 #define EG_AR_MAX_FRAMES  (1 << 24)          /* frame positions stay exact in f32 (RoPE angle = pos * freq) */
+#define EG_AR_MAX_PHONEMES 4096              /* per encode; the encoder attention scratch is max_phonemes^2 */
 
 struct eg_ar_config {
     uint32_t n_phonemes;                     /* edgegen.ar.n_phonemes: ids are in [0, n_phonemes) */
@@ -102,8 +103,8 @@ struct eg_ar_state;
 
 /* Arena bytes a state needs (for memory plans); 0 on invalid arguments. */
 size_t eg_ar_state_arena_bytes(const struct eg_ar_model *m, const struct eg_exec *ex, int max_phonemes);
-/* m and ex are borrowed and must outlive the state. max_phonemes in [1, 65536]. Errors: EG_ERR_INVALID_ARG,
- * EG_ERR_NOMEM. */
+/* m and ex are borrowed and must outlive the state. max_phonemes in [1, EG_AR_MAX_PHONEMES] (Piper ids, about
+ * 2 per phoneme: 512 covers a long sentence). Errors: EG_ERR_INVALID_ARG, EG_ERR_NOMEM. */
 enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *ex, int max_phonemes,
                                   struct eg_ar_state **out);
 void eg_ar_state_destroy(struct eg_ar_state *st);   /* NULL allowed */

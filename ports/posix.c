@@ -1,5 +1,6 @@
 /* ports/posix.c — POSIX implementations of ports/port.h: read-only file mapping with a read() fallback,
  * a monotonic clock and peak RSS. Linux, the BSDs, macOS and Android. */
+#define _FILE_OFFSET_BITS 64   /* 32-bit ARM: 64-bit off_t/ino_t/d_off (files > 2 GiB; readdir on ext4 under qemu) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

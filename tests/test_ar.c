@@ -82,6 +82,23 @@ static void quiet_log(enum eg_log_level level, const char *msg, void *user) { (v
 #define QUIET() eg_log_set(quiet_log, NULL)
 #define LOUD() eg_log_set(NULL, NULL)
 
+/* Mean over rows of KL(softmax(ref) || softmax(got)), in nats. */
+static double mean_kl(const float *ref, const float *got, int rows, int n) {
+    double kl = 0;
+    for (int r = 0; r < rows; r++) {
+        const float *a = ref + (size_t)r * n, *b = got + (size_t)r * n;
+        double ma = a[0], mb = b[0], sa = 0, sb = 0, k = 0;
+        for (int i = 1; i < n; i++) { if (a[i] > ma) ma = a[i]; if (b[i] > mb) mb = b[i]; }
+        for (int i = 0; i < n; i++) { sa += exp(a[i] - ma); sb += exp(b[i] - mb); }
+        for (int i = 0; i < n; i++) {
+            const double la = a[i] - ma - log(sa), lb = b[i] - mb - log(sb);
+            k += exp(la) * (la - lb);
+        }
+        kl += k;
+    }
+    return kl / rows;
+}
+
 static int argmax_f(const float *x, int n) {
     int b = 0;
     for (int i = 1; i < n; i++) if (x[i] > x[b]) b = i;
@@ -174,8 +191,11 @@ static void parity(struct th_state *th_, const char *dt, double lim_same, double
         top1 += argmax_f(ref + (size_t)t * nc, nc) == argmax_f(got + (size_t)t * nc, nc);
         top1_32 += argmax_f(ref32 + (size_t)t * nc, nc) == argmax_f(got + (size_t)t * nc, nc);
     }
-    fprintf(stderr, "info ar %s: logits NMSE %.3g vs torch(same weights), %.3g vs torch f32; top-1 %d/%d, %d/%d; "
-            "log-durations NMSE %.3g (T %d, window %u)\n", dt, e, e32, top1, g.T, top1_32, g.T, el, g.T, m->cfg.window);
+    const double kl = mean_kl(ref, got, g.T, nc), kl32 = mean_kl(ref32, got, g.T, nc);
+    fprintf(stderr, "info ar %s: logits NMSE %.3g vs torch(same weights), %.3g vs torch f32; KL %.3g, %.3g nats; "
+            "top-1 %d/%d, %d/%d; log-durations NMSE %.3g (T %d, window %u)\n", dt, e, e32, kl, kl32, top1, g.T,
+            top1_32, g.T, el, g.T, m->cfg.window);
+    CHECK(kl <= lim_same, "%s: mean KL %.3g > %.3g", dt, kl, lim_same);
     CHECK(e <= lim_same, "%s: logits NMSE %.3g > %.3g", dt, e, lim_same);
     CHECK(e32 <= lim_f32, "%s: logits NMSE vs f32 torch %.3g > %.3g", dt, e32, lim_f32);
     CHECK(el <= lim_same, "%s: log-duration NMSE %.3g > %.3g", dt, el, lim_same);
@@ -186,8 +206,10 @@ out:
     eg_ar_model_destroy(m);
 }
 
-TEST(ar_teacher_forced_f32) { parity(th_, "f32", 1e-5, 1e-5, 1); }
-TEST(ar_teacher_forced_f16) { parity(th_, "f16", 1e-5, 1e-3, 0); }
+/* The contract is NMSE <= 1e-5; ref, AVX2, AVX-512 and NEON all measure ~3e-14, so 1e-8 also catches small
+ * regressions (a fraction feature off by 0.1 / duration gives ~3e-5, a window one frame short ~6e-4). */
+TEST(ar_teacher_forced_f32) { parity(th_, "f32", 1e-8, 1e-8, 1); }
+TEST(ar_teacher_forced_f16) { parity(th_, "f16", 1e-8, 1e-3, 0); }
 /* SIMD q8_0 kernels may quantise the activations to 8 bits (simd/kernels.h): 5e-4 for the same weights */
 TEST(ar_teacher_forced_q8_0) { parity(th_, "q8_0", 5e-4, 2e-2, 0); }
 
@@ -460,6 +482,8 @@ TEST(ar_rejects_bad_input) {
     CHECK(eg_ar_step(st, -1, &lg) == EG_ERR_INVALID_ARG, "negative token");
     struct eg_ar_state *st0 = NULL;
     CHECK(eg_ar_state_create(m, &ex, 0, &st0) == EG_ERR_INVALID_ARG && st0 == NULL, "max_phonemes 0");
+    CHECK(eg_ar_state_create(m, &ex, EG_AR_MAX_PHONEMES + 1, &st0) == EG_ERR_INVALID_ARG && st0 == NULL,
+          "max_phonemes over the limit");
     eg_ar_state_destroy(st);
 
     /* patched metadata: each must be EG_ERR_FORMAT, never a crash */

@@ -11,6 +11,7 @@
  *   memplan_*          plan totals, limit checks and rendering
  * Run under ASan+UBSan with LSan by tests/run.sh ("gguf asan+ubsan"): an error path that leaks fails there.
  * Paths are relative to the repository root (EDGEGEN_SRCDIR overrides). */
+#define _FILE_OFFSET_BITS 64   /* 32-bit ARM: 64-bit off_t/ino_t/d_off (files > 2 GiB; readdir on ext4 under qemu) */
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>

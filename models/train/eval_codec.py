@@ -45,7 +45,7 @@ def load_codec(path):
     if "model" in st:
         m = Codec(st["cfg"]); m.load_state_dict(st["model"]); meta = {"step": st["step"], "best": st["best"]}
     else:
-        m = Codec(st["cfg"]); m.load_state_dict({k: v.float() for k, v in st["state_dict"].items()}, strict=False)
+        m = Codec(st["cfg"]); m.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in st["state_dict"].items()}, strict=False)
         meta = st.get("meta", {})
     m.eval()
     return m, meta

@@ -253,6 +253,9 @@ class Exporter:
             self.w.close()
             with open(self.tmp_path, "rb+") as f:
                 os.fsync(f.fileno())
+            umask = os.umask(0)   # mkstemp made it 0600; give the model the usual 0666 & ~umask
+            os.umask(umask)
+            os.chmod(self.tmp_path, 0o666 & ~umask)
             os.replace(self.tmp_path, self.path)
         except BaseException:
             self.abort()

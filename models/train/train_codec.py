@@ -74,8 +74,8 @@ def atomic_save(obj, path):
 
 
 def compact_weights(model, cfg, meta):
-    sd = {k: v.detach().to(torch.float16) for k, v in model.state_dict().items()
-          if k.startswith(("encoder.", "decoder.", "fsq."))}
+    sd = {k: (v.detach().to(torch.float16) if v.is_floating_point() else v.detach().clone())
+          for k, v in model.state_dict().items() if k.startswith(("encoder.", "decoder.", "fsq."))}
     return {"cfg": cfg, "state_dict": sd, "meta": meta, "format": "edgegen-codec-weights-v1 (fp16)"}
 
 
@@ -159,7 +159,7 @@ def main():
         P(f"RESUME step={step} best={best:.4f} train_items={len(sampler.ids)} missing={len(missing)}")
     elif tc["init_from"]:
         st = torch.load(tc["init_from"], map_location="cpu")
-        model.load_state_dict(st["model"] if "model" in st else {k: v.float() for k, v in st["state_dict"].items()}, strict=False)
+        model.load_state_dict(st["model"] if "model" in st else {k: (v.float() if v.is_floating_point() else v) for k, v in st["state_dict"].items()}, strict=False)
         P(f"INIT from {tc['init_from']} (step {st.get('step')})")
     n_params = lambda m: sum(p.numel() for p in m.parameters())
     P(f"START run={run} cfg={json.dumps(cfg)} train={json.dumps({k: v for k, v in tc.items() if k != 'disc'})} "

@@ -17,7 +17,8 @@ MULTIARCH_LIB  ?= /usr/lib/arm-linux-gnueabihf
 MULTIARCH_INC  ?= /usr/include/arm-linux-gnueabihf
 
 PORT_CFLAGS    += -march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard -mthumb -mtune=cortex-a7
-PORT_CPPFLAGS  += -idirafter $(MULTIARCH_INC)
+# 64-bit off_t/ino_t: model files over 2 GiB, and readdir()/stat() on hosts (or qemu) with 64-bit inode numbers
+PORT_CPPFLAGS  += -D_FILE_OFFSET_BITS=64 -idirafter $(MULTIARCH_INC)
 PORT_LDFLAGS   += -L$(MULTIARCH_LIB) -Wl,-rpath-link,$(SYSROOT)/lib
 
 QEMU_CPU       ?= cortex-a7

@@ -7,6 +7,7 @@
  * 4-row / 4x4 register tiles run the same per-element arithmetic as their 1-row / 1x1 edge versions.
  * Transcendentals are SLEEF's u10 vector functions (advsimd / neonvfpv4 variants, no SLEEF dispatcher).
  * matvec_q8_0/q4_0 quantise x to 8 bits per 32-block (ggml's q8_0 activations) and take exact int8 dots.
+ * ARMv7 NEON flushes denormals to zero: there, add/mul/scale/axpy (exact by contract) come from the reference.
  */
 #if !defined(__ARM_NEON)
 #error "kernels_neon.c needs NEON (AArch64, or ARMv7 with -mfpu=neon-vfpv4; see Makefile ARMV7_NEON_CFLAGS)"
@@ -351,18 +352,24 @@ static inline float row_sum(const float *x, int n) {
     if (j < n) acc = vaddq_f32(acc, eg_ld_part(x + j, n - j));
     return eg_hsum_f32x4(acc);
 }
-/* sum of (x - mu)^2 (mu = 0 for rms) */
-static inline float row_sumsq(const float *x, float mu, int n) {
+/* sum of (x - mu) into *sd and of (x - mu)^2 (returned); padded tail lanes are masked to 0 */
+static inline float row_sumsq(const float *x, float mu, int n, float *sd) {
     const float32x4_t vm = vdupq_n_f32(mu);
-    float32x4_t acc = vdupq_n_f32(0.0f);
+    float32x4_t acc = vdupq_n_f32(0.0f), accd = vdupq_n_f32(0.0f);
     int j = 0;
-    for (; j + 4 <= n; j += 4) { const float32x4_t d = vsubq_f32(vld1q_f32(x + j), vm); acc = vfmaq_f32(acc, d, d); }
+    for (; j + 4 <= n; j += 4) {
+        const float32x4_t d = vsubq_f32(vld1q_f32(x + j), vm);
+        accd = vaddq_f32(accd, d);
+        acc = vfmaq_f32(acc, d, d);
+    }
     if (j < n) {
         const float32x4_t d = vsubq_f32(eg_ld_part(x + j, n - j), vm);
         const uint32x4_t live = vcltq_u32(vld1q_u32((const uint32_t[4]){ 0, 1, 2, 3 }), vdupq_n_u32((uint32_t)(n - j)));
         const float32x4_t dm = vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(d), live));
+        accd = vaddq_f32(accd, dm);
         acc = vfmaq_f32(acc, dm, dm);
     }
+    if (sd) *sd = eg_hsum_f32x4(accd);
     return eg_hsum_f32x4(acc);
 }
 
@@ -380,9 +387,13 @@ static void layer_norm_f32(float *y, const float *x, const float *g, const float
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * n;
         float *yr = y + (size_t)r * n;
-        const float mu = row_sum(xr, n) / (float)n;
-        const float var = row_sumsq(xr, mu, n) / (float)n;
-        const float32x4_t vm = vdupq_n_f32(mu), vinv = vdupq_n_f32(1.0f / sqrtf(var + eps));
+        /* corrected two-pass: mean, then sum(d) and sum(d^2) over d = x - mean; the mean is corrected by
+         * sum(d)/n and var = sum(d^2)/n - (sum(d)/n)^2, so rows with a large common offset stay accurate */
+        const float mu0 = row_sum(xr, n) / (float)n;
+        float sd;
+        const float sdd = row_sumsq(xr, mu0, n, &sd);
+        const float dm = sd / (float)n, var = sdd / (float)n - dm * dm;
+        const float32x4_t vm = vdupq_n_f32(mu0 + dm), vinv = vdupq_n_f32(1.0f / sqrtf((var > 0.0f ? var : 0.0f) + eps));
         int j = 0;
         for (; j + 4 <= n; j += 4) vst1q_f32(yr + j, norm_lanes(vld1q_f32(xr + j), vm, vinv, g, b, j, 4));
         if (j < n) eg_st_part(yr + j, norm_lanes(eg_ld_part(xr + j, n - j), vm, vinv, g, b, j, n - j), n - j);
@@ -394,7 +405,7 @@ static void rms_norm_f32(float *y, const float *x, const float *g, int rows, int
     for (int r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * n;
         float *yr = y + (size_t)r * n;
-        const float ms = row_sumsq(xr, 0.0f, n) / (float)n;
+        const float ms = row_sumsq(xr, 0.0f, n, NULL) / (float)n;
         const float32x4_t vm = vdupq_n_f32(0.0f), vinv = vdupq_n_f32(1.0f / sqrtf(ms + eps));
         int j = 0;
         for (; j + 4 <= n; j += 4) vst1q_f32(yr + j, norm_lanes(vld1q_f32(xr + j), vm, vinv, g, NULL, j, 4));
@@ -474,6 +485,7 @@ static void sincos_f32(float *s, float *c, const float *x, int n) {
         for (; j + 4 <= n; j += 4) vst1q_f32(y + j, OP(vld1q_f32(a + j), vld1q_f32(b + j)));         \
         if (j < n) eg_st_part(y + j, OP(eg_ld_part(a + j, n - j), eg_ld_part(b + j, n - j)), n - j); \
     }
+#if defined(__aarch64__)   /* ARMv7: see the table at the end */
 ELEMENTWISE_2(add_f32, vaddq_f32)
 ELEMENTWISE_2(mul_f32, vmulq_f32)
 
@@ -489,6 +501,8 @@ static void axpy_f32(float *y, float a, const float *x, int n) {
     for (; j + 4 <= n; j += 4) vst1q_f32(y + j, vaddq_f32(vld1q_f32(y + j), vmulq_n_f32(vld1q_f32(x + j), a)));
     if (j < n) eg_st_part(y + j, vaddq_f32(eg_ld_part(y + j, n - j), vmulq_n_f32(eg_ld_part(x + j, n - j), a)), n - j);
 }
+
+#endif
 
 /* ---- rope, NeoX "half" pairing: (x0, x1) → (x0*c - x1*s, x0*s + x1*c), products rounded then summed ------ */
 static inline void rope4(float *p0, float *p1, const float *cs, const float *sn, int r) {
@@ -534,9 +548,14 @@ const struct eg_kernels eg_kernels_neon = {
     .tanh_f32 = tanh_f32,
     .exp_f32 = exp_f32,
     .sincos_f32 = sincos_f32,
+#if defined(__aarch64__)
     .add_f32 = add_f32,
     .mul_f32 = mul_f32,
     .scale_f32 = scale_f32,
     .axpy_f32 = axpy_f32,
+#else
+    /* ARMv7 Advanced SIMD always flushes denormals to zero (FPSCR.FZ does not apply to it), so the ops whose
+     * results must equal the reference bit for bit stay NULL and come from the reference (scalar VFP, IEEE). */
+#endif
     .rope_f32 = rope_f32,
 };

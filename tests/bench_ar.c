@@ -1,0 +1,125 @@
+/* tests/bench_ar.c — pico-AR decode speed (make bench / make bench-ar).
+ *
+ * Model: ar_model.DEFAULT_CONFIG with random weights (export_ar.py --random-init; the Makefile writes
+ * build/ar-bench/pico-ar-rand-{f32,q8_0}.gguf on first use). Per model and thread count:
+ *   - encode: phoneme encoder + duration predictor for P phonemes (median of REPS);
+ *   - step: one decoder frame with a FULL attention window (the first `window` frames run untimed), fed teacher
+ *     tokens so the sampler is timed apart; µs/token = median over REPS blocks of N steps / N;
+ *   - sampler: temperature 0.8, top-k 50 over n_codes logits;
+ *   - weight bytes read per frame (decoder blocks + head) and the implied GB/s, FLOPs per frame, and the AR
+ *     real-time factor: the codec runs at 50 frames/s, so RTF = 50 * (step + sample time) (< 1 = faster than
+ *     real time).
+ * Usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ar_lm.h"
+#include "port.h"
+#include "sampler.h"
+
+#define REPS 5
+
+static int cmp_d(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_d); return v[n / 2]; }
+
+static int bench_one(const char *path, int n_threads, int n_steps, int n_ph) {
+    struct eg_ar_model *m = NULL;
+    struct eg_exec ex;
+    struct eg_ar_state *st = NULL;
+    struct eg_sampler s;
+    struct eg_sampler_params sp = eg_sampler_default_params();
+    double t_enc[REPS], t_step[REPS], t_samp[REPS];
+    int rc = 1;
+
+    if (eg_ar_model_load(path, &m) != EG_OK) { fprintf(stderr, "bench_ar: cannot load %s\n", path); return 1; }
+    if (eg_exec_init(&ex, EG_ISA_AUTO, n_threads) != EG_OK) goto out_model;
+    if (eg_ar_state_create(m, &ex, n_ph, &st) != EG_OK) goto out_exec;
+    const struct eg_ar_config *c = &m->cfg;
+    const int nc = (int)c->n_codes, W = (int)c->window;
+    int32_t *ids = malloc(sizeof(int32_t) * n_ph), *dur = malloc(sizeof(int32_t) * n_ph);
+    void *scratch = malloc(eg_sampler_scratch_bytes(nc));
+    uint32_t r = 12345;
+    const int frames = W + n_steps * REPS;
+    for (int i = 0; i < n_ph; i++) {
+        r = r * 1664525u + 1013904223u;
+        ids[i] = (int32_t)((r >> 8) % c->n_phonemes);
+        dur[i] = frames / n_ph + (i < frames % n_ph);
+    }
+    if (eg_sampler_init(&s, &sp, nc, scratch) != EG_OK) goto out_buf;
+
+    for (int k = 0; k < REPS; k++) {
+        uint64_t t0 = eg_time_ns();
+        if (eg_ar_encode(st, ids, n_ph) != EG_OK) goto out_buf;
+        t_enc[k] = (double)(eg_time_ns() - t0) * 1e-9;
+    }
+    if (eg_ar_set_durations(st, dur, n_ph) != EG_OK) goto out_buf;
+    const float *lg;
+    int32_t tok = nc;
+    for (int t = 0; t < W; t++) {                    /* fill the window, untimed */
+        if (eg_ar_step(st, tok, &lg) != EG_OK) goto out_buf;
+        tok = (int32_t)((uint32_t)(t * 7919) % (uint32_t)nc);
+    }
+    for (int k = 0; k < REPS; k++) {
+        uint64_t t0 = eg_time_ns();
+        for (int t = 0; t < n_steps; t++) {
+            if (eg_ar_step(st, tok, &lg) != EG_OK) goto out_buf;
+            tok = (int32_t)((uint32_t)(t * 7919 + k) % (uint32_t)nc);
+        }
+        t_step[k] = (double)(eg_time_ns() - t0) * 1e-9 / n_steps;
+        volatile int32_t sink = 0;
+        t0 = eg_time_ns();
+        for (int t = 0; t < n_steps; t++) sink += eg_sampler_sample(&s, lg);
+        t_samp[k] = (double)(eg_time_ns() - t0) * 1e-9 / n_steps;
+        (void)sink;
+    }
+    const double te = median(t_enc, REPS), ts = median(t_step, REPS), tsm = median(t_samp, REPS);
+    const double bytes = (double)eg_ar_weight_bytes_per_frame(m), flops = eg_ar_flops_per_frame(m);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    printf("%-26s %-6s thr %d | encode %4d ph %7.2f ms | step %8.1f us  %7.1f tok/s | sample %6.1f us | "
+           "%6.2f MB/tok %6.2f GB/s | %5.1f MFLOP/tok %5.2f GFLOP/s | RTF %.3f | arena %.2f MiB\n",
+           base, ex.k.name, n_threads, n_ph, te * 1e3, ts * 1e6, 1.0 / ts, tsm * 1e6, bytes / 1e6, bytes / ts / 1e9,
+           flops / 1e6, flops / ts / 1e9, 50.0 * (ts + tsm), eg_ar_state_arena_bytes(m, &ex, n_ph) / 1048576.0);
+    rc = 0;
+out_buf:
+    free(ids); free(dur); free(scratch);
+    eg_ar_state_destroy(st);
+out_exec:
+    eg_exec_free(&ex);
+out_model:
+    eg_ar_model_destroy(m);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    const char *paths[16];
+    int n_paths = 0, n_steps = 64, n_ph = 100, threads[8] = { 1, 2 }, n_thr = 2;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-n") && i + 1 < argc) n_steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-p") && i + 1 < argc) n_ph = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+            n_thr = 0;
+            for (char *p = argv[++i]; *p && n_thr < 8; p++) {
+                threads[n_thr++] = (int)strtol(p, &p, 10);
+                if (!*p) break;
+            }
+        } else if (n_paths < 16) paths[n_paths++] = argv[i];
+    }
+    if (n_steps < 1 || n_ph < 1) {
+        fprintf(stderr, "usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes]\n");
+        return 2;
+    }
+    if (!n_paths) {
+        paths[n_paths++] = "build/ar-bench/pico-ar-rand-f32.gguf";
+        paths[n_paths++] = "build/ar-bench/pico-ar-rand-q8_0.gguf";
+    }
+    printf("pico-AR decode: %d steps x %d reps after a full window, 50 frames = 1 s of audio "
+           "(RTF = 50 * (step + sample))\n", n_steps, REPS);
+    int rc = 0;
+    for (int i = 0; i < n_paths; i++)
+        for (int t = 0; t < n_thr; t++) rc |= bench_one(paths[i], threads[t], n_steps, n_ph);
+    return rc;
+}
