@@ -300,7 +300,7 @@ def pocketsphinx_batch(items):
             for k, (uid, y) in enumerate(items):
                 name = "u%05d" % k
                 names[name] = uid
-                pcm = (np.clip(np.asarray(y, dtype=np.float32), -1, 1) * 32767.0).round().astype("<i2")
+                pcm = np.clip(np.round(np.asarray(y, dtype=np.float64) * 32768.0), -32768, 32767).astype("<i2")
                 pcm.tofile(td / (name + ".raw"))
                 ctl.write(name + "\n")
         cmd = [cfg["binary"], "-adcin", "yes", "-adchdr", "0", "-samprate", str(SR), "-cepdir", str(td),

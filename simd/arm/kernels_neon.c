@@ -7,7 +7,7 @@
  * 4-row / 4x4 register tiles run the same per-element arithmetic as their 1-row / 1x1 edge versions.
  * Transcendentals are SLEEF's u10 vector functions (advsimd / neonvfpv4 variants, no SLEEF dispatcher).
  * matvec_q8_0/q4_0 quantise x to 8 bits per 32-block (ggml's q8_0 activations) and take exact int8 dots.
- * ARMv7 NEON flushes denormals to zero: there, add/mul/scale/axpy (exact by contract) come from the reference.
+ * ARMv7 NEON flushes denormals to zero: there, add/mul/scale/axpy (exact by contract) run on scalar VFP.
  */
 #if !defined(__ARM_NEON)
 #error "kernels_neon.c needs NEON (AArch64, or ARMv7 with -mfpu=neon-vfpv4; see Makefile ARMV7_NEON_CFLAGS)"
@@ -502,6 +502,14 @@ static void axpy_f32(float *y, float a, const float *x, int n) {
     if (j < n) eg_st_part(y + j, vaddq_f32(eg_ld_part(y + j, n - j), vmulq_n_f32(eg_ld_part(x + j, n - j), a)), n - j);
 }
 
+#else
+/* ARMv7 Advanced SIMD always flushes denormals to zero (FPSCR.FZ does not apply to it), so the ops that must
+ * equal the reference bit for bit run on scalar VFP here (IEEE, denormals kept). GCC does not vectorise float
+ * code for ARMv7 NEON without -funsafe-math-optimizations, so these loops stay scalar. */
+static void add_f32(float *y, const float *a, const float *b, int n) { for (int j = 0; j < n; j++) y[j] = a[j] + b[j]; }
+static void mul_f32(float *y, const float *a, const float *b, int n) { for (int j = 0; j < n; j++) y[j] = a[j] * b[j]; }
+static void scale_f32(float *y, const float *x, float s, int n) { for (int j = 0; j < n; j++) y[j] = s * x[j]; }
+static void axpy_f32(float *y, float a, const float *x, int n) { for (int j = 0; j < n; j++) y[j] = y[j] + a * x[j]; }
 #endif
 
 /* ---- rope, NeoX "half" pairing: (x0, x1) → (x0*c - x1*s, x0*s + x1*c), products rounded then summed ------ */
@@ -548,14 +556,9 @@ const struct eg_kernels eg_kernels_neon = {
     .tanh_f32 = tanh_f32,
     .exp_f32 = exp_f32,
     .sincos_f32 = sincos_f32,
-#if defined(__aarch64__)
-    .add_f32 = add_f32,
+    .add_f32 = add_f32,     /* ARMv7: scalar VFP, see above */
     .mul_f32 = mul_f32,
     .scale_f32 = scale_f32,
     .axpy_f32 = axpy_f32,
-#else
-    /* ARMv7 Advanced SIMD always flushes denormals to zero (FPSCR.FZ does not apply to it), so the ops whose
-     * results must equal the reference bit for bit stay NULL and come from the reference (scalar VFP, IEEE). */
-#endif
     .rope_f32 = rope_f32,
 };
