@@ -36,12 +36,12 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 
 # ---- sources ---------------------------------------------------------------------------------------------
-RUNTIME_SRCS := runtime/core.c runtime/arena.c runtime/cpu_x86.c runtime/cpu_arm.c runtime/cpu_common.c runtime/mem.c runtime/dispatch.c runtime/pool.c runtime/gguf.c runtime/memplan.c ports/posix.c runtime/wav.c
+RUNTIME_SRCS := runtime/core.c runtime/arena.c runtime/cpu_x86.c runtime/cpu_arm.c runtime/cpu_common.c runtime/mem.c runtime/dispatch.c runtime/pool.c runtime/gguf.c runtime/memplan.c ports/posix.c runtime/wav.c runtime/api.c
 SIMD_SRCS    := simd/kernels_ref.c
 MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c models/ar_lm.c models/sampler.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c opencl/cl_decoder.c
-CLI_SRCS     := runtime/cli.c runtime/cli_info.c runtime/cli_inspect.c runtime/cli_decode.c
-TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c tests/test_ar.c
+CLI_SRCS     := runtime/cli.c runtime/cli_info.c runtime/cli_inspect.c runtime/cli_decode.c runtime/cli_tts.c
+TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c tests/test_ar.c tests/test_tts.c
 
 # Text front end (runtime/text.c): links libespeak-ng (GPL-3), so it goes into the CLI and the test runner only,
 # never into libedgegen.a/.so (MIT). Built when the target's espeak-ng headers are present (EG_WITH_ESPEAK=0/1).
@@ -135,8 +135,8 @@ $(BENCH_OPENCL): $(BUILD)/tests/bench_opencl.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/bench_opencl.o $(LIB_A) $(LDLIBS)
 .PHONY: bench-opencl
 bench: bench-opencl
-bench-opencl: $(BENCH_OPENCL)
-	$(BENCH_OPENCL)
+bench-opencl: $(BENCH_OPENCL) $(BUILD)/bench_codec_full_f32.gguf $(BUILD)/bench_codec_full_q8_0.gguf
+	BUILD=$(BUILD) $(BENCH_OPENCL) $(BENCH_OPENCL_ARGS)
 -include $(BUILD)/tests/test_opencl.d $(BUILD)/tests/bench_opencl.d
 
 # ---- kernel bench: our tables next to OpenBLAS (linked into this binary only) and a read-bandwidth probe ------

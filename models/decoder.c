@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cl_decoder.h"
 #include "decoder.h"
 #include "internal.h"
 #include "istft.h"
@@ -233,6 +234,7 @@ double eg_codec_flops_per_frame(const struct eg_codec_config *c) {
 struct eg_decoder {
     const struct eg_codec_model *m;
     struct eg_exec *ex;
+    struct eg_spectral *stage;  /* borrowed, optional: windows' spectra on an OpenCL device (cl_decoder.h) */
     int chunk;                /* frames per window */
     int k2, R, R0;            /* kernel/2, receptive field (tokens), reach of the embed output */
     int n_lat, n_cols, spec_ld;
@@ -334,9 +336,14 @@ enum eg_status eg_decoder_create(const struct eg_codec_model *m, struct eg_exec 
         EG_LOGE("decoder: chunk_frames: expected 1..65536, found %d", dp.chunk_frames);
         return EG_ERR_INVALID_ARG;
     }
+    if (dp.stage && eg_spectral_max_frames(dp.stage) < dp.chunk_frames) {
+        EG_LOGE("decoder: OpenCL stage made for %d frames per window, chunk_frames is %d",
+                eg_spectral_max_frames(dp.stage), dp.chunk_frames);
+        return EG_ERR_INVALID_ARG;
+    }
     d = calloc(1, sizeof *d);
     if (!d) return EG_ERR_NOMEM;
-    d->m = m; d->ex = ex; d->chunk = dp.chunk_frames;
+    d->m = m; d->ex = ex; d->chunk = dp.chunk_frames; d->stage = dp.stage;
     d->k2 = (int)m->cfg.kernel_size / 2;
     d->R = eg_codec_receptive_frames(&m->cfg);
     d->R0 = d->k2 * (int)m->cfg.n_layers;
@@ -393,7 +400,7 @@ static void token_values(const struct eg_codec_config *c, int32_t tok, float *v)
 
 /* ---- spectral head → time frames, one task per frame ---------------------------------------------------- */
 
-struct spec_job { struct eg_decoder *d; };
+struct spec_job { struct eg_decoder *d; int reim; };   /* reim: rows already hold [re | im] (device) */
 
 static void spec_task(void *arg, int task, int thread) {
     struct eg_decoder *d = ((struct spec_job *)arg)->d;
@@ -405,6 +412,10 @@ static void spec_task(void *arg, int task, int thread) {
     float *im = re + stride, *sn = im + stride, *cs = sn + stride, *fft = cs + stride;
     const float clamp = d->m->cfg.mag_clamp;
 
+    if (((struct spec_job *)arg)->reim) {   /* spectra from the OpenCL stage; out may alias re and im */
+        eg_istft_frame(&d->istft, row, row, row + nb, fft);
+        return;
+    }
     /* mag = min(exp(logmag), mag_clamp) (NaN stays NaN, as torch.clamp); X = mag * (cos, sin)(phase) */
     k->exp_f32(re, row, nb);
     for (int i = 0; i < nb; i++) if (re[i] > clamp) re[i] = clamp;
@@ -438,37 +449,47 @@ static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sin
             else memset(col + j * lat, 0, sizeof(float) * lat);
         }
     }
-    eg_linear_rows(d->ex, &w->embed, XROW(e0), dim, d->cols, d->n_cols, (int)(e1 - e0), EG_ACT_NONE, NULL);
-    k->layer_norm_f32(XROW(e0), XROW(e0), w->norm_w, w->norm_b, (int)(e1 - e0), dim, eps);
-    d->n_computed += e1 - e0;
-
-    for (uint32_t l = 0; l < cfg->n_layers; l++) {
-        const struct eg_codec_block *b = &w->blocks[l];
-        const int64_t r = (int64_t)k2 * (cfg->n_layers - 1 - l);
-        const int64_t o0 = CLIP_LO(a - r), o1 = CLIP_HI(a + c + r);
-        const int n = (int)(o1 - o0);
-        /* dwconv input: frames [o0 - k2, o1 + k2); the previous stage computed all of them inside [0, end) */
-        for (int64_t fr = o0 - k2; fr < o1 + k2; fr++) {
-            float *dst = d->xpad + (size_t)(fr - (o0 - k2)) * dim;
-            if (fr >= 0 && fr < end) memcpy(dst, XROW(fr), sizeof(float) * dim);
-            else memset(dst, 0, sizeof(float) * dim);
-        }
-        k->conv1d_dw_f32(d->h, d->xpad, b->dw_w, b->dw_b, n, dim, kw);
-        k->layer_norm_f32(d->h, d->h, b->norm_w, b->norm_b, n, dim, eps);
-        eg_linear_rows(d->ex, &b->pw1, d->f, ffn, d->h, dim, n, EG_ACT_GELU, d->lin_scratch);
-        eg_linear_rows(d->ex, &b->pw2, d->h, dim, d->f, ffn, n, EG_ACT_NONE, d->lin_scratch);
-        for (int i = 0; i < n; i++) {   /* x = x + gamma * y, rounded as torch: (gamma * y), then the add */
-            float *hr = d->h + (size_t)i * dim, *xr = XROW(o0 + i);
-            k->mul_f32(hr, hr, b->gamma, dim);
-            k->add_f32(xr, xr, hr, dim);
-        }
-        d->n_computed += n;
+    /* OpenCL (optional): embed … head of this window on the device, rows [re | im]; EG_ERR_UNSUPPORTED means
+     * "not on the device (any more)": compute the window here. Nothing of it has been emitted yet. */
+    int on_device = 0;
+    if (d->stage) {
+        const enum eg_status st = eg_spectral_window(d->stage, d->cols, a, c, end, d->spec, d->spec_ld);
+        if (st != EG_OK && st != EG_ERR_UNSUPPORTED) return st;
+        on_device = st == EG_OK;
     }
+    if (!on_device) {
+        eg_linear_rows(d->ex, &w->embed, XROW(e0), dim, d->cols, d->n_cols, (int)(e1 - e0), EG_ACT_NONE, NULL);
+        k->layer_norm_f32(XROW(e0), XROW(e0), w->norm_w, w->norm_b, (int)(e1 - e0), dim, eps);
+        d->n_computed += e1 - e0;
 
-    /* final LN + head on the c output frames, then per-frame iFFT on the pool */
-    k->layer_norm_f32(d->h, XROW(a), w->final_norm_w, w->final_norm_b, c, dim, eps);
-    eg_linear_rows(d->ex, &w->head, d->spec, d->spec_ld, d->h, dim, c, EG_ACT_NONE, d->lin_scratch);
-    struct spec_job sj = { d };
+        for (uint32_t l = 0; l < cfg->n_layers; l++) {
+            const struct eg_codec_block *b = &w->blocks[l];
+            const int64_t r = (int64_t)k2 * (cfg->n_layers - 1 - l);
+            const int64_t o0 = CLIP_LO(a - r), o1 = CLIP_HI(a + c + r);
+            const int n = (int)(o1 - o0);
+            /* dwconv input: frames [o0 - k2, o1 + k2); the previous stage computed all of them inside [0, end) */
+            for (int64_t fr = o0 - k2; fr < o1 + k2; fr++) {
+                float *dst = d->xpad + (size_t)(fr - (o0 - k2)) * dim;
+                if (fr >= 0 && fr < end) memcpy(dst, XROW(fr), sizeof(float) * dim);
+                else memset(dst, 0, sizeof(float) * dim);
+            }
+            k->conv1d_dw_f32(d->h, d->xpad, b->dw_w, b->dw_b, n, dim, kw);
+            k->layer_norm_f32(d->h, d->h, b->norm_w, b->norm_b, n, dim, eps);
+            eg_linear_rows(d->ex, &b->pw1, d->f, ffn, d->h, dim, n, EG_ACT_GELU, d->lin_scratch);
+            eg_linear_rows(d->ex, &b->pw2, d->h, dim, d->f, ffn, n, EG_ACT_NONE, d->lin_scratch);
+            for (int i = 0; i < n; i++) {   /* x = x + gamma * y, rounded as torch: (gamma * y), then the add */
+                float *hr = d->h + (size_t)i * dim, *xr = XROW(o0 + i);
+                k->mul_f32(hr, hr, b->gamma, dim);
+                k->add_f32(xr, xr, hr, dim);
+            }
+            d->n_computed += n;
+        }
+
+        /* final LN + head on the c output frames, then per-frame iFFT on the pool */
+        k->layer_norm_f32(d->h, XROW(a), w->final_norm_w, w->final_norm_b, c, dim, eps);
+        eg_linear_rows(d->ex, &w->head, d->spec, d->spec_ld, d->h, dim, c, EG_ACT_NONE, d->lin_scratch);
+    }
+    struct spec_job sj = { d, on_device };
     eg_exec_parallel(d->ex, c, spec_task, &sj);
     for (int i = 0; i < c; i++) eg_ola_add(&d->ola, &d->istft, d->spec + (size_t)i * d->spec_ld);
     d->n_done += c;

@@ -23,10 +23,15 @@
 #include "exec.h"
 #include "models.h"
 
+struct eg_spectral;      /* opencl/cl_decoder.h */
+
 struct eg_decoder_params {
     int chunk_frames;   /* frames computed per window (>= 1); larger is faster, smaller lowers latency */
+    struct eg_spectral *stage;   /* optional, borrowed (must outlive the decoder; one per decoder): computes each
+                                  * window's spectra on an OpenCL device (eg_spectral_window), the iSTFT stays on
+                                  * the CPU; its max_frames must be >= chunk_frames. NULL: CPU only */
 };
-struct eg_decoder_params eg_decoder_default_params(void);   /* chunk_frames = 64 */
+struct eg_decoder_params eg_decoder_default_params(void);   /* chunk_frames = 64, stage = NULL */
 
 struct eg_decoder;
 

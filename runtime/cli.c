@@ -7,12 +7,14 @@
 extern const struct eg_cli_cmd eg_cli_info;
 extern const struct eg_cli_cmd eg_cli_inspect;
 extern const struct eg_cli_cmd eg_cli_decode;
+extern const struct eg_cli_cmd eg_cli_tts;
 
 /* Subcommand registry: add a line here and a cli_<name>.c file. */
 static const struct eg_cli_cmd *const commands[] = {
     &eg_cli_info,
     &eg_cli_inspect,
     &eg_cli_decode,
+    &eg_cli_tts,
     NULL
 };
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cl_decoder.h"
 #include "cli.h"
 #include "cpu.h"
 #include "decoder.h"
@@ -43,6 +44,10 @@ static void usage(FILE *f) {
             "  -t, --threads N    worker threads, 1..256 (default: online cores, at most 4); the output is\n"
             "                     bit-identical for any N\n"
             "      --isa NAME     kernel table: auto, ref, avx2, avx512, neon (default auto; overrides EDGEGEN_ISA)\n"
+            "      --device D     where the decoder's network runs: auto, cpu, opencl (default auto, or\n"
+            "                     $EDGEGEN_BACKEND). auto uses an OpenCL device only when a self-test proves it\n"
+            "                     correct and faster than the CPU (-v says why not); opencl requires it (strict:\n"
+            "                     any OpenCL failure is an error, no CPU fallback). The iSTFT runs on the CPU\n"
             "      --raw          write headerless s16le samples instead of WAV\n"
             "      --chunk N      streaming: decode as tokens arrive, N frames per window (1..65536); the audio is\n"
             "                     the same as without --chunk, it just starts sooner. The WAV sizes are then\n"
@@ -55,6 +60,9 @@ static void usage(FILE *f) {
             "environment:\n"
             "  EDGEGEN_MODEL_DIR   first directory searched for the default model\n"
             "  EDGEGEN_ISA         kernel table when --isa is not given\n"
+            "  EDGEGEN_BACKEND     auto|cpu|opencl when --device is not given\n"
+            "  EDGEGEN_CL_DEVICE   OpenCL platform:device (indices as `edgegen info` lists them)\n"
+            "  EDGEGEN_CL_MIN_RATIO  auto accepts the device when CPU time / device time exceeds this (default 1)\n"
             "\n"
             "exit status: 0 ok, 1 failure (bad input, model, I/O; one line on stderr says why), 2 usage error\n"
             "\n"
@@ -178,7 +186,7 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
 
 static int run(int argc, char **argv) {
     const char *in_path = NULL, *out_path = NULL, *model_path = NULL;
-    int threads = 0, raw = 0, chunk = 0, verbose = 0, isa = EG_ISA_AUTO;
+    int threads = 0, raw = 0, chunk = 0, verbose = 0, isa = EG_ISA_AUTO, device = -1;
     char model_buf[PATH_MAX + 64];
 
     for (int i = 1; i < argc; i++) {
@@ -197,6 +205,9 @@ static int run(int argc, char **argv) {
         } else if (!strcmp(a, "--isa")) {
             NEED_VAL();
             if ((isa = eg_isa_from_name(val)) < 0) { fprintf(stderr, "edgegen decode: --isa: unknown table '%s' (auto, ref, avx2, avx512, neon)\n", val); return 2; }
+        } else if (!strcmp(a, "--device")) {
+            NEED_VAL();
+            if ((device = eg_backend_from_name(val)) < 0) { fprintf(stderr, "edgegen decode: --device: expected auto, cpu or opencl, got '%s'\n", val); return 2; }
         } else if (!strcmp(a, "--raw")) raw = 1;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) verbose = 1;
         else if (a[0] == '-' && a[1]) { fprintf(stderr, "edgegen decode: unknown option '%s' (edgegen decode --help)\n", a); return 2; }
@@ -231,6 +242,7 @@ static int run(int argc, char **argv) {
     struct eg_codec_model *model = NULL;
     struct eg_exec ex = {0};
     struct eg_decoder *dec = NULL;
+    struct eg_spectral *stage = NULL;
     struct eg_wav *wav = NULL;
     const uint64_t t0 = eg_time_ns();
 
@@ -251,6 +263,14 @@ static int run(int argc, char **argv) {
         if (verbose) eg_memplan_render(&plan, &mem, plan_line, NULL);
         if (eg_memplan_check(&plan, &mem, NULL, 0) != EG_OK) goto out;
     }
+    if (device < 0) device = eg_backend_from_env(EG_BACKEND_AUTO);
+    if (device != EG_BACKEND_CPU) {   /* OpenCL placement: probe, decide, say why (opencl/cl_decoder.h) */
+        if (!(stage = eg_spectral_create(model, &ex, dp.chunk_frames, (enum eg_backend)device, &st))) goto out;
+        if (verbose) fprintf(stderr, "decoder stage: %s: %s\n", eg_spectral_on_device(stage) ? "opencl" : "cpu",
+                             eg_spectral_reason(stage));
+        if (!eg_spectral_on_device(stage)) { eg_spectral_destroy(stage); stage = NULL; }
+    }
+    dp.stage = stage;
     if ((st = eg_decoder_create(model, &ex, &dp, &dec)) != EG_OK) goto out;
     const uint64_t t1 = eg_time_ns();   /* decode time excludes loading */
 
@@ -291,8 +311,9 @@ static int run(int argc, char **argv) {
         fprintf(stderr, "loaded in %.1f ms; decoded %d tokens → %llu samples (%.2f s) in %.3f s (reading input and "
                         "writing included): RTF %.4f (%.0fx real time)\n",
                 (double)(t1 - t0) * 1e-6, n_tokens, (unsigned long long)n_samples, audio, sec, sec / audio, audio / sec);
-        fprintf(stderr, "model %s (dim %u, ffn %u, %u layers, n_fft %u, hop %u), kernels %s, %d thread(s)\n", model_path,
-                cfg->dim, cfg->ffn_dim, cfg->n_layers, cfg->n_fft, cfg->hop, ex.k.name, ex.n_threads);
+        fprintf(stderr, "model %s (dim %u, ffn %u, %u layers, n_fft %u, hop %u), kernels %s, %d thread(s), network on %s\n",
+                model_path, cfg->dim, cfg->ffn_dim, cfg->n_layers, cfg->n_fft, cfg->hop, ex.k.name, ex.n_threads,
+                eg_spectral_on_device(stage) ? "OpenCL" : "the CPU");
     }
     rc = 0;
 
@@ -300,6 +321,7 @@ out:
     if (rc != 0 && strcmp(out_path, "-") != 0 && verbose) fprintf(stderr, "edgegen decode: nothing written to %s\n", out_path);
     eg_wav_abort(wav);
     eg_decoder_destroy(dec);
+    eg_spectral_destroy(stage);
     eg_exec_free(&ex);
     eg_codec_model_destroy(model);
     free(tokens);

@@ -9,7 +9,9 @@
  * models do. Each figure is the median of 5 trials of ~0.15 s.
  * OpenBLAS must see neither OPENBLAS_CORETYPE nor OPENBLAS_L2_SIZE (this box's environment sets Haswell, which
  * halves its SGEMM): the Makefile runs us under `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`, because
- * OpenBLAS reads them in its constructor, before main(). Usage: bench_kernels [quick]
+ * OpenBLAS reads them in its constructor, before main().
+ * Usage: bench_kernels [quick] [gemv] [gemm] [vm] [f32|f16|q8_0|q4_0]: naming sections (or GEMV dtypes) runs only
+ * those (the read-bandwidth probe always runs); `make bench-kernels BENCH_ARGS="quick gemm"`.
  */
 #include <cblas.h>
 #include <math.h>
@@ -212,7 +214,21 @@ static void vm_call(void *arg, long i) {
 }
 
 int main(int argc, char **argv) {
-    int quick = argc > 1 && strcmp(argv[1], "quick") == 0;
+    int quick = 0, want_gemv = 0, want_gemm = 0, want_vm = 0, want_dt = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "quick") == 0) quick = 1;
+        else if (strcmp(argv[i], "gemv") == 0) want_gemv = 1;
+        else if (strcmp(argv[i], "gemm") == 0) want_gemm = 1;
+        else if (strcmp(argv[i], "vm") == 0) want_vm = 1;
+        else {
+            int t = 0;
+            while (t < 4 && strcmp(argv[i], wname[t]) != 0) t++;
+            if (t == 4) { fprintf(stderr, "usage: %s [quick] [gemv] [gemm] [vm] [f32|f16|q8_0|q4_0]\n", argv[0]); return 2; }
+            want_gemv = 1; want_dt |= 1 << t;
+        }
+    }
+    if (!want_gemv && !want_gemm && !want_vm) want_gemv = want_gemm = want_vm = 1;
+    if (!want_dt) want_dt = 15;
     if (quick) { g_trials = 3; g_trial_s = 0.05; }
     struct eg_cpu cpu;
     eg_cpu_detect(&cpu);
@@ -251,6 +267,7 @@ int main(int argc, char **argv) {
 
     /* GEMV */
     float *x = big_alloc(16384 * 4), *y = big_alloc(16384 * 4);
+    if (want_gemv) {
     for (int i = 0; i < 16384; i++) x[i] = (float)(rnd() >> 40) * 0x1p-24f - 0.5f;
     printf("\n== GEMV: effective weight GB/s (cold = 4096x4096 copies cycling over 320 MiB; hot = ~4 MiB) ==\n");
     printf("  %-8s %-6s %-5s %4s %9s %9s  %s\n", "table", "dtype", "mode", "thr", "GB/s", "us/call", "ratios");
@@ -270,6 +287,7 @@ int main(int argc, char **argv) {
     /* hot shapes of ~4 MiB per dtype */
     static const int hot_m[] = { 1024, 1024, 2048, 2048 }, hot_k[] = { 1024, 2048, 2048, 4096 };
     for (int wt = W_F32; wt <= W_Q4; wt++) {
+        if (!(want_dt & (1 << wt))) continue;
         fill_weights(big, big_bytes, (enum wtype)wt);
         for (int ti = 0; ti < nr; ti++)
             for (int th = 1; th <= 2; th++) {
@@ -287,8 +305,10 @@ int main(int argc, char **argv) {
                 printf("  (%dx%d, %.2f MiB)\n", a.m, a.kdim, a.mat_bytes / 1048576.0);
             }
     }
+    }
 
     /* GEMM */
+    if (want_gemm) {
     printf("\n== GEMM f32, C = A B^T, square n: GFLOP/s ==\n");
     printf("  %-8s %5s %4s %9s  %s\n", "table", "n", "thr", "GFLOP/s", "ratios");
     const int gn[] = { 256, 512, 1024, 2048 };
@@ -313,8 +333,10 @@ int main(int argc, char **argv) {
                 printf("\n");
             }
     }
+    }
 
     /* vector math */
+    if (want_vm) {
     printf("\n== vector math: ns/element, 4096 floats in [-10, 10] (L1), 1 thread ==\n");
     printf("  %-8s", "table");
     for (int op = 0; op < 5; op++) printf(" %14s", vm_name[op]);
@@ -337,6 +359,7 @@ int main(int argc, char **argv) {
         printf("\n");
     }
     printf("  (x) = speed-up over the scalar reference (libm)\n");
+    }
     eg_pool_destroy(pools[2]);
     return 0;
 }

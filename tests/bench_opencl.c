@@ -1,11 +1,15 @@
-/* tests/bench_opencl.c — the decoder spectral stage on OpenCL vs every CPU kernel table this machine runs, and
- * OpenCL launch overhead, as ratios measured in the same run (make bench / make bench-opencl).
+/* tests/bench_opencl.c — the real NAR decoder (models/decoder.c) with its network stage on OpenCL against the
+ * CPU kernel tables, as ratios measured in the same run, and OpenCL launch overhead (make bench-opencl).
  *
- * Stage: codec_model.py DEFAULT_CONFIG decoder (dim 256, ffn 768, 6 blocks, n_fft 1024) with random weights,
- * T = 50 frames = 1 s of 16 kHz audio; median of REPS runs after one warm-up. The CPU path is single-threaded
- * (one kernel table, no pool); the device uses whatever the driver does (PoCL: POCL_MAX_PTHREAD_COUNT).
- * Launch overhead: a trivial kernel, (a) enqueue + clFinish each, (b) N enqueues then one clFinish.
- * Usage: bench_opencl [frames] [reps]
+ * Models: the random-weight full-size decoders `make bench-decoder` generates ($(BUILD)/bench_codec_full_{f32,
+ * q8_0}.gguf: dim 256, ffn 768, 6 blocks, n_fft 1024, hop 320, 16 kHz), or the GGUF paths given.
+ * For 1 s (50 frames) and 10 s (500 frames) of random tokens:
+ *   decoder  eg_decoder_run, whole utterance, chunk 256 (the CLI default): every CPU table at 1 thread, the best
+ *            at 2 threads, and the OpenCL stage (strict placement; the iSTFT stays on the CPU, 1 thread);
+ *   stage    the network alone (FSQ values → re/im, no iSTFT): eg_spectral_run_cpu (best table, 1 and 2
+ *            threads) vs eg_spectral_run_device.
+ * Median of REPS runs after one warm-up. Ratio = CPU time / OpenCL time (> 1: the device is faster).
+ * Usage: bench_opencl [--reps N] [MODEL.gguf ...]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,89 +17,126 @@
 #include "cl_decoder.h"
 #include "cl_ops.h"
 #include "cpu.h"
+#include "decoder.h"
 #include "dispatch.h"
+#include "exec.h"
 
 static int cmp_d(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_d); return v[n / 2]; }
+static int g_reps = 5;
 
-int main(int argc, char **argv) {
-    const int T = argc > 1 ? atoi(argv[1]) : 50, reps = argc > 2 ? atoi(argv[2]) : 7;
-    const int dim = 256, ffn = 768, nl = 6, kw = 7, lat = 5, nfft = 1024, nb = nfft / 2 + 1;
-    struct eg_spectral_weights w = { .latent_dim = lat, .dim = dim, .ffn_dim = ffn, .n_layers = nl, .kernel_size = kw,
-                                     .n_fft = nfft, .mag_clamp = 100.0f, .eps = 1e-6f };
-    struct eg_spectral_block_weights bw[6];
-    size_t n_all = (size_t)dim * lat * kw + 4 * dim + (size_t)(nfft + 2) * (dim + 1) +
-                   nl * ((size_t)dim * kw + 5 * dim + 2 * (size_t)ffn * dim + ffn);
-    float *mem = malloc(n_all * sizeof(float)), *p = mem;
-    uint32_t r = 1;
-    for (size_t i = 0; i < n_all; i++) { r = r * 1664525u + 1013904223u; mem[i] = ((float)(r >> 8) / 16777216.0f - 0.5f) * 0.12f; }
-#define TAKE(ptr, n) do { ptr = p; p += (n); } while (0)
-    TAKE(w.embed_w, (size_t)dim * lat * kw); TAKE(w.embed_b, dim); TAKE(w.norm_g, dim); TAKE(w.norm_b, dim);
-    for (int b = 0; b < nl; b++) {
-        TAKE(bw[b].dw_w, (size_t)dim * kw); TAKE(bw[b].dw_b, dim); TAKE(bw[b].ln_g, dim); TAKE(bw[b].ln_b, dim);
-        TAKE(bw[b].pw1_w, (size_t)ffn * dim); TAKE(bw[b].pw1_b, ffn); TAKE(bw[b].pw2_w, (size_t)dim * ffn);
-        TAKE(bw[b].pw2_b, dim); TAKE(bw[b].gamma, dim);
+/* Median ms of eg_decoder_run over n tokens; stage NULL → CPU. -1 on failure. */
+static double time_decoder(const struct eg_codec_model *m, struct eg_exec *ex, struct eg_spectral *stage,
+                           const int32_t *tok, int n, float *pcm) {
+    struct eg_decoder_params p = eg_decoder_default_params();
+    struct eg_decoder *d;
+    double t[64];
+    p.chunk_frames = 256;
+    p.stage = stage;
+    if (eg_decoder_create(m, ex, &p, &d) != EG_OK) return -1;
+    if (eg_decoder_run(d, tok, n, pcm) != EG_OK) { eg_decoder_destroy(d); return -1; }
+    const int reps = n > 100 ? (g_reps + 1) / 2 : g_reps;
+    for (int r = 0; r < reps; r++) {
+        const double t0 = eg_cl_now_ms();
+        eg_decoder_run(d, tok, n, pcm);
+        t[r] = eg_cl_now_ms() - t0;
     }
-    w.blocks = bw;
-    TAKE(w.final_g, dim); TAKE(w.final_b, dim); TAKE(w.head_w, (size_t)(nfft + 2) * dim); TAKE(w.head_b, nfft + 2);
-#undef TAKE
-    float *v = malloc((size_t)T * lat * sizeof(float)), *re = malloc((size_t)T * nb * 4), *im = malloc((size_t)T * nb * 4);
-    for (int i = 0; i < T * lat; i++) { r = r * 1664525u + 1013904223u; v[i] = (float)((int)(r >> 29) % 5 - 2) / 2.0f; }
-    double *t = malloc((size_t)(reps > 2000 ? reps : 2000) * sizeof(double));
-    const double audio_ms = T * 320.0 / 16.0;   /* hop 320 at 16 kHz */
-    double gflop = 2.0 * T * ((double)dim * lat * kw + nl * (2.0 * dim * ffn + dim * kw) + (double)dim * (nfft + 2)) * 1e-9;
+    eg_decoder_destroy(d);
+    return median(t, reps);
+}
 
-    printf("decoder spectral stage, default config, T=%d frames (%.0f ms audio), %.3f GFLOP/run, median of %d\n",
-           T, audio_ms, gflop, reps);
+/* Median ms of the stage alone, CPU composition (dev = 0) or device (dev = 1). */
+static double time_stage(struct eg_spectral *s, int dev, const float *v, int n, float *re, float *im) {
+    double t[64];
+    const int reps = n > 100 ? (g_reps + 1) / 2 : g_reps;
+    if ((dev ? eg_spectral_run_device(s, v, n, re, im) : eg_spectral_run_cpu(s, v, n, re, im)) != EG_OK) return -1;
+    for (int r = 0; r < reps; r++) {
+        const double t0 = eg_cl_now_ms();
+        if (dev) eg_spectral_run_device(s, v, n, re, im); else eg_spectral_run_cpu(s, v, n, re, im);
+        t[r] = eg_cl_now_ms() - t0;
+    }
+    return median(t, reps);
+}
+
+static void bench_model(const char *path) {
+    struct eg_codec_model *m;
+    if (eg_codec_model_load(path, &m) != EG_OK) { printf("%s: cannot load (make bench-decoder generates it)\n", path); return; }
+    const struct eg_codec_config *c = &m->cfg;
+    const int nb = (int)c->n_fft / 2 + 1;
+    printf("\n%s: dim %u, ffn %u, %u layers, n_fft %u, hop %u, matrices %s\n", path, c->dim, c->ffn_dim, c->n_layers,
+           c->n_fft, c->hop, eg_dtype_name(m->w.blocks[0].pw1.type));
     struct eg_cpu cpu;
     eg_cpu_detect(&cpu);
     const struct eg_kernels *tabs[8];
-    int nt = eg_dispatch_tables(tabs, 8);
-    double cpu_best = 0;
-    const char *best_name = "";
-    for (int i = 0; i < nt; i++) {
-        if (!eg_cpu_can_run(&cpu, tabs[i])) continue;
-        struct eg_kernels k;
-        char why[160];
-        int isa = eg_isa_from_name(tabs[i]->name);
-        if (isa < 0 || eg_dispatch_select(&cpu, (enum eg_isa)isa, &k, why, sizeof why) != EG_OK) continue;
+    const int nt = eg_dispatch_tables(tabs, 8);
+    static const int frames[] = { 50, 500 };
+    for (int fi = 0; fi < 2; fi++) {
+        const int n = frames[fi];
+        const double audio_ms = 1000.0 * n * c->hop / c->sample_rate_hz;
+        int32_t *tok = malloc(sizeof *tok * n);
+        float *pcm = malloc(sizeof(float) * (size_t)n * c->hop), *v = malloc(sizeof(float) * (size_t)n * c->latent_dim);
+        float *re = malloc(sizeof(float) * (size_t)n * nb), *im = malloc(sizeof(float) * (size_t)n * nb);
+        uint64_t s = 12345;
+        for (int i = 0; i < n; i++) { s = s * 6364136223846793005ull + 1442695040888963407ull; tok[i] = (int32_t)((s >> 33) % c->n_codes); }
+        for (int i = 0; i < n * (int)c->latent_dim; i++) { s = s * 6364136223846793005ull + 1; v[i] = (float)((int)((s >> 33) % 5) - 2) / 2.0f; }
+        printf("  %d frames = %.1f s of audio (RTF = time / audio; ratio = CPU / OpenCL)\n", n, audio_ms / 1000);
+
+        /* decoder on every CPU table, 1 thread; the best also at 2 threads */
+        double best1 = 0, best2 = 0;
+        char best_name[16] = "";
+        for (int i = 0; i < nt; i++) {
+            struct eg_exec ex;
+            const int isa = eg_isa_from_name(tabs[i]->name);
+            if (!eg_cpu_can_run(&cpu, tabs[i]) || isa < 0 || eg_exec_init(&ex, (enum eg_isa)isa, 1) != EG_OK) continue;
+            const double ms = time_decoder(m, &ex, NULL, tok, n, pcm);
+            printf("    decoder cpu %-7s x1 : %9.2f ms  RTF %.4f\n", ex.k.name, ms, ms / audio_ms);
+            if (ms > 0 && (!best1 || ms < best1)) { best1 = ms; snprintf(best_name, sizeof best_name, "%s", ex.k.name); }
+            eg_exec_free(&ex);
+        }
+        struct eg_exec ex1, ex2;
+        if (eg_exec_init(&ex1, EG_ISA_AUTO, 1) != EG_OK || eg_exec_init(&ex2, EG_ISA_AUTO, 2) != EG_OK) return;
+        best2 = time_decoder(m, &ex2, NULL, tok, n, pcm);
+        printf("    decoder cpu %-7s x2 : %9.2f ms  RTF %.4f\n", ex2.k.name, best2, best2 / audio_ms);
+
         enum eg_status st;
-        struct eg_spectral *s = eg_spectral_create(&w, &k, T, EG_BACKEND_CPU, &st);
-        if (!s) continue;
-        eg_spectral_run_cpu(s, v, T, NULL, re, im);
-        int n = reps;
-        for (int j = 0; j < n; j++) { double t0 = eg_cl_now_ms(); eg_spectral_run_cpu(s, v, T, NULL, re, im); t[j] = eg_cl_now_ms() - t0; }
-        double ms = median(t, n);
-        printf("  cpu %-7s 1 thread : %8.2f ms  (%5.1f GFLOP/s, RTF %.3f)\n", k.name, ms, gflop / ms * 1e3, ms / audio_ms);
-        if (!cpu_best || ms < cpu_best) { cpu_best = ms; best_name = tabs[i]->name; }
-        eg_spectral_destroy(s);
+        double t0 = eg_cl_now_ms();
+        struct eg_spectral *stage = eg_spectral_create(m, &ex1, n > 256 ? n : 256, EG_BACKEND_OPENCL, &st);
+        const double create_ms = eg_cl_now_ms() - t0;
+        if (!stage) {
+            printf("    opencl: not available (%s): skipped\n", eg_status_str(st));
+        } else {
+            if (fi == 0) printf("    opencl stage create (program from cache or build, dequant + upload, probe): %.0f ms\n", create_ms);
+            const double dev = time_decoder(m, &ex1, stage, tok, n, pcm);
+            printf("    decoder opencl      : %9.2f ms  RTF %.4f   ratio cpu(%s x1)/opencl %.3f, cpu(x2)/opencl %.3f\n",
+                   dev, dev / audio_ms, best_name, best1 / dev, best2 / dev);
+            /* the network alone */
+            const double sc1 = time_stage(stage, 0, v, n, re, im);
+            struct eg_spectral *cpu2 = eg_spectral_create(m, &ex2, n, EG_BACKEND_CPU, &st);
+            const double sc2 = cpu2 ? time_stage(cpu2, 0, v, n, re, im) : -1;
+            const double sd = time_stage(stage, 1, v, n, re, im);
+            printf("    stage (no iSTFT)    : cpu x1 %.2f ms, cpu x2 %.2f ms, opencl %.2f ms; ratio x1 %.3f, x2 %.3f\n",
+                   sc1, sc2, sd, sc1 / sd, sc2 / sd);
+            eg_spectral_destroy(cpu2);
+            eg_spectral_destroy(stage);
+        }
+        eg_exec_free(&ex1);
+        eg_exec_free(&ex2);
+        free(tok); free(pcm); free(v); free(re); free(im);
     }
+    eg_codec_model_destroy(m);
+}
 
-    enum eg_status st;
-    struct eg_kernels kbest;
-    char why[160];
-    if (eg_dispatch_select(&cpu, EG_ISA_AUTO, &kbest, why, sizeof why) != EG_OK) kbest = eg_kernels_ref;
-    double t0 = eg_cl_now_ms();
-    struct eg_spectral *s = eg_spectral_create(&w, &kbest, T, EG_BACKEND_OPENCL, &st);
-    double create_ms = eg_cl_now_ms() - t0;
-    if (!s) { printf("  opencl: not available (%s): skipped\n", eg_status_str(st)); return 0; }
-    printf("  opencl create (build/cache + upload + self-test): %.0f ms; %s\n", create_ms, eg_spectral_reason(s));
-    for (int j = 0; j < reps; j++) { t0 = eg_cl_now_ms(); eg_spectral_run_device(s, v, T, NULL, re, im); t[j] = eg_cl_now_ms() - t0; }
-    double dev_ms = median(t, reps);
-    printf("  opencl              : %8.2f ms  (%5.1f GFLOP/s, RTF %.3f)\n", dev_ms, gflop / dev_ms * 1e3, dev_ms / audio_ms);
-    printf("  ratio cpu(%s)/opencl = %.3f  (> 1: device faster)\n", best_name, cpu_best / dev_ms);
-    eg_spectral_destroy(s);
-
-    /* launch overhead */
+static void bench_launch(void) {
     struct eg_cl *cl;
     struct eg_cl_ops ops;
-    char whyc[256];
-    if (eg_cl_create(&cl, NULL, whyc, sizeof whyc) != EG_OK || eg_cl_ops_init(&ops, cl) != EG_OK) return 0;
+    char why[256];
+    double t[400], t0;
+    if (eg_cl_create(&cl, NULL, why, sizeof why) != EG_OK) { printf("\nlaunch overhead: no device (%s)\n", why); return; }
+    if (eg_cl_ops_init(&ops, cl) != EG_OK) { eg_cl_destroy(cl); return; }
     cl_mem y = NULL;
     eg_cl_buffer(cl, &y, 65536 * sizeof(float), NULL);
     static const int globals[] = { 1, 1024, 65536 };
-    double queued_1024 = 0;
-    printf("launch overhead, trivial kernel (us per launch, median):\n");
+    printf("\nlaunch overhead, trivial kernel (us per launch, median):\n");
     for (int g = 0; g < 3; g++) {
         const int n = 400;
         for (int j = 0; j < 20; j++) { eg_cl_noop(&ops, y, globals[g]); eg_cl_finish(cl); }
@@ -105,24 +146,44 @@ int main(int argc, char **argv) {
             eg_cl_finish(cl);
             t[j] = (eg_cl_now_ms() - t0) * 1e3;
         }
-        double sync_us = median(t, n);
+        const double sync_us = median(t, n);
         double q[5];
-        for (int rr = 0; rr < 5; rr++) {
+        for (int r = 0; r < 5; r++) {
             t0 = eg_cl_now_ms();
             for (int j = 0; j < 2000; j++) eg_cl_noop(&ops, y, globals[g]);
             eg_cl_finish(cl);
-            q[rr] = (eg_cl_now_ms() - t0) * 1e3 / 2000;
+            q[r] = (eg_cl_now_ms() - t0) * 1e3 / 2000;
         }
-        double queued_us = median(q, 5);
-        if (globals[g] == 1024) queued_1024 = queued_us;
-        printf("  global %6d: enqueue+finish %7.2f us, queued back-to-back %6.2f us, ratio %.1f\n", globals[g],
-               sync_us, queued_us, sync_us / queued_us);
+        const double queued_us = median(q, 5);
+        printf("  global %6d: enqueue+finish %7.2f us, queued back-to-back %6.2f us\n", globals[g], sync_us, queued_us);
+        if (globals[g] == 1024)
+            printf("  (a 6-block decoder window issues 3 + 6*6 + 3 = 42 launches and 4-5 transfers: ~%.2f ms at the "
+                   "queued rate)\n", 42 * queued_us * 1e-3);
     }
-    printf("  the stage issues %d launches per run: at the queued rate (global 1024) that is %.2f ms of %.2f ms\n",
-           3 + nl * 6 + 3, (3 + nl * 6 + 3) * queued_1024 * 1e-3, dev_ms);
     eg_cl_release(cl, &y);
     eg_cl_ops_release(&ops);
     eg_cl_destroy(cl);
-    free(mem); free(v); free(re); free(im); free(t);
+}
+
+int main(int argc, char **argv) {
+    const char *paths[8];
+    int n_paths = 0;
+    char def[2][512];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--reps") && i + 1 < argc) g_reps = atoi(argv[++i]);
+        else if (n_paths < 8) paths[n_paths++] = argv[i];
+    }
+    if (g_reps < 1) g_reps = 1;
+    if (g_reps > 64) g_reps = 64;
+    if (!n_paths) {
+        const char *b = getenv("BUILD");
+        snprintf(def[0], sizeof def[0], "%s/bench_codec_full_f32.gguf", b && *b ? b : "build");
+        snprintf(def[1], sizeof def[1], "%s/bench_codec_full_q8_0.gguf", b && *b ? b : "build");
+        paths[0] = def[0]; paths[1] = def[1];
+        n_paths = 2;
+    }
+    printf("OpenCL decoder stage vs CPU tables, median of %d (%d for 10 s)\n", g_reps, (g_reps + 1) / 2);
+    for (int i = 0; i < n_paths; i++) bench_model(paths[i]);
+    bench_launch();
     return 0;
 }

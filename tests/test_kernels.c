@@ -25,7 +25,7 @@
 #define TOL_MATVEC_F32  1e-10   /* f32/f16 weights, reordered f32 sums + FMA       [8.1e-12] */
 #define TOL_MATVEC_Q    2e-5    /* x quantised to int8 per 32-block; NMSE scaled by ||w_i||*||x||, see
                                  * check_matvec_q; kernels.h's outer limit is 5e-4    [1.1e-6] */
-#define TOL_GEMM        1e-10   /* FMA chain vs unfused sum                          [8.7e-12] */
+#define TOL_GEMM_SCALED 1e-12  /* per row: sum d^2 / (||a_i||^2 sum_j ||b_j||^2); a wrong element gives ~1e-3 */
 #define TOL_CONV        1e-11   /* kw-term FMA chain                                  [3.3e-13] */
 #define TOL_NORM        1e-11   /* f32 lane sums vs double sums (incl. rows offset by 1000) [4.7e-14] */
 #define TOL_SOFTMAX     1e-11   /* SLEEF expf + f32 lane sum vs libm + double sum    [1.5e-13] */
@@ -376,8 +376,24 @@ static void gemm_case(struct th_state *th_, const struct eg_kernels *k, uint64_t
     k->gemm_f32(c.p, ldc, a.p, lda, b.p, ldb, bp, m, n, kd);
     /* compare the m x n payload; the ldc padding must be untouched (still the sentinel NaN) */
     int pad_ok = 1;
+    /* error of each row relative to the scale of its dot products, sum_j ||a_i||^2 ||b_j||^2: a plain NMSE over
+     * a row with n = 1 whose dot product cancels to ~0 measures the reference's own rounding, not the kernel */
+    double bb_sum = 0;
+    for (int j = 0; j < n; j++)
+        for (int p = 0; p < kd; p++) bb_sum += (double)b.p[(size_t)j * ldb + p] * b.p[(size_t)j * ldb + p];
     for (int i = 0; i < m; i++) {
-        CMP(cr.p + (size_t)i * ldc, c.p + (size_t)i * ldc, n, TOL_GEMM, 1e-3, "m=%d n=%d k=%d row %d", e_, TOL_GEMM, rel_, m, n, kd, i);
+        double aa = 0, num = 0;
+        int nan = 0;
+        for (int p = 0; p < kd; p++) aa += (double)a.p[(size_t)i * lda + p] * a.p[(size_t)i * lda + p];
+        for (int j = 0; j < n; j++) {
+            double d = (double)cr.p[(size_t)i * ldc + j] - c.p[(size_t)i * ldc + j];
+            nan |= isnan(c.p[(size_t)i * ldc + j]);
+            num += d * d;
+        }
+        double e = nan ? INFINITY : num / (aa * bb_sum > 1e-30 ? aa * bb_sum : 1e-30);
+        note(e, 0);
+        CHECK(e <= TOL_GEMM_SCALED, "m=%d n=%d k=%d row %d: scaled nmse %.3g > %.3g (plain nmse %.3g)", m, n, kd, i, e,
+              TOL_GEMM_SCALED, nmse(cr.p + (size_t)i * ldc, c.p + (size_t)i * ldc, n));
         for (int j = n; j < ldc && i < m - 1; j++) {
             uint32_t u; memcpy(&u, c.p + (size_t)i * ldc + j, 4);
             if (u != TH_SENTINEL) pad_ok = 0;

@@ -9,10 +9,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
 #include "cl_decoder.h"
 #include "cl_ops.h"
+#include "decoder.h"
+#include "exec.h"
 #include "internal.h"
 #include "kernels.h"
 
@@ -281,142 +284,382 @@ TEST(opencl_decoder_ops_vs_ref) {
     free(hh); free(rm); free(rr); free(ri); free(gm2); free(gr); free(gi);
 }
 
-/* ---- decoder spectral stage ------------------------------------------------------------------------------- */
-struct test_model {
-    struct eg_spectral_weights w;
-    struct eg_spectral_block_weights blk[4];
-    float *mem;
-};
-/* A small decoder (odd sizes on purpose) with random weights of roughly trained magnitude. */
-static void model_init(struct test_model *m, int dim, int ffn, int n_layers, int n_fft) {
-    const int lat = 5, kw = 7, nb2 = n_fft + 2;
-    memset(m, 0, sizeof *m);
-    m->w = (struct eg_spectral_weights){ .latent_dim = lat, .dim = dim, .ffn_dim = ffn, .n_layers = n_layers,
-                                         .kernel_size = kw, .n_fft = n_fft, .mag_clamp = 100.0f, .eps = 1e-6f };
-    size_t n = (size_t)dim * lat * kw + 6 * (size_t)dim + (size_t)nb2 * dim + nb2 +
-               (size_t)n_layers * ((size_t)dim * kw + 6 * dim + 2 * (size_t)ffn * dim + ffn);
-    m->mem = malloc(n * sizeof(float));
-    uint64_t s = 99;
-    float *p = m->mem;
-#define TAKE(ptr, cnt, lo, hi) do { ptr = p; for (size_t i_ = 0; i_ < (size_t)(cnt); i_++) p[i_] = th_rand_uniform(&s, lo, hi); p += (cnt); } while (0)
-    const float se = 1.0f / sqrtf((float)lat * kw), sd = 1.0f / sqrtf((float)dim), sf = 1.0f / sqrtf((float)ffn);
-    TAKE(m->w.embed_w, dim * lat * kw, -se, se); TAKE(m->w.embed_b, dim, -0.1f, 0.1f);
-    TAKE(m->w.norm_g, dim, 0.8f, 1.2f); TAKE(m->w.norm_b, dim, -0.1f, 0.1f);
-    for (int b = 0; b < n_layers; b++) {
-        struct eg_spectral_block_weights *bw = &m->blk[b];
-        TAKE(bw->dw_w, dim * kw, -0.4f, 0.4f); TAKE(bw->dw_b, dim, -0.1f, 0.1f);
-        TAKE(bw->ln_g, dim, 0.8f, 1.2f); TAKE(bw->ln_b, dim, -0.1f, 0.1f);
-        TAKE(bw->pw1_w, ffn * dim, -sd, sd); TAKE(bw->pw1_b, ffn, -0.1f, 0.1f);
-        TAKE(bw->pw2_w, dim * ffn, -sf, sf); TAKE(bw->pw2_b, dim, -0.1f, 0.1f);
-        TAKE(bw->gamma, dim, 0.1f, 0.3f);
-    }
-    TAKE(m->w.final_g, dim, 0.8f, 1.2f); TAKE(m->w.final_b, dim, -0.1f, 0.1f);
-    TAKE(m->w.head_w, nb2 * dim, -2 * sd, 2 * sd); TAKE(m->w.head_b, nb2, -0.5f, 0.5f);
-#undef TAKE
-    m->w.blocks = m->blk;
+/* ---- the real decoder (models/decoder.c) with its spectral stage on the device -------------------------- */
+
+static const char *golden_dir(void) {
+    const char *d = getenv("EG_GOLDEN_DIR");
+    return d && *d ? d : "tests/golden";
 }
 
-static float *fsq_values(int t, uint64_t seed) {
-    float *v = malloc((size_t)t * 5 * sizeof(float));
-    uint64_t s = seed;
-    for (int i = 0; i < t * 5; i++) v[i] = (float)((int)(th_rand_u64(&s) % 5) - 2) / 2.0f;
-    return v;
+static struct eg_codec_model *load_tiny(const char *dtype) {
+    char path[512];
+    struct eg_codec_model *m = NULL;
+    snprintf(path, sizeof path, "%s/decoder_tiny_%s.gguf", golden_dir(), dtype);
+    return eg_codec_model_load(path, &m) == EG_OK ? m : NULL;
 }
 
+static int32_t *read_tokens(int *n) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/decoder_tokens.txt", golden_dir());
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    int32_t *t = malloc(4096 * sizeof *t);
+    int k = 0, v;
+    while (k < 4096 && fscanf(f, "%d", &v) == 1) t[k++] = v;
+    fclose(f);
+    *n = k;
+    return t;
+}
+
+/* Decode tokens whole-utterance with `chunk` frames per window; stage NULL → CPU only. PCM [n*hop] or NULL. */
+static float *decode_with(const struct eg_codec_model *m, struct eg_exec *ex, struct eg_spectral *stage,
+                          const int32_t *tok, int n, int chunk, enum eg_status *st_out) {
+    struct eg_decoder_params p = eg_decoder_default_params();
+    struct eg_decoder *d = NULL;
+    p.chunk_frames = chunk;
+    p.stage = stage;
+    float *pcm = malloc(sizeof(float) * (size_t)n * m->cfg.hop);
+    enum eg_status st = eg_decoder_create(m, ex, &p, &d);
+    if (st == EG_OK) st = eg_decoder_run(d, tok, n, pcm);
+    eg_decoder_destroy(d);
+    if (st_out) *st_out = st;
+    if (st != EG_OK) { free(pcm); return NULL; }
+    return pcm;
+}
+
+/* The stage alone: device vs its CPU composition on FSQ values, several lengths (shorter after longer: the
+ * padding rows of a longer earlier run must not leak). */
 TEST(opencl_spectral_stage_vs_cpu) {
-    struct test_model m;
     enum eg_status st;
+    struct eg_exec ex;
     NEED_CL();
-    model_init(&m, 96, 192, 3, 126);    /* nb = 64 */
-    setenv("EDGEGEN_CL_MIN_RATIO", "0", 1);
-    struct eg_spectral *s = eg_spectral_create(&m.w, &eg_kernels_ref, 40, EG_BACKEND_AUTO, &st);
-    unsetenv("EDGEGEN_CL_MIN_RATIO");
+    struct eg_codec_model *m = load_tiny("q8_0");
+    REQUIRE(m, "golden model decoder_tiny_q8_0.gguf");
+    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "exec");
+    struct eg_spectral *s = eg_spectral_create(m, &ex, 40, EG_BACKEND_OPENCL, &st);
     REQUIRE(s && st == EG_OK, "create: %s", eg_status_str(st));
     printf("  placement: %s\n", eg_spectral_reason(s));
-    REQUIRE(eg_spectral_on_device(s), "stage not placed on the device: %s", eg_spectral_reason(s));
-    static const int ts[] = { 40, 1, 2, 17, 39, 3 };   /* shorter after longer: padding rows must be reset */
+    CHECK(eg_spectral_on_device(s), "strict stage not on the device");
+    const int nb = (int)m->cfg.n_fft / 2 + 1;
+    static const int ts[] = { 40, 1, 2, 17, 39, 3 };
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
-        const int t = ts[i], nb = 64;
-        float *v = fsq_values(t, i + 1), *buf = malloc((size_t)6 * t * nb * sizeof(float));
-        float *mc = buf, *rc = buf + t * nb, *ic = buf + 2 * t * nb, *md = buf + 3 * t * nb, *rd = buf + 4 * t * nb, *id = buf + 5 * t * nb;
-        CHECK(eg_spectral_run_cpu(s, v, t, mc, rc, ic) == EG_OK, "cpu");
-        CHECK(eg_spectral_run(s, v, t, md, rd, id) == EG_OK, "device");
-        double snr_m = eg_snr_db(mc, md, (size_t)t * nb), snr_r = eg_snr_db(rc, rd, (size_t)t * nb);
-        double snr_i = eg_snr_db(ic, id, (size_t)t * nb);
-        CHECK(snr_m >= 60 && snr_r >= 60 && snr_i >= 60, "t=%d: SNR mag %.1f re %.1f im %.1f dB", t, snr_m, snr_r, snr_i);
-        if (i == 0) printf("  t=%d SNR mag %.1f re %.1f im %.1f dB\n", t, snr_m, snr_r, snr_i);
+        const int t = ts[i];
+        float *v = malloc((size_t)t * 5 * sizeof(float)), *buf = malloc((size_t)4 * t * nb * sizeof(float));
+        uint64_t r = i + 1;
+        for (int j = 0; j < t * 5; j++) v[j] = (float)((int)(th_rand_u64(&r) % 5) - 2) / 2.0f;
+        float *rc = buf, *ic = buf + t * nb, *rd = buf + 2 * t * nb, *id = buf + 3 * t * nb;
+        CHECK(eg_spectral_run_cpu(s, v, t, rc, ic) == EG_OK, "cpu");
+        CHECK(eg_spectral_run(s, v, t, rd, id) == EG_OK, "device");
+        double snr_r = eg_snr_db(rc, rd, (size_t)t * nb), snr_i = eg_snr_db(ic, id, (size_t)t * nb);
+        CHECK(snr_r >= 60 && snr_i >= 60, "t=%d: SNR re %.1f im %.1f dB", t, snr_r, snr_i);
+        if (i == 0) printf("  t=%d SNR re %.1f im %.1f dB\n", t, snr_r, snr_i);
         free(v); free(buf);
     }
-    CHECK(eg_spectral_run(s, NULL, 1, NULL, NULL, NULL) == EG_ERR_INVALID_ARG, "NULL args");
+    CHECK(eg_spectral_run(s, NULL, 1, NULL, NULL) == EG_ERR_INVALID_ARG, "NULL args");
+    CHECK(eg_spectral_run(s, (float[5]){0}, 41, (float[1]){0}, (float[1]){0}) == EG_ERR_INVALID_ARG, "t > max_frames");
+    /* a decoder whose windows are larger than the stage is refused */
+    struct eg_decoder_params p = eg_decoder_default_params();
+    struct eg_decoder *d = NULL;
+    p.chunk_frames = 41;
+    p.stage = s;
+    capture_start();
+    CHECK(eg_decoder_create(m, &ex, &p, &d) == EG_ERR_INVALID_ARG && !d && g_n_err == 1, "chunk > stage max_frames accepted");
+    capture_stop();
     eg_spectral_destroy(s);
-    free(m.mem);
+    eg_exec_free(&ex);
+    eg_codec_model_destroy(m);
 }
 
-/* Run a fault: auto mode must fall back with exactly one warning and CPU-identical output; strict mode must
- * fail with an error line. */
-static void fault_case(struct th_state *th_, const char *fault) {
-    struct test_model m;
+/* The whole real decoder, golden tiny models: OpenCL (strict) vs CPU on the final waveform, several window
+ * sizes (clipping at both ends, context recomputed per window) and 1 / 2 threads for the CPU side. */
+static void golden_case(struct th_state *th_, const char *dtype) {
     enum eg_status st;
-    const int t = 13, nb = 32;
-    model_init(&m, 40, 72, 2, 62);
-    float *v = fsq_values(t, 5), *buf = malloc((size_t)4 * t * nb * sizeof(float));
-    float *rc = buf, *ic = buf + t * nb, *rd = buf + 2 * t * nb, *id = buf + 3 * t * nb;
+    struct eg_exec ex;
+    int n = 0;
+    struct eg_codec_model *m = load_tiny(dtype);
+    int32_t *tok = read_tokens(&n);
+    REQUIRE(m && tok && n > 0, "golden model / tokens (%s)", golden_dir());
+    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 2) == EG_OK, "exec");
+    static const int chunks[] = { 64, 16, 5, 1 };
+    for (size_t ci = 0; ci < sizeof chunks / sizeof chunks[0]; ci++) {
+        const int chunk = chunks[ci];
+        struct eg_spectral *s = eg_spectral_create(m, &ex, chunk, EG_BACKEND_OPENCL, &st);
+        REQUIRE(s && eg_spectral_on_device(s), "%s chunk %d: stage: %s", dtype, chunk, eg_status_str(st));
+        float *cpu = decode_with(m, &ex, NULL, tok, n, chunk, NULL);
+        float *dev = decode_with(m, &ex, s, tok, n, chunk, &st);
+        CHECK(cpu && dev, "%s chunk %d: decode %s", dtype, chunk, eg_status_str(st));
+        if (cpu && dev) {
+            const double snr = eg_snr_db(cpu, dev, (size_t)n * m->cfg.hop);
+            CHECK(snr >= 60, "%s chunk %d: waveform SNR %.1f dB < 60", dtype, chunk, snr);
+            printf("  %s chunk %2d: waveform SNR OpenCL vs CPU %.1f dB (%d samples)\n", dtype, chunk, snr, n * (int)m->cfg.hop);
+        }
+        CHECK(eg_spectral_on_device(s), "%s chunk %d: stage left the device: %s", dtype, chunk, eg_spectral_reason(s));
+        free(cpu); free(dev);
+        eg_spectral_destroy(s);
+    }
+    eg_exec_free(&ex);
+    eg_codec_model_destroy(m);
+    free(tok);
+}
+TEST(opencl_decoder_golden_f32) { NEED_CL(); golden_case(th_, "f32"); }
+TEST(opencl_decoder_golden_q8_0) { NEED_CL(); golden_case(th_, "q8_0"); }
+TEST(opencl_decoder_golden_f16) { NEED_CL(); golden_case(th_, "f16"); }
 
-    struct eg_spectral *cpu = eg_spectral_create(&m.w, &eg_kernels_ref, 16, EG_BACKEND_CPU, &st);
-    REQUIRE(cpu, "cpu create");
-    eg_spectral_run(cpu, v, t, NULL, rc, ic);
-    eg_spectral_destroy(cpu);
+struct pcm_buf { float *pcm; int64_t n, cap; };
+static enum eg_status pcm_sink(void *user, const float *pcm, int n) {
+    struct pcm_buf *b = user;
+    if (b->n + n > b->cap) return EG_ERR_INTERNAL;
+    memcpy(b->pcm + b->n, pcm, sizeof(float) * (size_t)n);
+    b->n += n;
+    return EG_OK;
+}
 
-    setenv("EDGEGEN_CL_FAULT", fault, 1);
-    setenv("EDGEGEN_CL_MIN_RATIO", "0", 1);   /* "auto" would otherwise keep a slow device off and hide faults */
-    capture_start();
-    struct eg_spectral *s = eg_spectral_create(&m.w, &eg_kernels_ref, 16, EG_BACKEND_AUTO, &st);
-    enum eg_status rs = s ? eg_spectral_run(s, v, t, NULL, rd, id) : EG_ERR_INTERNAL;
-    if (s) eg_spectral_run(s, v, t, NULL, rd, id);   /* a second run must not warn again */
-    capture_stop();
-    CHECK(s && st == EG_OK && rs == EG_OK, "auto with fault %s: create %d run %d", fault, st, rs);
-    CHECK(s && !eg_spectral_on_device(s), "fault %s: still on the device", fault);
-    CHECK(g_n_warn == 1 && g_n_err == 0, "fault %s: %d warnings, %d errors (want 1, 0); last: %s", fault, g_n_warn, g_n_err, g_last);
-    printf("  fault %s, auto: warning \"%s\"\n", fault, g_last);
-    CHECK(!memcmp(rc, rd, (size_t)t * nb * sizeof(float)) && !memcmp(ic, id, (size_t)t * nb * sizeof(float)),
-          "fault %s: fallback output differs from the CPU path", fault);
-    eg_spectral_destroy(s);
+/* Streaming on the device (odd push sizes, small windows) against the whole-utterance decode on the device. */
+TEST(opencl_decoder_streaming) {
+    enum eg_status st;
+    struct eg_exec ex;
+    int n = 0;
+    NEED_CL();
+    struct eg_codec_model *m = load_tiny("q8_0");
+    int32_t *tok = read_tokens(&n);
+    REQUIRE(m && tok && n > 0, "golden model / tokens");
+    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "exec");
+    const size_t n_pcm = (size_t)n * m->cfg.hop;
+    struct eg_spectral *whole_s = eg_spectral_create(m, &ex, n, EG_BACKEND_OPENCL, &st);
+    REQUIRE(whole_s, "stage: %s", eg_status_str(st));
+    float *whole = decode_with(m, &ex, whole_s, tok, n, n, &st);
+    float *cpu = decode_with(m, &ex, NULL, tok, n, n, NULL);
+    REQUIRE(whole && cpu, "whole decode: %s", eg_status_str(st));
+    static const int chunks[] = { 7, 3, 16 };
+    for (size_t ci = 0; ci < sizeof chunks / sizeof chunks[0]; ci++) {
+        struct eg_spectral *s = eg_spectral_create(m, &ex, chunks[ci], EG_BACKEND_OPENCL, &st);
+        struct eg_decoder_params p = eg_decoder_default_params();
+        struct eg_decoder *d = NULL;
+        p.chunk_frames = chunks[ci];
+        p.stage = s;
+        REQUIRE(s && eg_decoder_create(m, &ex, &p, &d) == EG_OK, "chunk %d: create", chunks[ci]);
+        struct pcm_buf b = { malloc(sizeof(float) * n_pcm), 0, (int64_t)n_pcm };
+        st = EG_OK;
+        for (int i = 0, step = 1; i < n && st == EG_OK; i += step, step = step % 5 + 2) {
+            const int k = i + step > n ? n - i : step;
+            st = eg_decoder_push(d, tok + i, k, pcm_sink, &b);
+        }
+        if (st == EG_OK) st = eg_decoder_flush(d, pcm_sink, &b);
+        CHECK(st == EG_OK && b.n == (int64_t)n_pcm, "chunk %d: stream %s, %lld of %zu samples", chunks[ci],
+              eg_status_str(st), (long long)b.n, n_pcm);
+        if (b.n == (int64_t)n_pcm) {
+            const double snr = eg_snr_db(whole, b.pcm, n_pcm), snr_cpu = eg_snr_db(cpu, b.pcm, n_pcm);
+            CHECK(snr >= 60 && snr_cpu >= 60, "chunk %d: stream vs whole %.1f dB, vs CPU %.1f dB", chunks[ci], snr, snr_cpu);
+            printf("  stream chunk %2d on OpenCL vs whole-utterance on OpenCL: %s (SNR %.1f dB); vs CPU %.1f dB\n",
+                   chunks[ci], memcmp(whole, b.pcm, n_pcm * sizeof(float)) ? "close" : "bit-identical", snr, snr_cpu);
+        }
+        CHECK(eg_spectral_on_device(s), "chunk %d: stage left the device", chunks[ci]);
+        free(b.pcm);
+        eg_decoder_destroy(d);
+        eg_spectral_destroy(s);
+    }
+    free(whole); free(cpu);
+    eg_spectral_destroy(whole_s);
+    eg_exec_free(&ex);
+    eg_codec_model_destroy(m);
+    free(tok);
+}
 
-    capture_start();
-    s = eg_spectral_create(&m.w, &eg_kernels_ref, 16, EG_BACKEND_OPENCL, &st);
-    rs = s ? eg_spectral_run(s, v, t, NULL, rd, id) : st;
-    capture_stop();
-    CHECK(rs != EG_OK, "strict with fault %s succeeded", fault);
-    CHECK(g_n_err == 1 && g_n_warn == 0, "strict fault %s: %d errors %d warnings; last: %s", fault, g_n_err, g_n_warn, g_last);
-    printf("  fault %s, strict: %s: \"%s\"\n", fault, eg_status_str(rs), g_last);
-    eg_spectral_destroy(s);
-    unsetenv("EDGEGEN_CL_FAULT");
+/* Default placement: auto keeps a slower device off with an INFO line only (no warning), and says why. */
+TEST(opencl_decoder_auto_placement) {
+    enum eg_status st;
+    struct eg_exec ex;
+    int n = 0;
+    NEED_CL();
+    struct eg_codec_model *m = load_tiny("f32");
+    int32_t *tok = read_tokens(&n);
+    REQUIRE(m && tok && eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "setup");
     unsetenv("EDGEGEN_CL_MIN_RATIO");
-    free(v); free(buf); free(m.mem);
+    capture_start();
+    struct eg_spectral *s = eg_spectral_create(m, &ex, 64, EG_BACKEND_AUTO, &st);
+    capture_stop();
+    REQUIRE(s, "create: %s", eg_status_str(st));
+    printf("  auto: %s: %s\n", eg_spectral_on_device(s) ? "device" : "cpu", eg_spectral_reason(s));
+    CHECK(g_n_warn == 0 && g_n_err == 0, "auto placement logged %d warnings, %d errors: %s", g_n_warn, g_n_err, g_last);
+    CHECK(eg_spectral_snr_db(s) >= EG_SPECTRAL_MIN_SNR_DB && eg_spectral_ratio(s) > 0, "probe not measured");
+    if (eg_spectral_on_device(s)) CHECK(strstr(eg_spectral_reason(s), "device faster") != NULL, "reason: %s", eg_spectral_reason(s));
+    else CHECK(strstr(eg_spectral_reason(s), "CPU faster") != NULL, "reason: %s", eg_spectral_reason(s));
+    /* a stage that is not on the device is harmless in a decoder: the CPU computes every window */
+    float *cpu = decode_with(m, &ex, NULL, tok, n, 64, NULL), *got = decode_with(m, &ex, s, tok, n, 64, NULL);
+    CHECK(cpu && got, "decode");
+    if (!eg_spectral_on_device(s) && cpu && got)
+        CHECK(!memcmp(cpu, got, sizeof(float) * (size_t)n * m->cfg.hop), "CPU-placed stage changed the output");
+    free(cpu); free(got);
+    eg_spectral_destroy(s);
+    eg_exec_free(&ex);
+    eg_codec_model_destroy(m);
+    free(tok);
 }
 
-TEST(opencl_fault_build) { NEED_CL(); fault_case(th_, "build"); }
-TEST(opencl_fault_device) { NEED_CL(); fault_case(th_, "device"); }
-TEST(opencl_fault_wrong) { NEED_CL(); fault_case(th_, "wrong"); }
-TEST(opencl_fault_enqueue) { NEED_CL(); fault_case(th_, "enqueue"); }
+/* A fault through the real decoder. auto (with EDGEGEN_CL_MIN_RATIO=0, so that a correct device would be used):
+ * exactly one warning, output identical to the CPU decoder; strict: a status and exactly one error line. */
+static void decoder_fault(struct th_state *th_, const char *var, const char *value) {
+    enum eg_status st, rs;
+    struct eg_exec ex;
+    int n = 0;
+    struct eg_codec_model *m = load_tiny("q8_0");
+    int32_t *tok = read_tokens(&n);
+    REQUIRE(m && tok && eg_exec_init(&ex, EG_ISA_AUTO, 2) == EG_OK, "setup");
+    const size_t n_pcm = (size_t)n * m->cfg.hop;
+    float *cpu = decode_with(m, &ex, NULL, tok, n, 16, NULL);
+    REQUIRE(cpu, "cpu decode");
 
+    setenv(var, value, 1);
+    setenv("EDGEGEN_CL_MIN_RATIO", "0", 1);
+    capture_start();
+    struct eg_spectral *s = eg_spectral_create(m, &ex, 16, EG_BACKEND_AUTO, &st);
+    float *got = s ? decode_with(m, &ex, s, tok, n, 16, &rs) : NULL;
+    float *again = s ? decode_with(m, &ex, s, tok, n, 16, NULL) : NULL;   /* no second warning */
+    capture_stop();
+    CHECK(s && got && again, "auto with %s=%s: create %s, decode %s", var, value, eg_status_str(st), got ? "ok" : eg_status_str(rs));
+    CHECK(s && !eg_spectral_on_device(s), "%s=%s: still on the device", var, value);
+    CHECK(g_n_warn == 1 && g_n_err == 0, "%s=%s auto: %d warnings, %d errors (want 1, 0); last: %s", var, value,
+          g_n_warn, g_n_err, g_last);
+    CHECK(got && !memcmp(cpu, got, n_pcm * sizeof(float)) && again && !memcmp(cpu, again, n_pcm * sizeof(float)),
+          "%s=%s: fallback output differs from the CPU decoder", var, value);
+    printf("  %s=%s, auto: \"%s\"\n", var, value, g_last);
+    free(got); free(again);
+    eg_spectral_destroy(s);
+
+    capture_start();
+    s = eg_spectral_create(m, &ex, 16, EG_BACKEND_OPENCL, &st);
+    got = s ? decode_with(m, &ex, s, tok, n, 16, &rs) : NULL;
+    if (!s) rs = st;
+    capture_stop();
+    CHECK(!got && rs != EG_OK, "strict with %s=%s succeeded", var, value);
+    CHECK(g_n_err == 1 && g_n_warn == 0, "%s=%s strict: %d errors, %d warnings (want 1, 0); last: %s", var, value,
+          g_n_err, g_n_warn, g_last);
+    printf("  %s=%s, strict: %s: \"%s\"\n", var, value, eg_status_str(rs), g_last);
+    free(got);
+    eg_spectral_destroy(s);
+    unsetenv(var);
+    unsetenv("EDGEGEN_CL_MIN_RATIO");
+    free(cpu);
+    eg_exec_free(&ex);
+    eg_codec_model_destroy(m);
+    free(tok);
+}
+TEST(opencl_fault_build) { NEED_CL(); decoder_fault(th_, "EDGEGEN_CL_FAULT", "build"); }
+TEST(opencl_fault_device) { NEED_CL(); decoder_fault(th_, "EDGEGEN_CL_FAULT", "device"); }
+TEST(opencl_fault_bad_device_index) { NEED_CL(); decoder_fault(th_, "EDGEGEN_CL_DEVICE", "9:0"); }
+TEST(opencl_fault_wrong) { NEED_CL(); decoder_fault(th_, "EDGEGEN_CL_FAULT", "wrong"); }
+TEST(opencl_fault_enqueue) { NEED_CL(); decoder_fault(th_, "EDGEGEN_CL_FAULT", "enqueue"); }
+
+/* No OpenCL at all is normal on a small device: auto says so at INFO (no warning); strict is an error. */
 TEST(opencl_no_loader_falls_back) {
-    struct test_model m;
     enum eg_status st;
-    model_init(&m, 24, 40, 1, 30);
+    struct eg_exec ex;
+    struct eg_codec_model *m = load_tiny("f32");
+    REQUIRE(m && eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "setup");
     setenv("EDGEGEN_OPENCL_LIB", "/nonexistent/libOpenCL.so.1", 1);
     capture_start();
-    struct eg_spectral *s = eg_spectral_create(&m.w, &eg_kernels_ref, 8, EG_BACKEND_AUTO, &st);
+    struct eg_spectral *s = eg_spectral_create(m, &ex, 8, EG_BACKEND_AUTO, &st);
     capture_stop();
-    CHECK(s && !eg_spectral_on_device(s) && g_n_warn == 1, "auto without loader: warnings %d", g_n_warn);
+    CHECK(s && !eg_spectral_on_device(s) && g_n_warn == 0 && g_n_err == 0, "auto without loader: %d warnings: %s", g_n_warn, g_last);
     CHECK(s && strstr(eg_spectral_reason(s), "no ICD loader"), "reason: %s", s ? eg_spectral_reason(s) : "-");
     eg_spectral_destroy(s);
     capture_start();
-    s = eg_spectral_create(&m.w, &eg_kernels_ref, 8, EG_BACKEND_OPENCL, &st);
+    s = eg_spectral_create(m, &ex, 8, EG_BACKEND_OPENCL, &st);
     capture_stop();
     CHECK(!s && st == EG_ERR_UNSUPPORTED && g_n_err == 1, "strict without loader: st %d errors %d", st, g_n_err);
     unsetenv("EDGEGEN_OPENCL_LIB");
-    free(m.mem);
+    eg_exec_free(&ex);
+    eg_codec_model_destroy(m);
+}
+
+/* ---- the CLI: edgegen decode --device ------------------------------------------------------------------------- */
+
+/* Run a shell command, stderr to a file; returns the exit status and the number of our stderr lines (those
+ * starting "edgegen"; a driver may print its own compiler diagnostics, e.g. PoCL's "1 error generated." on a
+ * failed build, which we cannot silence from a library), the first of them in `first`. */
+static int sh(const char *cmd, const char *err_path, int *n_err_lines, char *first, size_t first_len) {
+    int rc = system(cmd);
+    *n_err_lines = 0;
+    if (first_len) first[0] = 0;
+    FILE *f = fopen(err_path, "r");
+    if (f) {
+        char line[1024];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "edgegen", 7) != 0) continue;
+            if (!*n_err_lines && first_len) snprintf(first, first_len, "%s", line);
+            (*n_err_lines)++;
+        }
+        fclose(f);
+    }
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* 16-bit PCM of a canonical 44-byte-header WAV as floats; NULL when unreadable. */
+static float *read_wav(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 44, SEEK_SET);
+    *n = sz > 44 ? (size_t)(sz - 44) / 2 : 0;
+    int16_t *s = malloc(*n * 2 + 2);
+    float *out = malloc(*n * sizeof(float) + 4);
+    if (fread(s, 2, *n, f) != *n) *n = 0;
+    fclose(f);
+    for (size_t i = 0; i < *n; i++) out[i] = s[i] / 32768.0f;
+    free(s);
+    return out;
+}
+
+TEST(opencl_cli_decode_device) {
+    char exe[200], dir[] = "/tmp/eg_cl_cli_XXXXXX", cmd[2048], errp[600], first[1024];
+    const char *build = getenv("BUILD");
+    int n_lines;
+    NEED_CL();
+    snprintf(exe, sizeof exe, "%s/edgegen", build && *build ? build : "build");
+    if (access(exe, X_OK) != 0) SKIP("%.200s not built", exe);
+    REQUIRE(mkdtemp(dir), "mkdtemp");
+    snprintf(errp, sizeof errp, "%s/err.txt", dir);
+    const char *gd = golden_dir();
+#define DECODE(env, dev, out) (snprintf(cmd, sizeof cmd, "env -u EDGEGEN_CL_FAULT -u EDGEGEN_BACKEND -u EDGEGEN_CL_MIN_RATIO " \
+        "%s %s decode %s/decoder_tokens.txt -m %s/decoder_tiny_f32.gguf --chunk 16 --device %s -o %s/%s 2>%s", \
+        env, exe, gd, gd, dev, dir, out, errp), sh(cmd, errp, &n_lines, first, sizeof first))
+    int rc = DECODE("", "cpu", "cpu.wav");
+    CHECK(rc == 0 && n_lines == 0, "--device cpu: exit %d, %d stderr lines: %s", rc, n_lines, first);
+    rc = DECODE("", "opencl", "cl.wav");
+    CHECK(rc == 0 && n_lines == 0, "--device opencl: exit %d, %d stderr lines: %s", rc, n_lines, first);
+    rc = DECODE("", "auto", "auto.wav");
+    CHECK(rc == 0 && n_lines == 0, "--device auto: exit %d, %d stderr lines (an info line must not show): %s", rc, n_lines, first);
+    char p1[600], p2[600], p3[600];
+    size_t n1 = 0, n2 = 0, n3 = 0;
+    snprintf(p1, sizeof p1, "%s/cpu.wav", dir); snprintf(p2, sizeof p2, "%s/cl.wav", dir); snprintf(p3, sizeof p3, "%s/auto.wav", dir);
+    float *w1 = read_wav(p1, &n1), *w2 = read_wav(p2, &n2), *w3 = NULL;
+    CHECK(w1 && w2 && n1 > 0 && n1 == n2, "wav sizes %zu %zu", n1, n2);
+    if (w1 && w2 && n1 == n2 && n1) {
+        const double snr = eg_snr_db(w1, w2, n1);
+        CHECK(snr >= 60, "CLI --device opencl vs cpu: SNR %.1f dB", snr);
+        printf("  CLI: --device opencl vs --device cpu WAV: SNR %.1f dB (%zu samples)\n", snr, n1);
+    }
+    /* strict with a forced build failure: exit 1, one clear line, no file */
+    rc = DECODE("EDGEGEN_CL_FAULT=build", "opencl", "fail.wav");
+    snprintf(p3, sizeof p3, "%s/fail.wav", dir);
+    CHECK(rc == 1 && n_lines == 1 && strstr(first, "OpenCL") && access(p3, F_OK) != 0,
+          "strict + build fault: exit %d, %d lines: %s", rc, n_lines, first);
+    printf("  CLI strict + EDGEGEN_CL_FAULT=build: exit %d: %s", rc, first);
+    /* auto, forced to prefer the device, with the same fault: one warning, CPU output */
+    rc = DECODE("EDGEGEN_CL_FAULT=build EDGEGEN_CL_MIN_RATIO=0", "auto", "fb.wav");
+    snprintf(p3, sizeof p3, "%s/fb.wav", dir);
+    w3 = read_wav(p3, &n3);
+    CHECK(rc == 0 && n_lines == 1 && strstr(first, "warning"), "auto + build fault: exit %d, %d lines: %s", rc, n_lines, first);
+    CHECK(w1 && w3 && n3 == n1 && !memcmp(w1, w3, n1 * sizeof(float)), "auto + build fault: WAV differs from --device cpu");
+    printf("  CLI auto (MIN_RATIO=0) + EDGEGEN_CL_FAULT=build: exit %d: %s", rc, first);
+    /* auto forced onto the device, no fault: the device output */
+    rc = DECODE("EDGEGEN_CL_MIN_RATIO=0", "auto", "forced.wav");
+    CHECK(rc == 0 && n_lines == 0, "auto forced: exit %d: %s", rc, first);
+#undef DECODE
+    free(w1); free(w2); free(w3);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
 }
 
 /* ---- binary cache ----------------------------------------------------------------------------------------- */

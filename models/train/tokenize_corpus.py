@@ -10,9 +10,8 @@ Output per split: <out-dir>/<split>.npz with
   offsets  int64  [n+1]            utterance i = codes[offsets[i]:offsets[i+1]]
   ids      str    [n]              utterance ids (sorted)
   meta     str    JSON: checkpoint path, sha256 of the checkpoint file, step, cfg, n_codes, frame_rate,
-                  n_frames per utterance = n_samples // hop (the trailing partial frame is dropped).
-The frame count equals synth.py's n_frames (= ceil(n_samples / hop)) minus one when n_samples is not a multiple of
-hop; the AR trainer should clip durations accordingly. The encoder is non-causal over the whole utterance (as
+                  n_frames per utterance = ceil(n_samples / hop) (audio zero-padded to a whole frame)
+The frame count equals synth.py's n_frames, so the record's dur_50hz sums to it. The encoder is non-causal over the whole utterance (as
 training); encoding is deterministic.
 Splits: train / valid (models/data/text/*.tsv, <corpus>/wav) and eval (<corpus>/eval, the Harvard gate set --
 tokenised only so the AR eval can use teacher tokens; never train on it).
@@ -43,10 +42,12 @@ def encode_items(model, items):
     for uid, p in sorted(items):
         pcm, sr = D.read_wav(p)
         assert sr == model.cfg["sample_rate"]
-        T = len(pcm) // hop
+        T = -(-len(pcm) // hop)                       # ceil: == synth.py's n_frames, so sum(dur_50hz) == T
         if T < 1:
             continue
-        y = torch.from_numpy(pcm[: T * hop].astype(np.float32) / 32768.0).unsqueeze(0)
+        x = np.zeros(T * hop, dtype=np.float32)
+        x[: len(pcm)] = pcm.astype(np.float32) / 32768.0  # trailing partial frame zero-padded
+        y = torch.from_numpy(x).unsqueeze(0)
         _, codes = model.encode(y)
         c = codes[0].numpy()
         assert len(c) == T and c.max() < 65536
@@ -74,7 +75,7 @@ def main():
         ids, codes, offs = encode_items(model, items)
         m = {"ckpt": str(a.ckpt), "ckpt_sha256": sha, "step": meta.get("step"), "cfg": model.cfg,
              "n_codes": model.fsq.n_codes, "frame_rate": model.cfg["sample_rate"] / model.cfg["hop"],
-             "split": split, "n_utts": len(ids), "n_frames": int(len(codes)), "created": time.strftime("%Y-%m-%d %H:%M:%S")}
+             "split": split, "frames": "ceil(n_samples/hop), zero-padded tail", "n_utts": len(ids), "n_frames": int(len(codes)), "created": time.strftime("%Y-%m-%d %H:%M:%S")}
         path = out / f"{split}.npz"
         tmp = out / f".{split}.tmp.npz"
         np.savez_compressed(tmp, codes=codes, offsets=offs, ids=np.array(ids), meta=np.array(json.dumps(m)))

@@ -12,6 +12,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 #include <sleef.h>
 #include "kernels.h"
 #include "cpu.h"
@@ -99,92 +100,158 @@ static void matvec_f16(float *y, const uint16_t *w, const float *x, const float 
     for (; i < m; i++) mv_f16_rows(y + i, w + (size_t)i * k, k, x, bias ? bias + i : NULL, 1, k);
 }
 
-/* ---- quantised matvec (see kernels_avx2.c): x → int8 per 32-block in stack chunks of XQ_CHUNK; per block one
- * 256-bit vpdpbusd. q8_0: |w| (u8) x sign(x, w) (s8). q4_0: nibbles 0..15 (u8) x x (s8) with the accumulator
- * started at -8*sum(x) per lane, which makes the lane dot exact for (nibble - 8). -------------------------------- */
+/* ---- quantised matvec. x is quantised to int8 per 32-block (eg_quantize_block_q8_avx512) in stack chunks of
+ * XQ_CHUNK elements; for k > XQ_CHUNK the per-chunk row sums are added into y in chunk order. 4 rows share
+ * the x loads; one row runs the same sequence as a group of four.
+ *
+ * Per row group, a gather pass first turns the f16 block scales of each row into s[b] = d_w[b] * d_x[b]
+ * (16 blocks per vpgatherdd; it also pulls the rows' cache lines in). The dot loops then see only loads,
+ * integer ops, one int->float conversion and one FMA whose scale comes from memory by broadcast.
+ *  q8_0, one block per ymm:  vpdpbusd(corr, w ^ 0x80, x) with corr = -128*sum(x) per lane, i.e. the
+ *        weights are made unsigned (w + 128) and the excess is removed by a per-x constant.
+ *  q4_0, two blocks per zmm: one 64-byte load holds both blocks (36 bytes); vpermw spreads their nibble
+ *        bytes so that dword lanes alternate block 0 / block 1 and repeats them in lanes 8-15; one AND keeps
+ *        the low nibble in lanes 0-7 and the high nibble *in place* (16*h) in lanes 8-15, so no shift. x is
+ *        stored in the same lane order; corr = -8*sum(x) (lanes 0-7) and -128*sum(x) (8-15) makes each lane
+ *        exactly (nibble - 8).x, times 16 in lanes 8-15; the accumulator's upper half is scaled by 1/16
+ *        (exact) before the final sum. The scale vector is {s0, s1} broadcast as one 64-bit value.
+ *        An odd last block is paired with a phantom block whose x, corr and scale are zero. Loads that
+ *        could pass the end of w (last row group only) are masked to the bytes that exist. ------------ */
 
 #define XQ_CHUNK 4096
-struct xq8 {
-    int8_t q[XQ_CHUNK];
-    float d[XQ_CHUNK / EG_QK];
-    __m256i ncorr[XQ_CHUNK / EG_QK];   /* q4_0 only: per lane -8 * (sum of its 4 x bytes) */
+#define XQ_NB (XQ_CHUNK / EG_QK)          /* blocks per chunk (even) */
+struct xq {
+    _Alignas(64) int8_t q[XQ_CHUNK];      /* q8_0: block order; q4_0: per pair, the interleaved lane order */
+    _Alignas(64) int32_t corr[XQ_CHUNK / 4];   /* one int32 per dword lane of q */
+    float d[XQ_NB];                       /* x block scales */
 };
+#define SC_STRIDE (XQ_NB + 16)            /* floats per row in the scale scratch (room for a 16-wide store) */
 
-static void quantize_x(struct xq8 *xq, const float *x, int nb, int with_corr) {
-    const __m256i eight = _mm256_set1_epi8(8);
-    for (int b = 0; b < nb; b++) {
-        xq->d[b] = eg_quantize_block_q8_avx512(xq->q + b * EG_QK, x + b * EG_QK);
-        if (with_corr) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)(xq->q + b * EG_QK));
-            xq->ncorr[b] = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                            _mm256_dpbusd_epi32(_mm256_setzero_si256(), eight, v));
+static void quantize_x(struct xq *xq, const float *x, int nb, int is_q4) {
+    if (!is_q4) {
+        const __m256i k80 = _mm256_set1_epi8((char)0x80);
+        for (int b = 0; b < nb; b++) {
+            xq->d[b] = eg_quantize_block_q8_avx512(xq->q + b * EG_QK, x + b * EG_QK);
+            __m256i v = _mm256_load_si256((const __m256i *)(xq->q + b * EG_QK));
+            _mm256_store_si256((__m256i *)(xq->corr + b * 8),
+                               _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), k80, v)));
         }
+        return;
+    }
+    const __m512i ilv = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i k8 = _mm512_inserti64x4(_mm512_set1_epi8(8), _mm256_set1_epi8((char)128), 1);   /* 8, 16*8 */
+    _Alignas(64) int8_t t[2 * EG_QK];
+    for (int b = 0; b < nb; b += 2) {
+        xq->d[b] = eg_quantize_block_q8_avx512(t, x + b * EG_QK);
+        if (b + 1 < nb) xq->d[b + 1] = eg_quantize_block_q8_avx512(t + EG_QK, x + (b + 1) * EG_QK);
+        else memset(t + EG_QK, 0, EG_QK);
+        __m512i v = _mm512_permutex2var_epi32(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)t)), ilv,
+                                              _mm512_castsi256_si512(_mm256_load_si256((const __m256i *)(t + EG_QK))));
+        _mm512_store_si512(xq->q + b * EG_QK, v);
+        _mm512_store_si512(xq->corr + b * 8, _mm512_sub_epi32(_mm512_setzero_si512(),
+                                                              _mm512_dpbusd_epi32(_mm512_setzero_si512(), k8, v)));
     }
 }
 
-EG_INLINE void mv_q8_rows(float *y, const uint8_t *w, size_t row_bytes, const struct xq8 *xq, int R, int nb) {
+/* s[b] = f16 scale of block b of the row at `row` times dx[b], b < nb; s[nb .. round_up(nb, 16)) = 0. */
+EG_INLINE void row_scales(float *s, const uint8_t *row, int bbytes, const float *dx, int nb) {
+    const __m512i off = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(bbytes));
+    for (int b = 0; b < nb; b += 16) {
+        __mmask16 msk = eg_mask16(nb - b < 16 ? nb - b : 16);
+        __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), msk, off, row + (size_t)b * bbytes, 1);
+        __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+        _mm512_storeu_ps(s + b, _mm512_mul_ps(d, _mm512_maskz_loadu_ps(msk, dx + b)));
+    }
+}
+
+EG_INLINE void mv_q8_rows(float *y, const uint8_t *w, size_t row_bytes, const struct xq *xq, const float *sc,
+                          int R, int nb) {
+    const __m256i k80 = _mm256_set1_epi8((char)0x80);
     __m256 acc[4];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(xq->q + b * EG_QK));
-        float dx = xq->d[b];
+        __m256i xv = _mm256_load_si256((const __m256i *)(xq->q + b * EG_QK));
+        __m256i cv = _mm256_load_si256((const __m256i *)(xq->corr + b * 8));
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             const uint8_t *blk = w + r * row_bytes + (size_t)b * EG_Q8_0_BLOCK_BYTES;
-            __m256i wv = _mm256_loadu_si256((const __m256i *)(blk + 2));
-            __m256i dp = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wv), _mm256_sign_epi8(xv, wv));
-            __m256 s = _mm256_set1_ps(eg_load_f16_scale(blk) * dx);
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dp), s, acc[r]);
+            __m256i wv = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(blk + 2)), k80);
+            __m256i dp = _mm256_dpbusd_epi32(cv, wv, xv);
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dp), _mm256_set1_ps(sc[r * SC_STRIDE + b]), acc[r]);
         }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) y[r] = eg_hsum8(acc[r]);
 }
 
-EG_INLINE void mv_q4_rows(float *y, const uint8_t *w, size_t row_bytes, const struct xq8 *xq, int R, int nb) {
-    __m256 acc[4];
+/* guard: mask each 64-byte load to the bytes before `end` (the last row group of a call). */
+EG_INLINE void mv_q4_rows(float *y, const uint8_t *w, size_t row_bytes, const struct xq *xq, const float *sc,
+                          int R, int nb, const uint8_t *end, int guard) {
+    const __m512i idx = _mm512_set_epi16(17, 16, 8, 7, 15, 14, 6, 5, 13, 12, 4, 3, 11, 10, 2, 1,
+                                         17, 16, 8, 7, 15, 14, 6, 5, 13, 12, 4, 3, 11, 10, 2, 1);
+    const __m512i nib = _mm512_inserti64x4(_mm512_set1_epi8(0x0f), _mm256_set1_epi8((char)0xf0), 1);
+    __m512 acc[4];
 #pragma GCC unroll 4
-    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
-    for (int b = 0; b < nb; b++) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(xq->q + b * EG_QK));
-        __m256i nc = xq->ncorr[b];
-        float dx = xq->d[b];
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+    for (int b = 0; b < nb; b += 2) {
+        __m512i xv = _mm512_load_si512(xq->q + b * EG_QK), cv = _mm512_load_si512(xq->corr + b * 8);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
-            const uint8_t *blk = w + r * row_bytes + (size_t)b * EG_Q4_0_BLOCK_BYTES;
-            __m256i dp = _mm256_dpbusd_epi32(nc, eg_q4_unpack(blk + 2), xv);
-            __m256 s = _mm256_set1_ps(eg_load_f16_scale(blk) * dx);
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dp), s, acc[r]);
+            const uint8_t *p = w + r * row_bytes + (size_t)b * EG_Q4_0_BLOCK_BYTES;
+            __m512i v;
+            if (guard) {
+                size_t left = (size_t)(end - p);
+                v = _mm512_maskz_loadu_epi16(left >= 64 ? ~(__mmask32)0 : (((__mmask32)1 << (left / 2)) - 1), p);
+            } else {
+                v = _mm512_loadu_si512(p);
+            }
+            v = _mm512_and_si512(_mm512_permutexvar_epi16(idx, v), nib);
+            __m512i dp = _mm512_dpbusd_epi32(cv, v, xv);
+            double s2;
+            memcpy(&s2, sc + r * SC_STRIDE + b, sizeof s2);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dp), _mm512_castpd_ps(_mm512_set1_pd(s2)), acc[r]);
         }
     }
+    const __m512 unscale = _mm512_insertf32x8(_mm512_set1_ps(1.0f), _mm256_set1_ps(0.0625f), 1);
 #pragma GCC unroll 4
-    for (int r = 0; r < R; r++) y[r] = eg_hsum8(acc[r]);
+    for (int r = 0; r < R; r++) y[r] = eg_hsum16(_mm512_mul_ps(acc[r], unscale));
+}
+
+EG_INLINE void mv_quant_group(float *part, const uint8_t *w, size_t row_bytes, const struct xq *xq, int R, int nbc,
+                              const uint8_t *end, int is_q4) {
+#ifdef NOSCALES
+    static _Alignas(64) float sc[4 * SC_STRIDE];
+#else
+    _Alignas(64) float sc[4 * SC_STRIDE];
+    const int bbytes = is_q4 ? EG_Q4_0_BLOCK_BYTES : EG_Q8_0_BLOCK_BYTES;
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++) row_scales(sc + r * SC_STRIDE, w + r * row_bytes, bbytes, xq->d, nbc);
+#endif
+    if (!is_q4) mv_q8_rows(part, w, row_bytes, xq, sc, R, nbc);
+    else if (w + (R - 1) * row_bytes + row_bytes + 46 <= end) mv_q4_rows(part, w, row_bytes, xq, sc, R, nbc, end, 0);
+    else mv_q4_rows(part, w, row_bytes, xq, sc, R, nbc, end, 1);
 }
 
 EG_INLINE void matvec_quant(float *y, const void *w, const float *x, const float *bias, int m, int k, int is_q4) {
-    struct xq8 xq;
+    struct xq xq;
     const int nb = k / EG_QK, bbytes = is_q4 ? EG_Q4_0_BLOCK_BYTES : EG_Q8_0_BLOCK_BYTES;
     const size_t row_bytes = (size_t)nb * bbytes;
-    const int cb = XQ_CHUNK / EG_QK;
+    const uint8_t *end = (const uint8_t *)w + (size_t)m * row_bytes;
     if (nb == 0) { for (int i = 0; i < m; i++) y[i] = bias ? 0.0f + bias[i] : 0.0f; return; }
-    for (int b0 = 0; b0 < nb; b0 += cb) {
-        int nbc = nb - b0 < cb ? nb - b0 : cb;
+    for (int b0 = 0; b0 < nb; b0 += XQ_NB) {
+        int nbc = nb - b0 < XQ_NB ? nb - b0 : XQ_NB;
         quantize_x(&xq, x + (size_t)b0 * EG_QK, nbc, is_q4);
         const uint8_t *wc = (const uint8_t *)w + (size_t)b0 * bbytes;
         for (int i = 0; i < m; i += 4) {
             float part[4];
             int R = m - i < 4 ? m - i : 4;
-            if (is_q4) {
-                if (R == 4) mv_q4_rows(part, wc + i * row_bytes, row_bytes, &xq, 4, nbc);
-                else for (int r = 0; r < R; r++) mv_q4_rows(part + r, wc + (i + r) * row_bytes, row_bytes, &xq, 1, nbc);
-            } else {
-                if (R == 4) mv_q8_rows(part, wc + i * row_bytes, row_bytes, &xq, 4, nbc);
-                else for (int r = 0; r < R; r++) mv_q8_rows(part + r, wc + (i + r) * row_bytes, row_bytes, &xq, 1, nbc);
-            }
+            if (R == 4) mv_quant_group(part, wc + i * row_bytes, row_bytes, &xq, 4, nbc, end, is_q4);
+            else for (int r = 0; r < R; r++) mv_quant_group(part + r, wc + (i + r) * row_bytes, row_bytes, &xq, 1, nbc, end, is_q4);
             for (int r = 0; r < R; r++) {
                 float v = b0 == 0 ? part[r] : y[i + r] + part[r];
-                y[i + r] = (bias && b0 + cb >= nb) ? v + bias[i + r] : v;
+                y[i + r] = (bias && b0 + XQ_NB >= nb) ? v + bias[i + r] : v;
             }
         }
     }
@@ -197,15 +264,30 @@ static void matvec_q4_0(float *y, const void *w, const float *x, const float *bi
     matvec_quant(y, w, x, bias, m, k, 1);
 }
 
-/* ---- GEMM, NT (see kernels_avx2.c for the scheme): B packed as bp[p][32] for 32 columns x KC (32 KiB, L1),
- * 12-row strips of A read in place; each C element is one in-order FMA chain over p. -------------------------- */
+/* ---- GEMM, NT (see kernels_avx2.c for the scheme). Blocking: for each KC slice of k, B is packed NC columns at
+ * a time into bp[NC/32][kc][32] (64 KiB on the stack, L2-resident); then each 12-row strip of A (read in place,
+ * 12 KiB, stays in L1) is multiplied with every 32-column panel of bp. A is thus streamed once per (KC, NC)
+ * block instead of once per 32 columns, and the strip is hot in L1 for all of its panels. Each C element is
+ * still one in-order FMA chain over p (C is reloaded between KC slices), whatever its position. ----------- */
 
 #define G5_MR 12
 #define G5_NR 32
 #define G5_KC 256
+#define G5_NC 64
+#define G5_ALD (G5_KC + 16)
 
+#ifndef PF_HINT
+#define PF_HINT _MM_HINT_T0
+#endif
+#ifndef PF_DIST
+#define PF_DIST 1
+#endif
+#ifndef EG_GEMM_PF
+#define EG_GEMM_PF 1
+#endif
+/* pf: NULL, or the next strip of A (same kc range) to prefetch while this tile is computed */
 EG_INLINE void g5_ukr(int MR, int kc, const float *a, size_t lda, const float *bp, float *c, size_t ldc,
-                      int nr, int first, const float *bias) {
+                      int nr, int first, const float *bias, const float *pf) {
     __m512 acc[G5_MR][2];
     const __mmask16 m0 = eg_mask16(nr < 16 ? nr : 16), m1 = eg_mask16(nr > 16 ? nr - 16 : 0);
 #pragma GCC unroll 12
@@ -216,13 +298,20 @@ EG_INLINE void g5_ukr(int MR, int kc, const float *a, size_t lda, const float *b
             acc[r][1] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
         }
     }
-    for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(bp + p * G5_NR), b1 = _mm512_load_ps(bp + p * G5_NR + 16);
+    for (int p16 = 0; p16 < kc; p16 += 16) {
+        if (pf) {   /* one cache line of each of the next strip's rows per 16 steps of p */
 #pragma GCC unroll 12
-        for (int r = 0; r < MR; r++) {
-            __m512 av = _mm512_set1_ps(a[r * lda + p]);
-            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            for (int r = 0; r < G5_MR; r++) _mm_prefetch((const char *)(pf + r * lda + p16), PF_HINT);
+        }
+        const int pe = kc - p16 < 16 ? kc : p16 + 16;
+        for (int p = p16; p < pe; p++) {
+            __m512 b0 = _mm512_load_ps(bp + p * G5_NR), b1 = _mm512_load_ps(bp + p * G5_NR + 16);
+#pragma GCC unroll 12
+            for (int r = 0; r < MR; r++) {
+                __m512 av = _mm512_set1_ps(a[r * lda + p]);
+                acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            }
         }
     }
     __m512 bi0 = _mm512_setzero_ps(), bi1 = bi0;
@@ -237,38 +326,83 @@ EG_INLINE void g5_ukr(int MR, int kc, const float *a, size_t lda, const float *b
 }
 
 static void g5_strip(int mr, int kc, const float *a, size_t lda, const float *bp, float *c, size_t ldc, int nr,
-                     int first, const float *bias) {
+                     int first, const float *bias, const float *pf) {
     switch (mr) {
-    case 12: g5_ukr(12, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 11: g5_ukr(11, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 10: g5_ukr(10, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 9: g5_ukr(9, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 8: g5_ukr(8, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 7: g5_ukr(7, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 6: g5_ukr(6, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 5: g5_ukr(5, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 4: g5_ukr(4, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 3: g5_ukr(3, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    case 2: g5_ukr(2, kc, a, lda, bp, c, ldc, nr, first, bias); break;
-    default: g5_ukr(1, kc, a, lda, bp, c, ldc, nr, first, bias); break;
+    case 12: g5_ukr(12, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 11: g5_ukr(11, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 10: g5_ukr(10, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 9: g5_ukr(9, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 8: g5_ukr(8, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 7: g5_ukr(7, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 6: g5_ukr(6, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 5: g5_ukr(5, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 4: g5_ukr(4, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 3: g5_ukr(3, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    case 2: g5_ukr(2, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
+    default: g5_ukr(1, kc, a, lda, bp, c, ldc, nr, first, bias, pf); break;
     }
 }
 
-/* Pack B[j0 .. j0+nr)[p0 .. p0+kc) into bp[p][32] (a transpose), zero columns >= nr. */
+/* 8x8 transpose of r[0..7] in place */
+EG_INLINE void tr8x8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        u[4 * i + 0] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+/* Pack B[0 .. nr)[0 .. kc) (rows at stride ldb) into bp[p][32] (a transpose), zero columns >= nr.
+ * Full 8x8 tiles go through registers; the p tail and the rows of a partial 8-group are scalar. */
 static void g5_pack_b(float *bp, const float *b, size_t ldb, int nr, int kc) {
-    for (int jj = 0; jj < G5_NR; jj++) {
+    int j8 = nr & ~7;
+    for (int jj = 0; jj < j8; jj += 8) {
+        const float *src = b + (size_t)jj * ldb;
+        int p = 0;
+        for (; p + 8 <= kc; p += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (size_t)i * ldb + p);
+            tr8x8(r);
+            for (int i = 0; i < 8; i++) _mm256_store_ps(bp + (size_t)(p + i) * G5_NR + jj, r[i]);
+        }
+        for (; p < kc; p++)
+            for (int i = 0; i < 8; i++) bp[(size_t)p * G5_NR + jj + i] = src[(size_t)i * ldb + p];
+    }
+    for (int jj = j8; jj < G5_NR; jj++) {
         if (jj < nr) {
             const float *src = b + (size_t)jj * ldb;
-            for (int p = 0; p < kc; p++) bp[p * G5_NR + jj] = src[p];
+            for (int p = 0; p < kc; p++) bp[(size_t)p * G5_NR + jj] = src[p];
         } else {
-            for (int p = 0; p < kc; p++) bp[p * G5_NR + jj] = 0.0f;
+            for (int p = 0; p < kc; p++) bp[(size_t)p * G5_NR + jj] = 0.0f;
         }
+    }
+}
+
+/* Copy an mr x kc strip of A into ap (row stride G5_ALD, not a multiple of 4 KiB, so the strip's rows do not
+ * share L1 sets however the caller's lda aliases) */
+static void g5_copy_a(float *ap, const float *a, size_t lda, int mr, int kc) {
+    for (int r = 0; r < mr; r++) {
+        const float *src = a + (size_t)r * lda;
+        float *dst = ap + (size_t)r * G5_ALD;
+        int p = 0;
+        for (; p + 16 <= kc; p += 16) _mm512_store_ps(dst + p, _mm512_loadu_ps(src + p));
+        if (p < kc) _mm512_mask_storeu_ps(dst + p, eg_mask16(kc - p), _mm512_maskz_loadu_ps(eg_mask16(kc - p), src + p));
     }
 }
 
 static void gemm_f32(float *c, int ldc, const float *a, int lda, const float *b, int ldb,
                      const float *bias, int m, int n, int k) {
-    _Alignas(64) float bp[G5_KC * G5_NR];
+    _Alignas(64) float bp[G5_KC * G5_NC], ap[G5_MR * G5_ALD];
     if (k == 0) {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = bias ? 0.0f + bias[j] : 0.0f;
@@ -276,13 +410,20 @@ static void gemm_f32(float *c, int ldc, const float *a, int lda, const float *b,
     }
     for (int p0 = 0; p0 < k; p0 += G5_KC) {
         int kc = k - p0 < G5_KC ? k - p0 : G5_KC, first = p0 == 0, last = p0 + kc == k;
-        for (int j0 = 0; j0 < n; j0 += G5_NR) {
-            int nr = n - j0 < G5_NR ? n - j0 : G5_NR;
-            g5_pack_b(bp, b + (size_t)j0 * ldb + p0, ldb, nr, kc);
+        for (int jc = 0; jc < n; jc += G5_NC) {
+            int nc = n - jc < G5_NC ? n - jc : G5_NC;
+            for (int j0 = 0; j0 < nc; j0 += G5_NR)
+                g5_pack_b(bp + (size_t)j0 * kc, b + (size_t)(jc + j0) * ldb + p0, ldb,
+                          nc - j0 < G5_NR ? nc - j0 : G5_NR, kc);
             for (int i0 = 0; i0 < m; i0 += G5_MR) {
                 int mr = m - i0 < G5_MR ? m - i0 : G5_MR;
-                g5_strip(mr, kc, a + (size_t)i0 * lda + p0, lda, bp, c + (size_t)i0 * ldc + j0, ldc, nr, first,
-                         last && bias ? bias + j0 : NULL);
+                g5_copy_a(ap, a + (size_t)i0 * lda + p0, lda, mr, kc);
+                for (int j0 = 0; j0 < nc; j0 += G5_NR) {
+                    int nr = nc - j0 < G5_NR ? nc - j0 : G5_NR;
+                    const float *pf = EG_GEMM_PF && j0 == 0 && i0 + (PF_DIST + 1) * G5_MR <= m ? a + (size_t)(i0 + PF_DIST * G5_MR) * lda + p0 : NULL;
+                    g5_strip(mr, kc, ap, G5_ALD, bp + (size_t)j0 * kc, c + (size_t)i0 * ldc + jc + j0,
+                             ldc, nr, first, last && bias ? bias + jc + j0 : NULL, pf);
+                }
             }
         }
     }

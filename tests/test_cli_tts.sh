@@ -1,0 +1,193 @@
+#!/bin/sh
+# tests/test_cli_tts.sh — `edgegen tts` end to end on the tiny matching pair (tests/gen_tts_golden.py): WAV file,
+# stdin, streamed stdout, --raw, determinism across threads, every bad input (one stderr line, exit 1 or 2, no
+# output file, an existing file untouched), the memory-plan refusal under prlimit --as, and every line of
+# /work/shared/eval/edge-cases.txt under a timeout. Prints the harness summary line.
+# Usage: sh tests/test_cli_tts.sh [path/to/edgegen]
+set -u
+EG=${1:-build/edgegen}
+AR=tests/golden/tts_tiny_ar-f32.gguf
+CODEC=tests/golden/tts_tiny_codec-f32.gguf
+EDGE=${EG_EDGE_CASES:-/work/shared/eval/edge-cases.txt}
+P=0; F=0; S=0
+ok()   { P=$((P + 1)); echo "ok   $1"; }
+fail() { F=$((F + 1)); echo "FAIL $1"; }
+skip() { S=$((S + 1)); echo "SKIP $1"; }
+
+if [ ! -x "$EG" ]; then echo "FAIL $EG not built"; echo "0 passed, 1 failed, 0 skipped"; exit 1; fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/eg_tts.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+M="-m $AR --codec $CODEC"
+T="timeout 60"
+
+# wav_ok FILE: a RIFF/WAVE file with a 16 kHz mono s16 fmt chunk and some data
+wav_ok() {
+    [ "$(head -c 4 "$1")" = RIFF ] && [ "$(dd if="$1" bs=1 skip=8 count=4 2>/dev/null)" = WAVE ] &&
+        [ "$(od -An -tu4 -j24 -N4 "$1" | tr -d ' ')" = 16000 ] && [ "$(od -An -tu2 -j22 -N2 "$1" | tr -d ' ')" = 1 ] &&
+        [ "$(wc -c <"$1")" -gt 1000 ]
+}
+# one_line FILE: exactly one line, starting "edgegen: error: " or "edgegen tts: "
+one_line() { [ "$(wc -l <"$1")" -eq 1 ] && grep -qE '^edgegen( tts)?: (error: )?' "$1"; }
+# no_leftovers DIR: no temporary or output files besides the given names
+leftovers() { ls -A "$1" | grep -v -e '^keep' -e '^in' | tr '\n' ' '; }
+
+# ---- happy paths ---------------------------------------------------------------------------------------------
+$T "$EG" tts $M "Hello there. How are you today?" -o "$tmp/a.wav" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 0 ] && wav_ok "$tmp/a.wav" && [ ! -s "$tmp/err" ]; then ok "text → WAV file (stderr silent when not a terminal)"
+else fail "text → WAV: exit $rc: $(head -c 300 "$tmp/err")"; fi
+
+printf 'Hello there. How are you today?\n' | $T "$EG" tts $M -o "$tmp/b.wav" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 0 ] && cmp -s "$tmp/a.wav" "$tmp/b.wav"; then ok "text from stdin = text argument"
+else fail "stdin: exit $rc $(head -c 300 "$tmp/err")"; fi
+
+$T "$EG" tts $M Hello there. How are you today? -o "$tmp/c.wav" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 0 ] && cmp -s "$tmp/a.wav" "$tmp/c.wav"; then ok "several words joined with spaces"
+else fail "words: exit $rc $(head -c 300 "$tmp/err")"; fi
+
+$T "$EG" tts $M "Hello there. How are you today?" -o - 2>"$tmp/err" | cat >"$tmp/pipe.wav"
+size=$(od -An -tu4 -j40 -N4 "$tmp/pipe.wav" | tr -d ' ')
+if [ "$size" = 4294967295 ] && cmp -s "$tmp/pipe.wav" "$tmp/a.wav" 2>/dev/null; then
+    fail "stdout pipe: header should carry the unknown size"
+elif [ "$size" = 4294967295 ] && [ "$(tail -c +45 "$tmp/pipe.wav" | od -An -tx1 | md5sum)" = "$(tail -c +45 "$tmp/a.wav" | od -An -tx1 | md5sum)" ]; then
+    ok "-o - to a pipe: streamed WAV (size 0xFFFFFFFF), same samples"
+else fail "-o - pipe: data size $size, $(head -c 300 "$tmp/err")"; fi
+
+$T "$EG" tts $M "Hello there. How are you today?" -o - >"$tmp/seek.wav" 2>"$tmp/err"
+if cmp -s "$tmp/seek.wav" "$tmp/a.wav"; then ok "-o - to a regular file: header patched, identical to -o file"
+else fail "-o - > file differs: $(head -c 300 "$tmp/err")"; fi
+
+$T "$EG" tts $M --raw "Hello there. How are you today?" -o - 2>"$tmp/err" | cat >"$tmp/raw"
+if [ "$(od -An -tx1 <"$tmp/raw" | md5sum)" = "$(tail -c +45 "$tmp/a.wav" | od -An -tx1 | md5sum)" ]; then
+    ok "--raw: headerless s16le = the WAV's data"
+else fail "--raw differs ($(wc -c <"$tmp/raw") bytes)"; fi
+
+# ---- determinism and parameters --------------------------------------------------------------------------------
+txt="The quick brown fox jumps over the lazy dog, then rests. It was a long day!"
+$T "$EG" tts $M --seed 7 -t 1 "$txt" -o "$tmp/t1.wav" 2>/dev/null
+$T "$EG" tts $M --seed 7 -t 2 "$txt" -o "$tmp/t2.wav" 2>/dev/null
+$T "$EG" tts $M --seed 7 -t 3 --chunk 1 "$txt" -o "$tmp/t3.wav" 2>/dev/null
+$T "$EG" tts $M --seed 8 -t 1 "$txt" -o "$tmp/s8.wav" 2>/dev/null
+if cmp -s "$tmp/t1.wav" "$tmp/t2.wav" && cmp -s "$tmp/t1.wav" "$tmp/t3.wav"; then ok "same seed: identical WAV bytes at 1, 2, 3 threads (and --chunk 1)"
+else fail "threads/chunk change the output"; fi
+if wav_ok "$tmp/s8.wav" && ! cmp -s "$tmp/t1.wav" "$tmp/s8.wav"; then ok "another seed: other audio"; else fail "seed ignored"; fi
+$T "$EG" tts $M --speed 2 "$txt" -o "$tmp/fast.wav" 2>/dev/null
+$T "$EG" tts $M --pause 1000 "$txt" -o "$tmp/pause.wav" 2>/dev/null
+n1=$(wc -c <"$tmp/t1.wav"); nf=$(wc -c <"$tmp/fast.wav"); np=$(wc -c <"$tmp/pause.wav")
+if [ "$nf" -lt $((n1 * 7 / 10)) ] && [ "$np" -gt "$n1" ]; then ok "--speed 2 shorter ($nf < $n1 bytes), --pause 1000 longer ($np)"
+else fail "--speed/--pause: $n1 $nf $np"; fi
+$T "$EG" tts $M --temperature 0 --top-k 5 --top-p 0.9 --isa ref --device cpu "$txt" -o "$tmp/g.wav" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 0 ] && wav_ok "$tmp/g.wav"; then ok "--temperature/--top-k/--top-p/--isa/--device cpu accepted"
+else fail "sampling flags: exit $rc $(cat "$tmp/err")"; fi
+$T "$EG" tts $M -v "$txt" -o "$tmp/v.wav" 2>"$tmp/err"
+if grep -q 'first audio after' "$tmp/err" && grep -q 'RTF' "$tmp/err"; then ok "-v reports first-audio time and RTF"
+else fail "-v: $(cat "$tmp/err")"; fi
+if "$EG" tts --help | grep -q -- '--top-p' && "$EG" --help | grep -q '^  tts'; then ok "--help complete, listed in edgegen --help"
+else fail "help"; fi
+
+# ---- bad input: one line, non-zero exit, no file, an existing file untouched ----------------------------------------
+# bad NAME EXPECTED_RC STDIN_FILE ARGS... : runs in an empty dir writing out.wav (or a named target)
+bad() {
+    name=$1; want=$2; input=$3; shift 3
+    d="$tmp/bad"; rm -rf "$d"; mkdir -p "$d"; printf 'keep' >"$d/keep.wav"
+    $T "$EG" tts "$@" <"$input" >"$d/in.stdout" 2>"$tmp/err"; rc=$?
+    extra=$(leftovers "$d" | sed 's/in.stdout//')
+    extra=$(echo $extra)
+    if [ $rc -eq "$want" ] && one_line "$tmp/err" && [ -z "$extra" ] && [ "$(cat "$d/keep.wav")" = keep ]; then
+        ok "$name: exit $rc, $(cat "$tmp/err")"
+    else
+        fail "$name: exit $rc (want $want), leftovers '$extra', stderr: $(head -c 400 "$tmp/err")"
+    fi
+}
+printf '' >"$tmp/empty"
+printf '  \n\t \n' >"$tmp/ws"
+printf 'Hello \377 there.' >"$tmp/bad8"
+printf 'Hello\000there.' >"$tmp/nul"
+printf 'Hello there.' >"$tmp/hello"
+head -c 5000 "$AR" >"$tmp/trunc.gguf"
+printf 'not a model at all, just text........................................' >"$tmp/junk.gguf"
+bad "empty argument"        1 "$tmp/empty" $M "" -o "$tmp/bad/out.wav"
+bad "empty stdin"           1 "$tmp/empty" $M -o "$tmp/bad/out.wav"
+bad "whitespace only"       1 "$tmp/ws"    $M -o "$tmp/bad/out.wav"
+bad "punctuation only"      1 "$tmp/empty" $M "... !? ," -o "$tmp/bad/out.wav"
+bad "invalid UTF-8"         1 "$tmp/bad8"  $M -o "$tmp/bad/out.wav"
+bad "NUL byte in stdin"     1 "$tmp/nul"   $M -o "$tmp/bad/out.wav"
+bad "truncated model"       1 "$tmp/hello" -m "$tmp/trunc.gguf" --codec $CODEC -o "$tmp/bad/out.wav"
+bad "junk model"            1 "$tmp/hello" -m "$tmp/junk.gguf" --codec $CODEC -o "$tmp/bad/out.wav"
+bad "missing model"         1 "$tmp/hello" -m "$tmp/none.gguf" --codec $CODEC -o "$tmp/bad/out.wav"
+bad "codec as the AR model" 1 "$tmp/hello" -m $CODEC --codec $CODEC -o "$tmp/bad/out.wav"
+bad "mismatched codec"      1 "$tmp/hello" -m $AR --codec tests/golden/decoder_tiny_f32.gguf -o "$tmp/bad/out.wav"
+bad "no codec next to AR"   1 "$tmp/hello" -m $AR -o "$tmp/bad/out.wav"
+bad "existing file kept"    1 "$tmp/hello" -m "$tmp/junk.gguf" --codec $CODEC -o "$tmp/bad/keep.wav"
+bad "no such directory"     1 "$tmp/hello" $M -o "$tmp/bad/no/such/dir/out.wav"
+bad "output is a directory" 1 "$tmp/hello" $M -o "$tmp/bad"
+bad "--device opencl"       1 "$tmp/hello" $M --device opencl -o "$tmp/bad/out.wav"
+bad "--threads abc"         2 "$tmp/hello" $M --threads abc -o "$tmp/bad/out.wav"
+bad "--threads 0"           2 "$tmp/hello" $M --threads 0 -o "$tmp/bad/out.wav"
+bad "--speed nan"           2 "$tmp/hello" $M --speed nan -o "$tmp/bad/out.wav"
+bad "--speed 1e309"         2 "$tmp/hello" $M --speed 1e309 -o "$tmp/bad/out.wav"
+bad "--top-p 0"             2 "$tmp/hello" $M --top-p 0 -o "$tmp/bad/out.wav"
+bad "--seed -1"             2 "$tmp/hello" $M --seed -1 -o "$tmp/bad/out.wav"
+bad "--seed 2^64"           2 "$tmp/hello" $M --seed 18446744073709551616 -o "$tmp/bad/out.wav"
+bad "unknown option"        2 "$tmp/hello" $M --frobnicate -o "$tmp/bad/out.wav"
+bad "missing value"         2 "$tmp/hello" $M -o
+bad "no -o"                 2 "$tmp/hello" $M "Hello."
+if [ -w / ] && [ "$(id -u)" = 0 ]; then
+    skip "unreadable model (running as root: permissions do not apply)"
+else
+    cp $AR "$tmp/noread.gguf"; chmod 000 "$tmp/noread.gguf"
+    bad "unreadable model"  1 "$tmp/hello" -m "$tmp/noread.gguf" --codec $CODEC -o "$tmp/bad/out.wav"
+fi
+# no default model installed: one line saying so (a private empty model dir; the binary's ../models has none)
+if [ ! -e "$(dirname "$EG")/../models/ar" ] && [ ! -e "$(dirname "$EG")/../models/pico-ar-q8_0.gguf" ]; then
+    d="$tmp/bad"; rm -rf "$d"; mkdir -p "$d"
+    EDGEGEN_MODEL_DIR="$tmp/bad" $T "$EG" tts "Hello." -o "$d/out.wav" 2>"$tmp/err"; rc=$?
+    if [ $rc -eq 1 ] && one_line "$tmp/err" && grep -q 'no TTS model found' "$tmp/err" && [ ! -e "$d/out.wav" ]; then
+        ok "no default model: $(cat "$tmp/err")"
+    else fail "no default model: exit $rc $(cat "$tmp/err")"; fi
+else
+    skip "no default model: a default model is installed"
+fi
+
+# closed stdout and a pipe closed early: an error line, exit 1, no SIGPIPE death
+$T "$EG" tts $M "Hello there." -o - >&- 2>"$tmp/err"; rc=$?
+if [ $rc -eq 1 ] && one_line "$tmp/err"; then ok "closed stdout: $(cat "$tmp/err")"; else fail "closed stdout: exit $rc $(cat "$tmp/err")"; fi
+long=$(printf 'This sentence is long enough to fill a pipe buffer several times over. %.0s' 1 2 3 4 5 6 7 8 9 10 11 12)
+rc=$( { $T "$EG" tts $M --pause 2000 "$long" -o - 2>"$tmp/err"; echo $? >"$tmp/rc"; } | head -c 100 >/dev/null; cat "$tmp/rc")
+if [ "$rc" -eq 1 ] && one_line "$tmp/err" && grep -q 'Broken pipe' "$tmp/err"; then ok "pipe closed early: $(cat "$tmp/err")"
+else fail "pipe closed early: exit $rc $(cat "$tmp/err")"; fi
+
+# ---- memory plan: refused before allocating under an address-space limit ---------------------------------------------
+if command -v prlimit >/dev/null 2>&1; then
+    d="$tmp/bad"; rm -rf "$d"; mkdir -p "$d"
+    prlimit --as=60000000 "$EG" tts $M -t 1 --max-phonemes 2000 "Hello there." -o "$d/out.wav" 2>"$tmp/err"; rc=$?
+    if [ $rc -eq 1 ] && one_line "$tmp/err" && grep -q 'not enough memory: needs .*ar state.*(RLIMIT_AS)' "$tmp/err" &&
+        [ -z "$(ls -A "$d")" ]; then
+        ok "prlimit --as: $(cat "$tmp/err")"
+    else fail "prlimit --as: exit $rc $(cat "$tmp/err")"; fi
+    prlimit --as=400000000 "$EG" tts $M -t 1 --max-phonemes 2000 "Hello there." -o "$d/out.wav" 2>"$tmp/err"; rc=$?
+    if [ $rc -eq 0 ] && wav_ok "$d/out.wav"; then ok "prlimit --as 400 MB: fits"; else fail "400 MB: exit $rc $(cat "$tmp/err")"; fi
+else
+    skip "memory refusal: prlimit missing"
+fi
+
+# ---- edge cases: every line, no crash, no hang -------------------------------------------------------------------------
+if [ -r "$EDGE" ]; then
+    n=0; bad_lines=0
+    while IFS= read -r line || [ -n "$line" ]; do
+        n=$((n + 1))
+        printf '%s' "$line" >"$tmp/line"
+        timeout 30 "$EG" tts $M -o "$tmp/edge.wav" <"$tmp/line" 2>"$tmp/err"; rc=$?
+        if [ $rc -eq 0 ] && wav_ok "$tmp/edge.wav"; then :
+        elif [ $rc -eq 1 ] && one_line "$tmp/err" && [ ! -e "$tmp/edge.wav" ]; then echo "     line $n: refused: $(cat "$tmp/err")"
+        else bad_lines=$((bad_lines + 1)); echo "     line $n: exit $rc: $(head -c 200 "$tmp/err")"; fi
+        rm -f "$tmp/edge.wav"
+    done <"$EDGE"
+    timeout 120 "$EG" tts $M -o "$tmp/all.wav" <"$EDGE" 2>"$tmp/err"; rc=$?
+    if [ $bad_lines -eq 0 ] && [ $rc -eq 0 ] && wav_ok "$tmp/all.wav"; then ok "edge cases: $n lines one by one and all at once, no crash or hang"
+    else fail "edge cases: $bad_lines bad of $n lines; whole file exit $rc $(head -c 200 "$tmp/err")"; fi
+else
+    skip "edge cases: $EDGE not readable"
+fi
+
+echo "$P passed, $F failed, $S skipped"
+[ "$F" -eq 0 ]

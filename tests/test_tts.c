@@ -1,0 +1,408 @@
+/* tests/test_tts.c — the public TTS API (runtime/api.c) end to end on the tiny matching pair
+ * tests/golden/tts_tiny_{ar,codec}-f32.gguf (tests/gen_tts_golden.py): streaming == whole decode, first audio
+ * before the AR finishes the sentence, determinism across thread counts, sentence joins, error paths. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ar_lm.h"
+#include "decoder.h"
+#include "edgegen.h"
+#include "harness.h"
+#include "models.h"
+#include "sampler.h"
+
+#define AR_PATH    "tests/golden/tts_tiny_ar-f32.gguf"
+#define CODEC_PATH "tests/golden/tts_tiny_codec-f32.gguf"
+
+/* Collects everything the callback gets, plus the progress seen at the first call. */
+struct rec {
+    struct eg_ctx *ctx;
+    float *f; int16_t *s;
+    int64_t n, cap;
+    int n_calls;
+    int64_t first_done, first_planned;   /* frames generated / planned at the first callback */
+    int stop_after;                      /* > 0: return EG_ERR_IO on that call */
+    int is_s16;
+};
+
+static enum eg_status rec_fn(void *user, const void *samples, int n) {
+    struct rec *r = user;
+    if (r->n_calls == 0 && r->ctx) {
+        struct eg_ctx_stats s;
+        eg_ctx_get_stats(r->ctx, &s);
+        r->first_done = s.n_frames_done_sentence;
+        r->first_planned = s.n_frames_sentence;
+    }
+    r->n_calls++;
+    if (r->stop_after && r->n_calls >= r->stop_after) return EG_ERR_IO;
+    if (r->n + n > r->cap) {
+        int64_t cap = (r->n + n) * 2;
+        if (r->is_s16) { int16_t *p = realloc(r->s, sizeof *p * (size_t)cap); if (!p) return EG_ERR_NOMEM; r->s = p; }
+        else { float *p = realloc(r->f, sizeof *p * (size_t)cap); if (!p) return EG_ERR_NOMEM; r->f = p; }
+        r->cap = cap;
+    }
+    if (r->is_s16) memcpy(r->s + r->n, samples, sizeof(int16_t) * (size_t)n);
+    else memcpy(r->f + r->n, samples, sizeof(float) * (size_t)n);
+    r->n += n;
+    return EG_OK;
+}
+
+static void rec_free(struct rec *r) { free(r->f); free(r->s); memset(r, 0, sizeof *r); }
+
+static struct eg_model *load_pair(void) {
+    enum eg_status st;
+    return eg_model_load(AR_PATH, CODEC_PATH, &st);
+}
+
+/* A sentence of n phoneme ids in Piper layout: bos pad p pad ... eos, with phonemes drawn from known ids. */
+static int make_ids(const struct eg_model *m, int n_ph, uint64_t seed, int32_t *ids) {
+    static const char *const syms = "abdefhijklmnoprstuvwz";
+    int pad, bos, eos, k = 0;
+    eg_model_special_ids(m, &pad, &bos, &eos);
+    ids[k++] = bos; ids[k++] = pad;
+    for (int i = 0; i < n_ph; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        int id = eg_model_phoneme_id(m, (uint32_t)syms[(seed >> 33) % strlen(syms)]);
+        if (id < 0) return -1;
+        ids[k++] = id; ids[k++] = pad;
+    }
+    ids[k++] = eos;
+    return k;
+}
+
+static uint64_t fnv(const void *p, size_t n) {
+    const unsigned char *b = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) { h ^= b[i]; h *= 1099511628211ull; }
+    return h;
+}
+
+TEST(tts_model_load) {
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load " AR_PATH " + " CODEC_PATH);
+    CHECK(eg_model_sample_rate(m) == 16000, "rate %d", eg_model_sample_rate(m));
+    CHECK(eg_model_frame_samples(m) == 160, "hop %d", eg_model_frame_samples(m));
+    CHECK(eg_model_n_phoneme_ids(m) == 256, "n ids %d", eg_model_n_phoneme_ids(m));
+    int pad, bos, eos;
+    eg_model_special_ids(m, &pad, &bos, &eos);
+    CHECK(pad == 0 && bos == 1 && eos == 2, "specials %d %d %d", pad, bos, eos);
+    CHECK(eg_model_phoneme_id(m, 'a') > 2, "'a' -> %d", eg_model_phoneme_id(m, 'a'));
+    CHECK(eg_model_phoneme_id(m, 0x0259) > 2, "schwa -> %d", eg_model_phoneme_id(m, 0x0259));
+    CHECK(eg_model_phoneme_id(m, '_') == -1 && eg_model_phoneme_id(m, 0x1F600) == -1, "specials/unknown not mapped");
+    CHECK(strcmp(eg_version(), EDGEGEN_VERSION) == 0, "version");
+    eg_model_free(m);
+
+    /* the golden decoder has other FSQ levels: not a pair */
+    CHECK(!eg_model_load(AR_PATH, "tests/golden/decoder_tiny_f32.gguf", &st) && st == EG_ERR_FORMAT, "mismatch: %d", st);
+    /* no codec next to the AR file */
+    CHECK(!eg_model_load(AR_PATH, NULL, &st) && st == EG_ERR_IO, "side by side: %d", st);
+    CHECK(!eg_model_load(NULL, CODEC_PATH, &st) && st == EG_ERR_INVALID_ARG, "NULL: %d", st);
+    CHECK(!eg_model_load("tests/golden/no-such.gguf", CODEC_PATH, &st) && st == EG_ERR_IO, "missing: %d", st);
+    CHECK(!eg_model_load(CODEC_PATH, AR_PATH, &st) && st == EG_ERR_FORMAT, "swapped: %d", st);
+    CHECK(!eg_model_load("tests/golden/gguf_empty.gguf", CODEC_PATH, &st) && st == EG_ERR_FORMAT, "not an AR: %d", st);
+    eg_model_free(NULL);
+}
+
+TEST(tts_params) {
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    struct rec r = { 0 };
+    struct eg_ctx_params p = eg_ctx_default_params();
+    CHECK(!eg_ctx_create(m, &p, &st) && st == EG_ERR_INVALID_ARG, "on_audio NULL: %d", st);
+    p.on_audio = rec_fn; p.on_audio_user = &r;
+    const struct { const char *what; void (*set)(struct eg_ctx_params *); } bad[] = { { NULL, NULL } };
+    (void)bad;
+    struct eg_ctx_params q;
+    q = p; q.speed = 0;            CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "speed 0");
+    q = p; q.speed = NAN;          CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "speed nan");
+    q = p; q.top_p = 0;            CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "top_p 0");
+    q = p; q.temperature = NAN;    CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "temperature nan");
+    q = p; q.n_threads = 0;        CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "threads 0");
+    q = p; q.max_phonemes = 0;     CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "max_phonemes 0");
+    q = p; q.chunk_frames = 0;     CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "chunk 0");
+    q = p; q.sentence_pause_ms = -1; CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "pause -1");
+    q = p; q.format = (enum eg_sample_format)7; CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "format");
+    q = p; q.device = EG_DEVICE_OPENCL; CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_UNSUPPORTED, "opencl: %d", st);
+    CHECK(!eg_ctx_create(NULL, &p, &st) && st == EG_ERR_INVALID_ARG, "model NULL");
+    CHECK(eg_ctx_memory_bytes(m, &p) > 0, "memory bytes");
+    q = p; q.max_phonemes = 1000;
+    CHECK(eg_ctx_memory_bytes(m, &q) > eg_ctx_memory_bytes(m, &p), "arena grows with max_phonemes");
+    struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
+    REQUIRE(ctx, "create: %d", st);
+    int32_t ids[16] = { 1, 0, 300, 0, 2 };
+    CHECK(eg_ctx_synthesize_ids(ctx, ids, 5) == EG_ERR_INVALID_ARG, "id out of range");
+    ids[2] = -1;
+    CHECK(eg_ctx_synthesize_ids(ctx, ids, 5) == EG_ERR_INVALID_ARG, "negative id");
+    CHECK(eg_ctx_synthesize_ids(ctx, ids, 2) == EG_ERR_INVALID_ARG, "too short");
+    CHECK(eg_ctx_synthesize_ids(ctx, NULL, 5) == EG_ERR_INVALID_ARG, "NULL ids");
+    CHECK(eg_ctx_synthesize_ids(ctx, ids, 2 * 256 + 4) == EG_ERR_INVALID_ARG, "too long");
+    CHECK(eg_ctx_synthesize_phonemes(ctx, NULL, 3) == EG_ERR_INVALID_ARG, "NULL phonemes");
+    CHECK(eg_ctx_synthesize_text(ctx, "x", NULL, NULL) == EG_ERR_INVALID_ARG, "NULL phonemiser");
+    CHECK(r.n == 0, "nothing emitted on errors (%lld)", (long long)r.n);
+    eg_ctx_destroy(ctx);
+    eg_ctx_destroy(NULL);
+    rec_free(&r);
+    eg_model_free(m);
+}
+
+/* Greedy: the token sequence is eg_ar_generate's; decode it whole and fade it as the pipeline documents; the
+ * streamed callbacks must concatenate to exactly that, for a tiny and a large decoder window. */
+TEST(tts_stream_equals_whole) {
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    int32_t ids[128];
+    const int n_ids = make_ids(m, 40, 3, ids);
+    REQUIRE(n_ids > 0, "ids");
+
+    /* reference: the models directly */
+    struct eg_ar_model *ar = NULL;
+    struct eg_codec_model *codec = NULL;
+    struct eg_exec ex = { 0 };
+    struct eg_ar_state *as = NULL;
+    struct eg_decoder *dec = NULL;
+    REQUIRE(eg_ar_model_load(AR_PATH, &ar) == EG_OK && eg_codec_model_load(CODEC_PATH, &codec) == EG_OK, "models");
+    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "exec");
+    REQUIRE(eg_ar_state_create(ar, &ex, 2 * 256 + 3, &as) == EG_OK, "ar state");
+    REQUIRE(eg_ar_encode(as, ids, n_ids) == EG_OK && eg_ar_predict_durations(as, 1.0f, NULL) == EG_OK, "encode");
+    const int64_t T = eg_ar_n_frames(as);
+    REQUIRE(T > 60, "frames %lld", (long long)T);
+    struct eg_sampler smp;
+    struct eg_sampler_params sp = { .temperature = 0, .top_k = 0, .top_p = 1, .seed = 0 };
+    void *scratch = malloc(eg_sampler_scratch_bytes((int)ar->cfg.n_codes));
+    int32_t *tok = malloc(sizeof *tok * (size_t)T);
+    const int hop = (int)codec->cfg.hop;
+    float *ref = malloc(sizeof *ref * (size_t)(T * hop));
+    REQUIRE(scratch && tok && ref, "alloc");
+    REQUIRE(eg_sampler_init(&smp, &sp, (int)ar->cfg.n_codes, scratch) == EG_OK, "sampler");
+    REQUIRE(eg_ar_generate(as, &smp, tok) == EG_OK, "generate");
+    REQUIRE(eg_decoder_create(codec, &ex, NULL, &dec) == EG_OK, "decoder");
+    REQUIRE(eg_decoder_run(dec, tok, (int)T, ref) == EG_OK, "run");
+    const int fade = 16000 * 5 / 1000;
+    const int64_t N = T * hop;
+    for (int64_t i = 0; i < N; i++) {
+        float g1 = i < fade ? (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / fade)) : 1.0f;
+        int64_t e = N - 1 - i;
+        float g2 = e < fade ? (float)(0.5 - 0.5 * cos(M_PI * (e + 0.5) / fade)) : 1.0f;
+        if (i < fade) ref[i] *= g1;
+        if (e < fade) ref[i] *= g2;
+    }
+
+    const int chunks[] = { 1, 16, 1024 };
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        struct rec r = { 0 };
+        struct eg_ctx_params p = eg_ctx_default_params();
+        p.temperature = 0; p.chunk_frames = chunks[c]; p.on_audio = rec_fn; p.on_audio_user = &r;
+        struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
+        REQUIRE(ctx, "ctx %d", st);
+        r.ctx = ctx;
+        CHECK(eg_ctx_synthesize_ids(ctx, ids, n_ids) == EG_OK, "synthesize");
+        CHECK(r.n == N, "chunk %d: %lld samples, expected %lld", chunks[c], (long long)r.n, (long long)N);
+        if (r.n == N) CHECK(memcmp(r.f, ref, sizeof(float) * (size_t)N) == 0,
+                            "chunk %d: streamed != whole (max diff %g)", chunks[c], max_abs_diff(ref, r.f, (size_t)N));
+        if (chunks[c] == 16) CHECK(r.n_calls > 2, "several callbacks (%d)", r.n_calls);
+        struct eg_ctx_stats s;
+        eg_ctx_get_stats(ctx, &s);
+        CHECK(s.n_frames == T && s.n_samples == N && s.n_sentences == 1, "stats %lld %lld", (long long)s.n_frames, (long long)s.n_samples);
+        eg_ctx_destroy(ctx);
+        rec_free(&r);
+    }
+    eg_decoder_destroy(dec);
+    eg_ar_state_destroy(as);
+    eg_exec_free(&ex);
+    eg_ar_model_destroy(ar);
+    eg_codec_model_destroy(codec);
+    free(scratch); free(tok); free(ref);
+    eg_model_free(m);
+}
+
+TEST(tts_first_audio_before_sentence_end) {
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    int32_t ids[256];
+    const int n_ids = make_ids(m, 100, 5, ids);
+    struct rec r = { 0 };
+    struct eg_ctx_params p = eg_ctx_default_params();
+    p.chunk_frames = 8; p.on_audio = rec_fn; p.on_audio_user = &r; p.seed = 1;
+    struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
+    REQUIRE(ctx, "ctx");
+    r.ctx = ctx;
+    CHECK(eg_ctx_synthesize_ids(ctx, ids, n_ids) == EG_OK, "synthesize");
+    /* look-ahead: chunk 8 + R = 3 * (1 + 2) = 9 frames */
+    CHECK(r.first_done > 0 && r.first_done <= 8 + 9 && r.first_done < r.first_planned,
+          "first audio after %lld of %lld frames", (long long)r.first_done, (long long)r.first_planned);
+    eg_ctx_destroy(ctx);
+    rec_free(&r);
+    eg_model_free(m);
+}
+
+static uint64_t run_hash(struct eg_model *m, int threads, uint64_t seed, enum eg_isa isa, int64_t *n_out) {
+    enum eg_status st;
+    int32_t ids[128];
+    const int n_ids = make_ids(m, 30, 9, ids);
+    struct rec r = { .is_s16 = 1 };
+    struct eg_ctx_params p = eg_ctx_default_params();
+    p.n_threads = threads; p.seed = seed; p.isa = isa; p.format = EG_SAMPLE_S16;
+    p.on_audio = rec_fn; p.on_audio_user = &r;
+    struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
+    if (!ctx) return 0;
+    uint64_t h = 0;
+    /* two sentences on one stream: pause and reseed included */
+    if (eg_ctx_synthesize_ids(ctx, ids, n_ids) == EG_OK && eg_ctx_synthesize_ids(ctx, ids, n_ids) == EG_OK)
+        h = fnv(r.s, sizeof(int16_t) * (size_t)r.n);
+    *n_out = r.n;
+    eg_ctx_destroy(ctx);
+    rec_free(&r);
+    return h;
+}
+
+TEST(tts_deterministic_across_threads) {
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    int64_t n1 = 0, n2 = 0, n3 = 0, n4 = 0;
+    const uint64_t h1 = run_hash(m, 1, 42, EG_ISA_AUTO, &n1), h2 = run_hash(m, 2, 42, EG_ISA_AUTO, &n2);
+    const uint64_t h3 = run_hash(m, 3, 42, EG_ISA_AUTO, &n3), h4 = run_hash(m, 1, 43, EG_ISA_AUTO, &n4);
+    CHECK(h1 && h1 == h2 && h1 == h3 && n1 == n2 && n1 == n3, "threads 1/2/3: %016llx %016llx %016llx",
+          (unsigned long long)h1, (unsigned long long)h2, (unsigned long long)h3);
+    CHECK(h4 && h4 != h1, "another seed gives other audio");
+    CHECK(run_hash(m, 1, 42, EG_ISA_AUTO, &n4) == h1, "repeatable");
+    eg_model_free(m);
+}
+
+TEST(tts_sentences_and_pause) {
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    int32_t ids[128];
+    const int n_ids = make_ids(m, 20, 11, ids);
+    struct rec r = { 0 };
+    struct eg_ctx_params p = eg_ctx_default_params();
+    p.on_audio = rec_fn; p.on_audio_user = &r; p.sentence_pause_ms = 250;
+    struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
+    REQUIRE(ctx, "ctx");
+    REQUIRE(eg_ctx_synthesize_ids(ctx, ids, n_ids) == EG_OK, "s1");
+    const int64_t n1 = r.n;
+    REQUIRE(eg_ctx_synthesize_ids(ctx, ids, n_ids) == EG_OK, "s2");
+    const int64_t pause = 16000 / 4;
+    CHECK(r.n == 2 * n1 + pause, "two sentences: %lld samples, expected %lld", (long long)r.n, (long long)(2 * n1 + pause));
+    int silent = 1;
+    for (int64_t i = n1; i < n1 + pause && i < r.n; i++) silent &= r.f[i] == 0.0f;
+    CHECK(silent, "the pause is silence");
+    /* no click: the first and last samples of a sentence are faded to near zero */
+    CHECK(fabsf(r.f[0]) < 0.01f && fabsf(r.f[n1 - 1]) < 0.01f && fabsf(r.f[n1 + pause]) < 0.01f,
+          "edges %g %g %g", r.f[0], r.f[n1 - 1], r.f[n1 + pause]);
+    /* the second sentence uses sentence index 1: different noise, same length */
+    CHECK(memcmp(r.f, r.f + n1 + pause, sizeof(float) * (size_t)n1) != 0, "sentence 2 reseeded by index");
+    /* reset: starts again at sentence 0, no pause, identical audio */
+    eg_ctx_reset(ctx);
+    const int64_t before = r.n;
+    REQUIRE(eg_ctx_synthesize_ids(ctx, ids, n_ids) == EG_OK, "after reset");
+    CHECK(r.n - before == n1 && memcmp(r.f, r.f + before, sizeof(float) * (size_t)n1) == 0, "reset repeats sentence 0");
+    /* speed 2: about half the frames */
+    struct rec r2 = { 0 };
+    p.speed = 2.0f; p.on_audio_user = &r2;
+    struct eg_ctx *fast = eg_ctx_create(m, &p, &st);
+    REQUIRE(fast, "fast");
+    REQUIRE(eg_ctx_synthesize_ids(fast, ids, n_ids) == EG_OK, "fast synth");
+    CHECK(r2.n < n1 * 7 / 10 && r2.n > n1 * 3 / 10, "speed 2: %lld vs %lld samples", (long long)r2.n, (long long)n1);
+    eg_ctx_destroy(fast);
+    eg_ctx_destroy(ctx);
+    rec_free(&r); rec_free(&r2);
+    eg_model_free(m);
+}
+
+TEST(tts_s16_matches_f32_and_cancel) {
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    int32_t ids[128];
+    const int n_ids = make_ids(m, 30, 13, ids);
+    struct rec rf = { 0 }, rs = { .is_s16 = 1 };
+    struct eg_ctx_params p = eg_ctx_default_params();
+    p.on_audio = rec_fn; p.on_audio_user = &rf; p.seed = 5;
+    struct eg_ctx *a = eg_ctx_create(m, &p, &st);
+    p.format = EG_SAMPLE_S16; p.on_audio_user = &rs;
+    struct eg_ctx *b = eg_ctx_create(m, &p, &st);
+    REQUIRE(a && b, "ctx");
+    REQUIRE(eg_ctx_synthesize_ids(a, ids, n_ids) == EG_OK && eg_ctx_synthesize_ids(b, ids, n_ids) == EG_OK, "synth");
+    REQUIRE(rf.n == rs.n, "same length");
+    int same = 1;
+    for (int64_t i = 0; i < rf.n; i++) {
+        float x = rf.f[i] > 1 ? 1 : rf.f[i] < -1 ? -1 : rf.f[i];
+        same &= rs.s[i] == (int16_t)lrintf(x * 32767.0f);
+    }
+    CHECK(same, "s16 = round(clamp(f32) * 32767)");
+    /* cancel: the callback's status comes back, the context stays usable */
+    struct rec rc = { .stop_after = 2 };
+    p.format = EG_SAMPLE_F32; p.on_audio_user = &rc; p.chunk_frames = 4;
+    struct eg_ctx *c = eg_ctx_create(m, &p, &st);
+    REQUIRE(c, "ctx c");
+    CHECK(eg_ctx_synthesize_ids(c, ids, n_ids) == EG_ERR_IO, "cancel returns the callback's status");
+    CHECK(rc.n_calls == 2, "no call after the stop (%d)", rc.n_calls);
+    rc.stop_after = 0; rc.n = 0;
+    eg_ctx_reset(c);
+    CHECK(eg_ctx_synthesize_ids(c, ids, n_ids) == EG_OK && rc.n == rf.n && memcmp(rc.f, rf.f, sizeof(float) * (size_t)rf.n) == 0,
+          "usable after a cancel, same audio");
+    eg_ctx_destroy(a); eg_ctx_destroy(b); eg_ctx_destroy(c);
+    rec_free(&rf); rec_free(&rs); rec_free(&rc);
+    eg_model_free(m);
+}
+
+/* A phonemiser that splits on '|' and emits each piece's codepoints (ASCII). */
+static enum eg_status pipe_phonemiser(void *user, const char *utf8, int max_phonemes, eg_phonemes_fn emit, void *sink) {
+    uint32_t buf[512];
+    int n = 0;
+    enum eg_status st;
+    int *calls = user;
+    (*calls)++;
+    for (const char *c = utf8;; c++) {
+        if (*c == '|' || !*c) {
+            if (n && (st = emit(sink, buf, n)) != EG_OK) return st;
+            n = 0;
+            if (!*c) break;
+        } else if (n < 512) {
+            buf[n++] = (unsigned char)*c;
+        }
+    }
+    return EG_OK;
+}
+
+TEST(tts_text_callback) {
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    struct rec r = { 0 };
+    struct eg_ctx_params p = eg_ctx_default_params();
+    p.on_audio = rec_fn; p.on_audio_user = &r; p.max_phonemes = 10;
+    struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
+    REQUIRE(ctx, "ctx");
+    int calls = 0;
+    CHECK(eg_ctx_synthesize_text(ctx, "helo wrld|abc", pipe_phonemiser, &calls) == EG_OK && calls == 1, "text");
+    struct eg_ctx_stats s;
+    eg_ctx_get_stats(ctx, &s);
+    CHECK(s.n_sentences == 2, "'helo wrld' (9) fits in 10, then 'abc': %lld sentences", (long long)s.n_sentences);
+    CHECK(eg_ctx_synthesize_text(ctx, "aaaaa aaaaa aaaaa|", pipe_phonemiser, &calls) == EG_OK, "split");
+    eg_ctx_get_stats(ctx, &s);
+    CHECK(s.n_sentences == 2, "17 codepoints split at the space before 10: %lld", (long long)s.n_sentences);
+    CHECK(eg_ctx_synthesize_text(ctx, "", pipe_phonemiser, &calls) == EG_ERR_INVALID_ARG, "empty");
+    CHECK(eg_ctx_synthesize_text(ctx, "|||", pipe_phonemiser, &calls) == EG_ERR_INVALID_ARG, "nothing to say");
+    CHECK(eg_ctx_synthesize_text(ctx, "\x01\x02", pipe_phonemiser, &calls) == EG_ERR_INVALID_ARG, "unknown symbols only");
+    const int before = calls;
+    CHECK(eg_ctx_synthesize_text(ctx, "ab\xC3\x28", pipe_phonemiser, &calls) == EG_ERR_INVALID_ARG && calls == before,
+          "invalid UTF-8 refused before phonemising");
+    CHECK(eg_ctx_synthesize_text(ctx, "ab\xED\xA0\x80", pipe_phonemiser, &calls) == EG_ERR_INVALID_ARG, "surrogate");
+    eg_ctx_get_stats(ctx, &s);
+    const uint32_t odd[] = { 'a', 0x1F600, 'b' };
+    CHECK(eg_ctx_synthesize_phonemes(ctx, odd, 3) == EG_OK, "unknown codepoint dropped");
+    struct eg_ctx_stats s2;
+    eg_ctx_get_stats(ctx, &s2);
+    CHECK(s2.n_unknown_phonemes == s.n_unknown_phonemes + 1, "counted");
+    eg_ctx_destroy(ctx);
+    rec_free(&r);
+    eg_model_free(m);
+}
