@@ -180,6 +180,20 @@ bench-ar: $(BENCH_AR) $(BENCH_AR_GGUF)
 	$(BENCH_AR) $(BENCH_AR_GGUF) $(BENCH_ARGS)
 -include $(BUILD)/tests/bench_ar.d
 
+# ---- TTS bench: time to first audio for a 20-word sentence and RTF at 1/2 threads, through the public API ------
+# Uses models/ar/pico-ar-q8_0.gguf (+ its codec) when present, else a random full-size pair generated here once.
+BENCH_TTS      := $(BUILD)/bench_tts
+BENCH_TTS_GGUF := $(BUILD)/tts-bench/pico-ar-q8_0.gguf
+$(BENCH_TTS): $(BUILD)/tests/bench_tts.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/bench_tts.o $(LIB_A) $(LDLIBS)
+$(BENCH_TTS_GGUF): tests/gen_tts_golden.py models/train/export_ar.py models/train/ar_model.py tests/gen_decoder_golden.py
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) tests/gen_tts_golden.py --bench $(BUILD)/tts-bench
+.PHONY: bench-tts
+bench: bench-tts
+bench-tts: $(BENCH_TTS) $(if $(wildcard models/ar/pico-ar-q8_0.gguf),,$(BENCH_TTS_GGUF))
+	$(BENCH_TTS) $(BENCH_ARGS)
+-include $(BUILD)/tests/bench_tts.d
+
 # ---- fuzzing: libFuzzer target for the GGUF reader (clang; Debian libclang-rt-14-dev) ----------------------
 # make fuzz [FUZZ_SECONDS=60]: new inputs go to $(FUZZ_BUILD)/corpus, crashes to $(FUZZ_BUILD)/crashes/ (keep
 # minimised crashes in tests/fuzz/regressions/, which the normal tests replay).

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cl_decoder.h"
 #include "cl_ops.h"
 #include "cpu.h"
@@ -411,8 +413,79 @@ done:
 
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 
+/* ---- the placement verdict cache ------------------------------------------------------------------------------
+ * reliability.md §3.1 "cache the verdict": an AUTO decision "correct, but the CPU is faster" is remembered per
+ * (OpenCL platforms/devices/drivers as listed, EDGEGEN_CL_DEVICE, edgegen version, model shape and matrix types,
+ * CPU table, threads, probe size), so later runs skip the device build, upload and probe (~0.4 s on PoCL).
+ * Only that verdict is cached: a device that would be used is self-tested on every creation, and failures are
+ * not cached (they warn every time). Read and written only in plain AUTO runs (no EDGEGEN_CL_FAULT, no
+ * EDGEGEN_CL_MIN_RATIO); EDGEGEN_CL_CACHE=off disables it; delete $XDG_CACHE_HOME/edgegen/placement-*.txt
+ * (or ~/.cache/edgegen/...) to measure again. Entries: "EGPL1 ratio snr cpu_ms dev_ms\nreason\n". */
+static int verdict_path(const struct eg_spectral *s, char *path, size_t len) {
+    const char *off = getenv("EDGEGEN_CL_CACHE"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    const char *dev = getenv("EDGEGEN_CL_DEVICE");
+    const struct eg_codec_config *c = &s->m->cfg;
+    char list[4096], base[400], key[256];
+    if ((off && (!strcmp(off, "off") || !strcmp(off, "0"))) || s->fault != EG_CL_FAULT_NONE || getenv("EDGEGEN_CL_MIN_RATIO"))
+        return 0;
+    if (xdg && *xdg) snprintf(base, sizeof base, "%s", xdg);
+    else if (home && *home) snprintf(base, sizeof base, "%s/.cache", home);
+    else return 0;
+    eg_cl_list_devices(list, sizeof list);
+    if (!strstr(list, "device(s)")) return 0;
+    snprintf(key, sizeof key, "|%s|%s|%u %u %u %u %u %u|%s %s %s|%s x%d|%d", dev ? dev : "", EDGEGEN_VERSION, c->dim,
+             c->ffn_dim, c->n_layers, c->kernel_size, c->latent_dim, c->n_fft, eg_dtype_name(s->m->w.blocks[0].pw1.type),
+             eg_dtype_name(s->m->w.blocks[0].pw2.type), eg_dtype_name(s->m->w.head.type), s->ex->k.name,
+             s->ex->n_threads, s->max_frames < PROBE_FRAMES ? s->max_frames : PROBE_FRAMES);
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a 64 */
+    for (const char *p = list; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return snprintf(path, len, "%s/edgegen/placement-%016llx.txt", base, (unsigned long long)h) < (int)len;
+}
+
+/* 1 when a cached "CPU faster" verdict was found and applied to s. */
+static int verdict_load(struct eg_spectral *s, const char *path) {
+    FILE *f = fopen(path, "r");
+    char reason[sizeof s->reason];
+    int ok = 0;
+    if (!f) return 0;
+    if (fscanf(f, "EGPL1 %lf %lf %lf %lf\n", &s->ratio, &s->snr_db, &s->cpu_ms, &s->dev_ms) == 4 &&
+        fgets(reason, sizeof reason, f) && strlen(reason) > 1) {
+        reason[strcspn(reason, "\n")] = 0;
+        snprintf(s->reason, sizeof s->reason, "%.300s [cached verdict]", reason);
+        ok = 1;
+    }
+    fclose(f);
+    return ok;
+}
+
+static void verdict_store(const struct eg_spectral *s, const char *path) {
+    char dir[600], tmp[640];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return;
+    *slash = 0;
+    char *up = strrchr(dir, '/');
+    if (up) { *up = 0; mkdir(dir, 0700); *up = '/'; }   /* $XDG_CACHE_HOME or ~/.cache may not exist yet */
+    mkdir(dir, 0700);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return;
+    int ok = fprintf(f, "EGPL1 %.6g %.6g %.6g %.6g\n%s\n", s->ratio, s->snr_db, s->cpu_ms, s->dev_ms, s->reason) > 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) unlink(tmp);
+}
+
+static struct eg_spectral *create(const struct eg_codec_model *m, struct eg_exec *ex, int max_frames,
+                                  enum eg_backend mode, int use_cache, enum eg_status *err);
+
 struct eg_spectral *eg_spectral_create(const struct eg_codec_model *m, struct eg_exec *ex, int max_frames,
                                        enum eg_backend mode, enum eg_status *err) {
+    return create(m, ex, max_frames, mode, 1, err);
+}
+
+static struct eg_spectral *create(const struct eg_codec_model *m, struct eg_exec *ex, int max_frames,
+                                  enum eg_backend mode, int use_cache, enum eg_status *err) {
     enum eg_status st;
     char why[256] = "";
     if (!m || !ex || ex->n_threads < 1 || max_frames < 1 || max_frames > (1 << 16) ||
@@ -455,6 +528,13 @@ struct eg_spectral *eg_spectral_create(const struct eg_codec_model *m, struct eg
         *err = EG_OK;
         return s;
     }
+    char vpath[600];
+    const int cache = use_cache && mode == EG_BACKEND_AUTO && verdict_path(s, vpath, sizeof vpath);
+    if (cache && verdict_load(s, vpath)) {
+        EG_LOGI("decoder stage: %s", s->reason);
+        *err = EG_OK;
+        return s;
+    }
     st = device_init(s, why, sizeof why);
     if (st == EG_OK && (st = probe(s, why, sizeof why)) != EG_OK) device_free(s);
     if (st != EG_OK) {
@@ -490,6 +570,7 @@ struct eg_spectral *eg_spectral_create(const struct eg_codec_model *m, struct eg
                  ex->k.name, ex->n_threads, s->cpu_ms, s->dev_ms, max_frames < PROBE_FRAMES ? max_frames : PROBE_FRAMES,
                  s->ratio, min_ratio);
         device_free(s);   /* keep no device memory we will not use */
+        if (cache) verdict_store(s, vpath);
     }
     EG_LOGI("decoder stage: %s", s->reason);
     *err = EG_OK;
@@ -564,7 +645,7 @@ void eg_cl_describe(char *buf, size_t len, struct eg_exec *ex_in) {
 #undef TAKE
     m.w.blocks = blk;
     enum eg_status st;
-    struct eg_spectral *s = eg_spectral_create(&m, ex, 50, EG_BACKEND_AUTO, &st);
+    struct eg_spectral *s = create(&m, ex, 50, EG_BACKEND_AUTO, 0, &st);   /* measured now, not cached */
     if (used < len) {
         if (!s) snprintf(buf + used, len - used, "OpenCL:    decoder stage: %s\n", eg_status_str(st));
         else snprintf(buf + used, len - used, "OpenCL:    decoder stage vs CPU table %s (%d thread%s): %s\n", ex->k.name,

@@ -22,6 +22,9 @@
  *                      is one INFO line with the ratio. No OpenCL at all (no loader, no platform or device) is
  *                      one INFO line. A failure (build error, bad EDGEGEN_CL_DEVICE, wrong results,
  *                      CL_OUT_OF_RESOURCES, ...) is one WARNING line. In every case the CPU is used.
+ *                      A "CPU faster" verdict is cached per device/driver, model shape, CPU table and threads
+ *                      ($XDG_CACHE_HOME/edgegen/placement-*.txt; EDGEGEN_CL_CACHE=off disables), so later AUTO
+ *                      creations skip the device entirely; the reason then ends in "[cached verdict]".
  *   EG_BACKEND_OPENCL  strict: the device must build and pass the probe (speed is not required); any failure,
  *                      then or later, is one ERROR line and a status, never a fallback.
  * At run time (AUTO), a failed window is retried once after clFinish; if it fails again the device is released,

@@ -579,3 +579,39 @@ enum eg_status eg_ctx_synthesize_text(struct eg_ctx *ctx, const char *utf8, eg_p
     }
     return st;
 }
+
+/* ==== memory estimator for `edgegen.ar` files (registered in runtime/memplan.c) ================================= */
+
+/* The parts a TTS context for this AR file needs with default context params (n_threads from p): the AR state,
+ * this file's buffers and, when the codec is found next to the file (eg_model_load's rule), its mapped weights and
+ * decoder state. */
+enum eg_status eg_tts_memplan(const struct eg_gguf *g, const struct eg_memplan_params *mp, struct eg_memplan *plan) {
+    struct eg_ar_model *ar = NULL;
+    struct eg_codec_model *codec = NULL;
+    struct eg_gguf *cg = NULL;
+    struct eg_model m = { 0 };
+    struct eg_ctx_params p = eg_ctx_default_params();
+    struct eg_exec fake;
+    char path[4096];
+    enum eg_status st;
+
+    if ((st = eg_ar_model_from_gguf(g, &ar)) != EG_OK) return st;
+    p.n_threads = mp && mp->n_threads >= 1 && mp->n_threads <= 256 ? mp->n_threads : 1;
+    memset(&fake, 0, sizeof fake);
+    fake.n_threads = p.n_threads;
+    m.ar = ar;
+    st = eg_memplan_add(plan, "ar state", EG_MEM_HEAP, eg_ar_state_arena_bytes(ar, &fake, 2 * p.max_phonemes + 3));
+    if (st == EG_OK && find_codec(eg_gguf_label(g), path, sizeof path) && eg_gguf_open(path, &cg) == EG_OK &&
+        eg_codec_model_from_gguf(cg, &codec) == EG_OK) {
+        struct eg_decoder_params dp = { .chunk_frames = p.chunk_frames };
+        m.codec = codec;
+        st = eg_memplan_add(plan, "codec weights", eg_gguf_is_mapped(cg) ? EG_MEM_MAPPED : EG_MEM_HEAP,
+                            eg_gguf_file_bytes(cg));
+        if (st == EG_OK) st = eg_memplan_add(plan, "decoder state", EG_MEM_HEAP, eg_decoder_arena_bytes(codec, &fake, &dp));
+        if (st == EG_OK) st = eg_memplan_add(plan, "tts buffers", EG_MEM_HEAP, ctx_layout(NULL, &m, &p));
+    }
+    eg_codec_model_destroy(codec);
+    eg_gguf_close(cg);
+    eg_ar_model_destroy(ar);
+    return st;
+}

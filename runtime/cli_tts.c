@@ -147,6 +147,18 @@ static int all_space(const char *s, size_t n) {
     return 1;
 }
 
+/* 1 when the (valid UTF-8) text has a letter or digit: ASCII alphanumerics, or a codepoint from U+00C0 up outside
+ * the punctuation blocks (U+2000..U+206F, U+3000..U+303F). espeak-ng would otherwise read "!?" aloud as words. */
+static int has_word(const char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        i += (size_t)eg_utf8_decode(s + i, &cp);
+        if ((cp < 0x80 && ((cp | 0x20) - 'a' < 26 || cp - '0' < 10)) ||
+            (cp >= 0xC0 && !(cp >= 0x2000 && cp <= 0x206F) && !(cp >= 0x3000 && cp <= 0x303F))) return 1;
+    }
+    return 0;
+}
+
 /* ---- phonemiser: runtime/text.c behind the library's callback ------------------------------------------------ */
 
 struct phon {
@@ -292,6 +304,7 @@ static int run(int argc, char **argv) {
         }
     }
     if (all_space(text, n_text)) { EG_LOGE("no text to synthesize (input is %s)", n_text ? "only whitespace" : "empty"); goto out; }
+    if (!has_word(text, n_text)) { EG_LOGE("no text to synthesize (input has no letters or digits)"); goto out; }
 
     /* 2. the model path (no default model shipped yet: say so, never fake one) */
     if (!model_path) {

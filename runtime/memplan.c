@@ -7,7 +7,9 @@
 #include "memplan.h"
 
 /* Architectures with an estimator: model code adds { "edgegen.xyz", xyz_memplan } here. */
+enum eg_status eg_tts_memplan(const struct eg_gguf *g, const struct eg_memplan_params *p, struct eg_memplan *plan);
 static const struct eg_memplan_arch archs[] = {
+    { "edgegen.ar", eg_tts_memplan },   /* runtime/api.c: TTS context (AR state, codec found next to it, buffers) */
     { NULL, NULL },
 };
 

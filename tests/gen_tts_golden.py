@@ -13,7 +13,13 @@ phoneme inventory (so espeak-ng phonemes of real text map to ids):
 Weights are random: the audio is noise-like, which is all the pipeline tests need (streaming == whole,
 determinism, first audio before the end of the sentence, error paths). Deterministic (seeded).
 Run: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tests/gen_tts_golden.py
+
+  --bench OUT_DIR   instead: a full-size random pair for tests/bench_tts.c (`make bench-tts`) when no trained model
+                    exists: OUT_DIR/pico-ar-q8_0.gguf (ar_model.DEFAULT_CONFIG) and OUT_DIR/pico-codec-q8_0.gguf
+                    (gen_decoder_golden.FULL), durations biased to about 1.1 frames per id (speech-like: 50 frames/s,
+                    about 45 Piper ids/s, 20 words in about 6 s), so time to first audio and RTF are representative of the trained sizes.
 """
+import argparse
 import os
 import sys
 
@@ -34,8 +40,25 @@ CODEC_CFG = dict(sample_rate=16000, hop=160, n_fft=512, latent_dim=len(FSQ), fsq
                  n_layers=2, kernel_size=7, mag_clamp=5.0, eps=1e-6)
 
 
+def bench(out):
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(3)
+    m = AM.PicoAR(dict(AM.DEFAULT_CONFIG)).eval()
+    with torch.no_grad():
+        m.duration.proj.weight.mul_(0.01)
+        m.duration.proj.bias.fill_(0.74)        # exp(0.74) - 1 = 1.1 frames per id
+    EX.export(m, os.path.join(out, "pico-ar-q8_0.gguf"), "q8_0", name="pico-ar-rand", source="tests/gen_tts_golden.py --bench")
+    DG.write_gguf(os.path.join(out, "pico-codec-q8_0.gguf"), DG.make_decoder(DG.FULL, 1234), DG.FULL, "q8_0")
+    print(f"wrote {out}/pico-ar-q8_0.gguf and {out}/pico-codec-q8_0.gguf")
+
+
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bench", metavar="OUT_DIR")
+    a = ap.parse_args()
     torch.set_num_threads(1)
+    if a.bench:
+        return bench(a.bench)
     out = os.path.join(ROOT, "tests", "golden")
     torch.manual_seed(7)
     m = AM.PicoAR(AR_CFG).eval()

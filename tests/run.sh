@@ -39,6 +39,7 @@ suite "native" "$BUILD/test_runner"
 suite "native EDGEGEN_ISA=ref" env EDGEGEN_ISA=ref "$BUILD/test_runner"
 suite "cli info" sh tests/test_cli_info.sh "$BUILD/edgegen"
 suite "cli decode" sh tests/test_cli_decode.sh "$BUILD/edgegen"
+suite "cli tts" sh tests/test_cli_tts.sh "$BUILD/edgegen"
 
 # ---- model container: GGUF reader + memory plan under ASan+UBSan with LSan (a leak on any error path fails),
 # the exporter's Python self-test, the memory-limit refusal of the CLI, and a bounded libFuzzer run ------------
@@ -46,6 +47,7 @@ suite "gguf asan+ubsan" sh -c 'make -s SAN=1 -j2 build-san/test_runner >/dev/nul
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-san/test_runner gguf'
 suite "memplan asan+ubsan" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-san/test_runner memplan
 suite "decoder asan+ubsan" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-san/test_runner decoder
+suite "tts asan+ubsan" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-san/test_runner tts
 if /usr/bin/python3 -c 'import gguf, numpy' 2>/dev/null; then
     suite "gguf export (python)" /usr/bin/python3 models/train/gguf_export.py --self-test
 else

@@ -1,7 +1,10 @@
 /* tests/test_opencl.c — the OpenCL backend: loader absence, device listing, every kernel against the scalar
  * reference (simd/kernels_ref.c) by NMSE on random inputs with odd sizes and tails and guard regions around
- * device outputs, the decoder spectral stage against its CPU composition (SNR), fault injection with CPU
- * fallback, strict mode, and the binary cache (including a corrupt entry).
+ * device outputs; the real NAR decoder (models/decoder.c, golden tiny models f32/f16/q8_0) with its network
+ * stage on the device vs the CPU by waveform SNR (>= 60 dB), several window sizes and streaming; the AUTO
+ * placement (a slower device stays off with no warning, verdict cache); fault injection through the real
+ * decoder (forced build failure, bad device index, wrong kernels, CL_OUT_OF_RESOURCES mid-run: AUTO gives one
+ * warning and CPU-identical output, strict gives one error); `edgegen decode --device`; the binary cache.
  *
  * No loader / platform / device → SKIP, never pass. One device context (one program build) is shared by the
  * kernel tests; stage and fault tests create their own (the binary cache makes that cheap).
@@ -475,10 +478,38 @@ TEST(opencl_decoder_auto_placement) {
     int32_t *tok = read_tokens(&n);
     REQUIRE(m && tok && eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "setup");
     unsetenv("EDGEGEN_CL_MIN_RATIO");
+    char dir[] = "/tmp/eg_clverdict_XXXXXX";
+    REQUIRE(mkdtemp(dir), "mkdtemp");
+    const char *old = getenv("XDG_CACHE_HOME");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("XDG_CACHE_HOME", dir, 1);   /* a fresh verdict cache: the first creation must measure */
     capture_start();
     struct eg_spectral *s = eg_spectral_create(m, &ex, 64, EG_BACKEND_AUTO, &st);
     capture_stop();
     REQUIRE(s, "create: %s", eg_status_str(st));
+    CHECK(!strstr(eg_spectral_reason(s), "cached"), "fresh cache gave a cached verdict: %s", eg_spectral_reason(s));
+    if (!eg_spectral_on_device(s)) {   /* "CPU faster" is remembered; the next creation skips the device */
+        capture_start();
+        struct eg_spectral *s2 = eg_spectral_create(m, &ex, 64, EG_BACKEND_AUTO, &st);
+        capture_stop();
+        CHECK(s2 && !eg_spectral_on_device(s2) && strstr(eg_spectral_reason(s2), "[cached verdict]") &&
+              g_n_warn == 0 && eg_spectral_ratio(s2) == eg_spectral_ratio(s2) && eg_spectral_ratio(s2) > 0,
+              "second creation: %s", s2 ? eg_spectral_reason(s2) : "NULL");
+        printf("  second auto creation: %s\n", s2 ? eg_spectral_reason(s2) : "NULL");
+        eg_spectral_destroy(s2);
+        setenv("EDGEGEN_CL_CACHE", "off", 1);
+        s2 = eg_spectral_create(m, &ex, 64, EG_BACKEND_AUTO, &st);
+        unsetenv("EDGEGEN_CL_CACHE");
+        CHECK(s2 && !strstr(eg_spectral_reason(s2), "cached"), "EDGEGEN_CL_CACHE=off used the verdict cache");
+        eg_spectral_destroy(s2);
+        s2 = eg_spectral_create(m, &ex, 64, EG_BACKEND_OPENCL, &st);   /* strict never reads it */
+        CHECK(s2 && eg_spectral_on_device(s2), "strict after a cached CPU verdict: not on the device");
+        eg_spectral_destroy(s2);
+    }
+    if (saved) { setenv("XDG_CACHE_HOME", saved, 1); free(saved); } else unsetenv("XDG_CACHE_HOME");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
     printf("  auto: %s: %s\n", eg_spectral_on_device(s) ? "device" : "cpu", eg_spectral_reason(s));
     CHECK(g_n_warn == 0 && g_n_err == 0, "auto placement logged %d warnings, %d errors: %s", g_n_warn, g_n_err, g_last);
     CHECK(eg_spectral_snr_db(s) >= EG_SPECTRAL_MIN_SNR_DB && eg_spectral_ratio(s) > 0, "probe not measured");

@@ -47,7 +47,7 @@ TRAIN_DEFAULTS = dict(
     gan_start=10 ** 9, w_spec_gan=15.0, w_adv=1.0, w_fm=2.0, w_mrd=1.0, gan_batch=16, gan_crop_s=1.0,
     disc=dict(mrd_res=[[2048, 512], [1024, 256], [512, 128]], mrd_ch=16, periods=[2, 3, 5, 7, 11],
               mpd_chs=[16, 32, 64, 64], use_mrd=True, use_mpd=True, mrd_batch=4, mpd_batch=8),
-    disc_lr=2e-4, log_every=50, eval_every=1000, val_items=48, rescan_every=500, min_train_items=200,
+    disc_lr=2e-4, log_every=50, eval_every=1000, val_items=48, eval_stoi_items=16, rescan_every=500, min_train_items=200,
     ckpt_minutes=6.0, weights_minutes=20.0, init_from="", max_hours=0.0, stop_file="",
 )
 
@@ -80,18 +80,25 @@ def compact_weights(model, cfg, meta):
 
 
 @torch.no_grad()
-def evaluate(model, val, spec_mel):
-    """Full-utterance encode->decode on the validation set: mean log-mel L1 (the loss mel) per utterance."""
+def evaluate(model, val, spec_mel, n_stoi=0):
+    """Full-utterance encode->decode on the validation set: mean log-mel L1 (the loss mel) per utterance, and
+    STOI on the first n_stoi utterances (pystoi; skipped if not installed)."""
     model.eval()
     hop = model.cfg["hop"]
-    tot, n, codes_all = 0.0, 0, []
-    for uid, y in val:
+    tot, n, codes_all, stois = 0.0, 0, [], []
+    try:
+        from pystoi import stoi as stoi_fn
+    except ImportError:
+        stoi_fn = None
+    for i, (uid, y) in enumerate(val):
         T = len(y) // hop
         if T < 2:
             continue
         yt = torch.from_numpy(y[: T * hop]).unsqueeze(0)
         y_hat, codes = model(yt)
         tot += torch.nn.functional.l1_loss(spec_mel(y_hat), spec_mel(yt)).item()
+        if stoi_fn is not None and i < n_stoi:
+            stois.append(float(stoi_fn(y[: T * hop], y_hat[0].numpy(), model.cfg["sample_rate"], extended=False)))
         n += 1
         codes_all.append(codes.flatten())
     model.train()
@@ -101,7 +108,10 @@ def evaluate(model, val, spec_mel):
     cnt = torch.bincount(c, minlength=model.fsq.n_codes).float()
     p = cnt[cnt > 0] / cnt.sum()
     ppl = float(torch.exp(-(p * p.log()).sum()))
-    return tot / max(n, 1), {"codes_used": int((cnt > 0).sum()), "perplexity": round(ppl, 1)}
+    info = {"codes_used": int((cnt > 0).sum()), "perplexity": round(ppl, 1)}
+    if stois:
+        info[f"stoi{len(stois)}"] = round(float(np.mean(stois)), 4)
+    return tot / max(n, 1), info
 
 
 def main():
@@ -272,7 +282,7 @@ def main():
             win = {"n": 0, "t": 0.0}; acc = {}
         if step % tc["eval_every"] == 0:
             te = time.time()
-            m, info = evaluate(model, val, spec.mel)
+            m, info = evaluate(model, val, spec.mel, tc["eval_stoi_items"])
             is_best = m < best
             if is_best:
                 best = m
