@@ -16,6 +16,7 @@
 #include <string.h>
 #include "ar_lm.h"
 #include "internal.h"
+#include "memplan.h"
 
 /* ==== model loading ======================================================================================== */
 
@@ -332,53 +333,61 @@ static int any_quantised(const struct eg_ar_model *m) {
     return m->w.dur_conv1.type || m->w.dur_conv2.type || m->w.cond_proj.type || m->w.head.type;
 }
 
+/* Named groups of state buffers, for memory plans (eg_ar_state_memplan). */
+enum { G_ENC, G_KV, G_DEC, G_THREAD, N_GROUPS };
+static const char *const group_name[N_GROUPS] = {
+    "ar encoder buffers", "ar kv cache", "ar decoder state", "ar per-thread scratch",
+};
+
 /* One pass over the state's buffers: with a == NULL it only adds up the 64-byte-rounded sizes into *total
- * (in uint64_t: every count is bounded by the config limits, so nothing wraps even on 32-bit targets);
- * otherwise it carves them from the arena. Returns 0 when the arena ran out (a sizing bug). */
+ * (in uint64_t: every count is bounded by the config limits, so nothing wraps even on 32-bit targets) and, when
+ * groups != NULL, into groups[G_*] as well; otherwise it carves them from the arena. Returns 0 when the arena ran
+ * out (a sizing bug). */
 static int layout(struct eg_ar_state *st, const struct eg_ar_model *m, const struct eg_exec *ex, int max_ph,
-                  struct eg_arena *a, uint64_t *total) {
+                  struct eg_arena *a, uint64_t *total, uint64_t groups[N_GROUPS]) {
     const struct eg_ar_config *c = &m->cfg;
     const uint64_t P = (uint64_t)max_ph, d = c->dim, hd = c->head_dim, h2 = hd / 2, nt = (uint64_t)ex->n_threads;
     const uint64_t kd = (uint64_t)c->dur_kernel * d;
     const uint64_t kv = (uint64_t)c->dec_layers * c->n_heads * c->window * hd;
     const uint64_t max_in = max_u64(max_u64(d, c->ffn_dim), kd);
     int ok = 1;
-#define TAKE(ptr, type, count) do {                                                   \
+#define TAKE(g, ptr, type, count) do {                                                \
         const uint64_t nb_ = (uint64_t)(count) * sizeof(type);                        \
+        const uint64_t r_ = (nb_ + EG_ARENA_ALIGN - 1) / EG_ARENA_ALIGN * EG_ARENA_ALIGN; \
         if (a) { (ptr) = eg_arena_alloc(a, (size_t)nb_); ok &= (ptr) != NULL; }      \
-        else *total += (nb_ + EG_ARENA_ALIGN - 1) / EG_ARENA_ALIGN * EG_ARENA_ALIGN;  \
+        else { *total += r_; if (groups) groups[g] += r_; }                           \
     } while (0)
-    TAKE(st->enc, float, P * d);
-    TAKE(st->cp, float, P * d);
-    TAKE(st->logd, float, P);
-    TAKE(st->dur, int32_t, P);
-    TAKE(st->start, int32_t, P);
-    TAKE(st->ex_x, float, P * d);
-    TAKE(st->ex_h, float, P * d);
-    TAKE(st->ex_q, float, P * d);
-    TAKE(st->ex_k, float, P * d);
-    TAKE(st->ex_v, float, P * d);
-    TAKE(st->ex_a, float, P * d);
-    TAKE(st->ex_ffn, float, P * max_u64(c->ffn_dim, kd));
-    TAKE(st->ex_cos, float, P * h2);
-    TAKE(st->ex_sin, float, P * h2);
-    TAKE(st->ex_att, float, nt * (P * P + hd * P));
-    if (any_quantised(m)) TAKE(st->lin_scratch, float, nt * EG_LINEAR_PANEL * max_in);  /* eg_linear_scratch_floats */
-    TAKE(st->kc, float, kv);
-    TAKE(st->vc, float, kv);
-    TAKE(st->x, float, d);
-    TAKE(st->h, float, d);
-    TAKE(st->q, float, d);
-    TAKE(st->k, float, d);
-    TAKE(st->v, float, d);
-    TAKE(st->a, float, d);
-    TAKE(st->u, float, c->ffn_dim);
-    TAKE(st->logits, float, c->n_codes);
-    TAKE(st->inv_freq, float, h2);
-    TAKE(st->ang, float, h2);
-    TAKE(st->cos, float, h2);
-    TAKE(st->sin, float, h2);
-    TAKE(st->scores, float, (uint64_t)c->n_heads * c->window);
+    TAKE(G_ENC, st->enc, float, P * d);
+    TAKE(G_ENC, st->cp, float, P * d);
+    TAKE(G_ENC, st->logd, float, P);
+    TAKE(G_ENC, st->dur, int32_t, P);
+    TAKE(G_ENC, st->start, int32_t, P);
+    TAKE(G_ENC, st->ex_x, float, P * d);
+    TAKE(G_ENC, st->ex_h, float, P * d);
+    TAKE(G_ENC, st->ex_q, float, P * d);
+    TAKE(G_ENC, st->ex_k, float, P * d);
+    TAKE(G_ENC, st->ex_v, float, P * d);
+    TAKE(G_ENC, st->ex_a, float, P * d);
+    TAKE(G_ENC, st->ex_ffn, float, P * max_u64(c->ffn_dim, kd));
+    TAKE(G_ENC, st->ex_cos, float, P * h2);
+    TAKE(G_ENC, st->ex_sin, float, P * h2);
+    TAKE(G_THREAD, st->ex_att, float, nt * (P * P + hd * P));
+    if (any_quantised(m)) TAKE(G_THREAD, st->lin_scratch, float, nt * EG_LINEAR_PANEL * max_in);  /* eg_linear_scratch_floats */
+    TAKE(G_KV, st->kc, float, kv);
+    TAKE(G_KV, st->vc, float, kv);
+    TAKE(G_DEC, st->x, float, d);
+    TAKE(G_DEC, st->h, float, d);
+    TAKE(G_DEC, st->q, float, d);
+    TAKE(G_DEC, st->k, float, d);
+    TAKE(G_DEC, st->v, float, d);
+    TAKE(G_DEC, st->a, float, d);
+    TAKE(G_DEC, st->u, float, c->ffn_dim);
+    TAKE(G_DEC, st->logits, float, c->n_codes);
+    TAKE(G_DEC, st->inv_freq, float, h2);
+    TAKE(G_DEC, st->ang, float, h2);
+    TAKE(G_DEC, st->cos, float, h2);
+    TAKE(G_DEC, st->sin, float, h2);
+    TAKE(G_DEC, st->scores, float, (uint64_t)c->n_heads * c->window);
 #undef TAKE
     return ok;
 }
@@ -388,8 +397,20 @@ size_t eg_ar_state_arena_bytes(const struct eg_ar_model *m, const struct eg_exec
     uint64_t total = 0;
     if (!m || !ex || ex->n_threads < 1 || max_phonemes < 1 || max_phonemes > EG_AR_MAX_PHONEMES) return 0;
     memset(&tmp, 0, sizeof tmp);
-    layout(&tmp, m, ex, max_phonemes, NULL, &total);
+    layout(&tmp, m, ex, max_phonemes, NULL, &total, NULL);
     return total <= (uint64_t)(SIZE_MAX / 2) ? (size_t)total : 0;
+}
+
+enum eg_status eg_ar_state_memplan(const struct eg_ar_model *m, const struct eg_exec *ex, int max_phonemes,
+                                   struct eg_memplan *plan) {
+    struct eg_ar_state tmp;
+    uint64_t total = 0, groups[N_GROUPS] = { 0 };
+    enum eg_status st = EG_OK;
+    if (!plan || !eg_ar_state_arena_bytes(m, ex, max_phonemes)) return EG_ERR_INVALID_ARG;
+    memset(&tmp, 0, sizeof tmp);
+    layout(&tmp, m, ex, max_phonemes, NULL, &total, groups);
+    for (int i = 0; i < N_GROUPS && st == EG_OK; i++) st = eg_memplan_add(plan, group_name[i], EG_MEM_HEAP, groups[i]);
+    return st;
 }
 
 enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *ex, int max_phonemes,
@@ -409,7 +430,7 @@ enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *e
     st = calloc(1, sizeof *st);
     if (!st) return EG_ERR_NOMEM;
     if ((err = eg_arena_init(&st->arena, bytes)) != EG_OK) goto err_free_state;
-    if (!layout(st, m, ex, max_phonemes, &st->arena, NULL)) { err = EG_ERR_INTERNAL; goto err_free_arena; }
+    if (!layout(st, m, ex, max_phonemes, &st->arena, NULL, NULL)) { err = EG_ERR_INTERNAL; goto err_free_arena; }
     st->m = m;
     st->ex = ex;
     st->max_phonemes = max_phonemes;

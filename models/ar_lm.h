@@ -103,6 +103,11 @@ struct eg_ar_state;
 
 /* Arena bytes a state needs (for memory plans); 0 on invalid arguments. */
 size_t eg_ar_state_arena_bytes(const struct eg_ar_model *m, const struct eg_exec *ex, int max_phonemes);
+/* The same arena, part by part ("ar encoder buffers", "ar kv cache", "ar decoder state", "ar per-thread
+ * scratch"; heap), appended to plan; the parts add up to eg_ar_state_arena_bytes. ex only needs n_threads. */
+struct eg_memplan;
+enum eg_status eg_ar_state_memplan(const struct eg_ar_model *m, const struct eg_exec *ex, int max_phonemes,
+                                   struct eg_memplan *plan);
 /* m and ex are borrowed and must outlive the state. max_phonemes in [1, EG_AR_MAX_PHONEMES] (Piper ids, about
  * 2 per phoneme: 512 covers a long sentence). Errors: EG_ERR_INVALID_ARG, EG_ERR_NOMEM. */
 enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *ex, int max_phonemes,

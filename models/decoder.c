@@ -20,6 +20,7 @@
 #include "decoder.h"
 #include "internal.h"
 #include "istft.h"
+#include "memplan.h"
 
 /* ==== model loading ======================================================================================== */
 
@@ -275,8 +276,16 @@ static size_t frame_floats(const struct eg_codec_config *c) {
 
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 
-/* All arena allocations, in order; with mem == NULL only sums the sizes. */
-static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const struct eg_exec *ex, int chunk) {
+/* Named groups of arena buffers, for memory plans (eg_decoder_memplan). */
+enum { G_ACT, G_STATE, G_ISTFT, G_THREAD, N_GROUPS };
+static const char *const group_name[N_GROUPS] = {
+    "decoder activations", "decoder state", "iSTFT tables", "decoder thread scratch",
+};
+
+/* All arena allocations, in order; with d == NULL only sums the sizes. groups != NULL: also the rounded bytes
+ * per group (G_*), which add up to the total. */
+static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const struct eg_exec *ex, int chunk,
+                     size_t groups[N_GROUPS]) {
     const struct eg_codec_config *c = &m->cfg;
     const size_t k2 = c->kernel_size / 2, R = k2 * (1 + c->n_layers), R0 = k2 * c->n_layers;
     const size_t win = chunk + 2 * R0, hist = chunk + 2 * R;
@@ -300,9 +309,15 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
         sizeof(float) * 2 * (2 * (size_t)c->n_fft + (size_t)chunk * c->hop),   /* eg_ola_floats */
         sizeof(float) * ((size_t)chunk * c->hop + 2 * (size_t)c->n_fft),
     };
+    /* istft, vals (token history), cols, x, xpad, h, f, spec, linear panels, frame scratch, ola tail, pcm out */
+    static const unsigned char group[] = { G_ISTFT, G_STATE, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_THREAD,
+                                           G_THREAD, G_STATE, G_STATE };
+    _Static_assert(sizeof group == sizeof sizes / sizeof sizes[0], "one group per buffer");
     void *p[sizeof sizes / sizeof sizes[0]];
+    if (groups) memset(groups, 0, sizeof(size_t) * N_GROUPS);
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         total += eg_arena_round(sizes[i]);
+        if (groups) groups[group[i]] += eg_arena_round(sizes[i]);
         if (d) {
             p[i] = eg_arena_alloc(&d->arena, sizes[i]);
             if (!p[i]) return 0;
@@ -321,7 +336,35 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
 size_t eg_decoder_arena_bytes(const struct eg_codec_model *m, const struct eg_exec *ex, const struct eg_decoder_params *p) {
     const int chunk = p ? p->chunk_frames : eg_decoder_default_params().chunk_frames;
     if (!m || !ex || chunk < 1 || chunk > (1 << 16)) return 0;
-    return layout(NULL, m, ex, chunk);
+    return layout(NULL, m, ex, chunk, NULL);
+}
+
+enum eg_status eg_decoder_memplan(const struct eg_codec_model *m, const struct eg_exec *ex,
+                                  const struct eg_decoder_params *p, struct eg_memplan *plan) {
+    const int chunk = p ? p->chunk_frames : eg_decoder_default_params().chunk_frames;
+    size_t groups[N_GROUPS];
+    enum eg_status st = EG_OK;
+    if (!m || !ex || ex->n_threads < 1 || chunk < 1 || chunk > (1 << 16) || !plan) return EG_ERR_INVALID_ARG;
+    layout(NULL, m, ex, chunk, groups);
+    for (int i = 0; i < N_GROUPS && st == EG_OK; i++) st = eg_memplan_add(plan, group_name[i], EG_MEM_HEAP, groups[i]);
+    return st;
+}
+
+/* Estimator for `edgegen.codec` files (registered in runtime/memplan.c): one decoder for p->n_threads threads and
+ * p->chunk_frames frames per window, as `edgegen decode` creates it. Weights are bound zero-copy (no repack);
+ * every bound tensor is read for each window, so the whole mapping becomes resident (the "weights" part). */
+enum eg_status eg_codec_memplan(const struct eg_gguf *g, const struct eg_memplan_params *p, struct eg_memplan *plan) {
+    struct eg_codec_model *m;
+    struct eg_exec fake;
+    struct eg_decoder_params dp = eg_decoder_default_params();
+    enum eg_status st;
+    if ((st = eg_codec_model_from_gguf(g, &m)) != EG_OK) return st;
+    memset(&fake, 0, sizeof fake);
+    fake.n_threads = p && p->n_threads >= 1 && p->n_threads <= 256 ? p->n_threads : 1;
+    if (p && p->chunk_frames >= 1) dp.chunk_frames = p->chunk_frames;
+    st = eg_decoder_memplan(m, &fake, &dp, plan);
+    eg_codec_model_destroy(m);
+    return st;
 }
 
 enum eg_status eg_decoder_create(const struct eg_codec_model *m, struct eg_exec *ex, const struct eg_decoder_params *p,
@@ -351,8 +394,8 @@ enum eg_status eg_decoder_create(const struct eg_codec_model *m, struct eg_exec 
     d->n_cols = (int)(m->cfg.kernel_size * m->cfg.latent_dim);
     d->spec_ld = (int)m->cfg.n_fft + 2;
     d->frame_floats = frame_floats(&m->cfg);
-    if ((st = eg_arena_init(&d->arena, layout(NULL, m, ex, d->chunk))) != EG_OK) goto err_free_dec;
-    if (!layout(d, m, ex, d->chunk)) { st = EG_ERR_INTERNAL; goto err_free_arena; }
+    if ((st = eg_arena_init(&d->arena, layout(NULL, m, ex, d->chunk, NULL))) != EG_OK) goto err_free_dec;
+    if (!layout(d, m, ex, d->chunk, NULL)) { st = EG_ERR_INTERNAL; goto err_free_arena; }
     eg_decoder_reset(d);
     *out = d;
     return EG_OK;

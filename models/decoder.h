@@ -38,6 +38,11 @@ struct eg_decoder;
 /* Arena bytes a decoder needs (for memory plans); 0 on invalid params. */
 size_t eg_decoder_arena_bytes(const struct eg_codec_model *m, const struct eg_exec *ex,
                               const struct eg_decoder_params *p);
+/* The same arena, part by part ("decoder activations", "decoder state", "iSTFT tables", "decoder thread
+ * scratch"; heap), appended to plan; the parts add up to eg_decoder_arena_bytes. ex only needs n_threads. */
+struct eg_memplan;
+enum eg_status eg_decoder_memplan(const struct eg_codec_model *m, const struct eg_exec *ex,
+                                  const struct eg_decoder_params *p, struct eg_memplan *plan);
 /* m and ex are borrowed and must outlive the decoder. p == NULL: defaults. Errors: EG_ERR_INVALID_ARG,
  * EG_ERR_NOMEM. */
 enum eg_status eg_decoder_create(const struct eg_codec_model *m, struct eg_exec *ex,

@@ -35,5 +35,7 @@ uint64_t eg_time_ns(void);
 /* Peak resident set size of this process so far, in bytes (getrusage ru_maxrss, else /proc/self/status
  * VmHWM); 0 when unknown. Print it next to the memory plan's estimate. */
 uint64_t eg_peak_rss_bytes(void);
+/* Resident set size of this process now, in bytes (/proc/self/status VmRSS); 0 when unknown. */
+uint64_t eg_rss_bytes(void);
 
 #endif /* EG_PORT_H */

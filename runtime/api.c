@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "ar_lm.h"
+#include "cl_decoder.h"
 #include "cpu.h"
 #include "decoder.h"
 #include "edgegen.h"
@@ -184,6 +185,8 @@ struct eg_ctx {
     struct eg_exec ex;
     struct eg_ar_state *ar;
     struct eg_decoder *dec;
+    struct eg_spectral *stage;  /* the decoder's OpenCL stage when the placement chose the device, else NULL */
+    char device_why[256];       /* one line: where the decoder runs and why */
     struct eg_sampler sampler;
     struct eg_arena arena;      /* sampler scratch, ids, fade ramp, staging */
     void *sampler_scratch;      /* eg_sampler_scratch_bytes(n_codes) */
@@ -199,6 +202,7 @@ struct eg_ctx {
     int64_t sent_pos, sent_len; /* samples of the current sentence delivered / planned */
     struct eg_ctx_stats stats;
     int in_text;                /* inside eg_ctx_synthesize_text: counts spoken sentences */
+    int busy;                   /* inside eg_ctx_synthesize_ids: a callback calling back in is refused */
     int64_t text_spoken;
 };
 
@@ -295,11 +299,6 @@ struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_param
 
     if (!m || !p) { st = EG_ERR_INVALID_ARG; EG_LOGE("eg_ctx_create: model or params is NULL"); goto out; }
     if ((st = check_params(p)) != EG_OK) goto out;
-    if (p->device == EG_DEVICE_OPENCL) {
-        EG_LOGE("device opencl: the streaming codec decoder runs on the CPU only (use auto or cpu)");
-        st = EG_ERR_UNSUPPORTED;
-        goto out;
-    }
     if (!ctx_parts(m, p, &ar_bytes, &dec_bytes, &own_bytes)) {
         EG_LOGE("context: arena sizes overflow (max_phonemes %d, chunk_frames %d)", p->max_phonemes, p->chunk_frames);
         st = EG_ERR_INVALID_ARG;
@@ -331,13 +330,27 @@ struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_param
     for (int i = 0; i < ctx->n_fade; i++)   /* raised cosine: 0 < gain < 1, reaching 1 after n_fade samples */
         ctx->ramp[i] = (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / ctx->n_fade));
     if ((st = eg_ar_state_create(m->ar, &ctx->ex, ctx->max_ids, &ctx->ar)) != EG_OK) goto err_free_arena;
-    {
-        struct eg_decoder_params dp = { .chunk_frames = p->chunk_frames };
-        if ((st = eg_decoder_create(m->codec, &ctx->ex, &dp, &ctx->dec)) != EG_OK) goto err_free_ar;
+    {   /* decoder placement (opencl/cl_decoder.h): AUTO uses a device only when its probe proves it correct and
+         * faster; OPENCL is strict (a failure is an error); CPU skips the device entirely */
+        struct eg_decoder_params dp = eg_decoder_default_params();
+        enum eg_backend mode = p->device == EG_DEVICE_CPU ? EG_BACKEND_CPU :
+                               p->device == EG_DEVICE_OPENCL ? EG_BACKEND_OPENCL : eg_backend_from_env(EG_BACKEND_AUTO);
+        dp.chunk_frames = p->chunk_frames;
+        snprintf(ctx->device_why, sizeof ctx->device_why, "cpu: %s", mode == EG_BACKEND_CPU ? "requested" : "");
+        if (mode != EG_BACKEND_CPU) {
+            if (!(ctx->stage = eg_spectral_create(m->codec, &ctx->ex, p->chunk_frames, mode, &st))) goto err_free_ar;
+            snprintf(ctx->device_why, sizeof ctx->device_why, "%s: %s", eg_spectral_on_device(ctx->stage) ? "opencl" : "cpu",
+                     eg_spectral_reason(ctx->stage));
+            if (!eg_spectral_on_device(ctx->stage)) { eg_spectral_destroy(ctx->stage); ctx->stage = NULL; }
+        }
+        dp.stage = ctx->stage;
+        if ((st = eg_decoder_create(m->codec, &ctx->ex, &dp, &ctx->dec)) != EG_OK) goto err_free_stage;
     }
     eg_ctx_reset(ctx);
     goto out;
 
+err_free_stage:
+    eg_spectral_destroy(ctx->stage);
 err_free_ar:
     eg_ar_state_destroy(ctx->ar);
 err_free_arena:
@@ -355,6 +368,7 @@ out:
 void eg_ctx_destroy(struct eg_ctx *ctx) {
     if (!ctx) return;
     eg_decoder_destroy(ctx->dec);
+    eg_spectral_destroy(ctx->stage);   /* after the decoder that borrows it */
     eg_ar_state_destroy(ctx->ar);
     eg_arena_free(&ctx->arena);
     eg_exec_free(&ctx->ex);
@@ -377,6 +391,7 @@ void eg_ctx_get_stats(const struct eg_ctx *ctx, struct eg_ctx_stats *out) {
 }
 
 const char *eg_ctx_isa_name(const struct eg_ctx *ctx) { return ctx ? ctx->ex.k.name : ""; }
+const char *eg_ctx_device_info(const struct eg_ctx *ctx) { return ctx ? ctx->device_why : ""; }
 
 /* ---- output stage: fades, pause, format conversion, staging ----------------------------------------------- */
 
@@ -436,6 +451,13 @@ static uint64_t splitmix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
+static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids, int n_ids);
+
+static enum eg_status refuse_reentry(void) {
+    EG_LOGE("eg_ctx_synthesize_*: called from inside this context's own callback (not reentrant)");
+    return EG_ERR_INVALID_ARG;
+}
+
 enum eg_status eg_ctx_synthesize_ids(struct eg_ctx *ctx, const int32_t *ids, int n_ids) {
     enum eg_status st;
     if (!ctx || !ids) return EG_ERR_INVALID_ARG;
@@ -449,6 +471,16 @@ enum eg_status eg_ctx_synthesize_ids(struct eg_ctx *ctx, const int32_t *ids, int
             EG_LOGE("sentence: phoneme id %d at index %d is out of range [0, %u)", ids[i], i, c->n_phonemes);
             return EG_ERR_INVALID_ARG;
         }
+    if (ctx->busy) return refuse_reentry();
+    ctx->busy = 1;
+    st = synthesize_sentence(ctx, ids, n_ids);
+    ctx->busy = 0;
+    return st;
+}
+
+static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids, int n_ids) {
+    enum eg_status st;
+    const struct eg_ar_config *c = &ctx->m->ar->cfg;
     if ((st = eg_ar_encode(ctx->ar, ids, n_ids)) != EG_OK) return st;
     if ((st = eg_ar_predict_durations(ctx->ar, 1.0f / ctx->p.speed, NULL)) != EG_OK) return st;
     const int64_t n_frames = eg_ar_n_frames(ctx->ar);
@@ -510,6 +542,7 @@ static int map_ids(struct eg_ctx *ctx, const uint32_t *ph, int n) {
 enum eg_status eg_ctx_synthesize_phonemes(struct eg_ctx *ctx, const uint32_t *ph, int n) {
     enum eg_status st;
     if (!ctx || n < 0 || (n > 0 && !ph)) return EG_ERR_INVALID_ARG;
+    if (ctx->busy) return refuse_reentry();
     const int max = ctx->p.max_phonemes;
     while (n > 0) {
         int take = n;
@@ -564,6 +597,7 @@ enum eg_status eg_ctx_synthesize_text(struct eg_ctx *ctx, const char *utf8, eg_p
     enum eg_status st;
     long bad;
     if (!ctx || !utf8 || !phonemiser) return EG_ERR_INVALID_ARG;
+    if (ctx->busy) return refuse_reentry();
     if ((bad = utf8_invalid_at((const unsigned char *)utf8)) >= 0) {
         EG_LOGE("input text is not valid UTF-8 at byte %ld (byte 0x%02X)", bad, (unsigned)(unsigned char)utf8[bad]);
         return EG_ERR_INVALID_ARG;
@@ -600,14 +634,14 @@ enum eg_status eg_tts_memplan(const struct eg_gguf *g, const struct eg_memplan_p
     memset(&fake, 0, sizeof fake);
     fake.n_threads = p.n_threads;
     m.ar = ar;
-    st = eg_memplan_add(plan, "ar state", EG_MEM_HEAP, eg_ar_state_arena_bytes(ar, &fake, 2 * p.max_phonemes + 3));
+    st = eg_ar_state_memplan(ar, &fake, 2 * p.max_phonemes + 3, plan);   /* the arena part by part */
     if (st == EG_OK && find_codec(eg_gguf_label(g), path, sizeof path) && eg_gguf_open(path, &cg) == EG_OK &&
         eg_codec_model_from_gguf(cg, &codec) == EG_OK) {
         struct eg_decoder_params dp = { .chunk_frames = p.chunk_frames };
         m.codec = codec;
         st = eg_memplan_add(plan, "codec weights", eg_gguf_is_mapped(cg) ? EG_MEM_MAPPED : EG_MEM_HEAP,
                             eg_gguf_file_bytes(cg));
-        if (st == EG_OK) st = eg_memplan_add(plan, "decoder state", EG_MEM_HEAP, eg_decoder_arena_bytes(codec, &fake, &dp));
+        if (st == EG_OK) st = eg_decoder_memplan(codec, &fake, &dp, plan);
         if (st == EG_OK) st = eg_memplan_add(plan, "tts buffers", EG_MEM_HEAP, ctx_layout(NULL, &m, &p));
     }
     eg_codec_model_destroy(codec);

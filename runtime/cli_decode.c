@@ -244,25 +244,29 @@ static int run(int argc, char **argv) {
     struct eg_decoder *dec = NULL;
     struct eg_spectral *stage = NULL;
     struct eg_wav *wav = NULL;
+    struct eg_memplan plan;
+    struct eg_memplan_params mp;
     const uint64_t t0 = eg_time_ns();
 
+    eg_memplan_default_params(&mp);
+    mp.process_bytes = eg_rss_bytes();   /* the process before the model: binary, libraries, stdio */
     in = strcmp(in_path, "-") ? fopen(in_path, "r") : stdin;
     if (!in) { EG_LOGE("cannot open %s: %s", in_path, strerror(errno)); goto out; }
     if ((st = eg_codec_model_load(model_path, &model)) != EG_OK) goto out;
-    if ((st = eg_exec_init(&ex, (enum eg_isa)isa, threads)) != EG_OK) goto out;
 
     struct eg_decoder_params dp = eg_decoder_default_params();
     dp.chunk_frames = chunk ? chunk : 256;
-    {   /* memory plan: the mapped weights plus the decoder arena, before allocating */
-        struct eg_memplan plan;
+    {   /* memory plan (runtime/memplan.c, models/decoder.c eg_codec_memplan): the mapped weights, the process, the
+         * decoder arena part by part, checked before the threads and the arena exist */
         struct eg_mem mem;
-        eg_memplan_init(&plan);
-        eg_memplan_add(&plan, "decoder weights", EG_MEM_MAPPED | EG_MEM_COMMITTED, eg_gguf_file_bytes(model->gguf));
-        eg_memplan_add(&plan, "decoder arena", EG_MEM_HEAP, eg_decoder_arena_bytes(model, &ex, &dp));
+        mp.n_threads = threads;
+        mp.chunk_frames = dp.chunk_frames;
+        if ((st = eg_memplan_for_model(model->gguf, &mp, &plan, NULL)) != EG_OK) goto out;
         eg_mem_detect(&mem);
         if (verbose) eg_memplan_render(&plan, &mem, plan_line, NULL);
         if (eg_memplan_check(&plan, &mem, NULL, 0) != EG_OK) goto out;
     }
+    if ((st = eg_exec_init(&ex, (enum eg_isa)isa, threads)) != EG_OK) goto out;
     if (device < 0) device = eg_backend_from_env(EG_BACKEND_AUTO);
     if (device != EG_BACKEND_CPU) {   /* OpenCL placement: probe, decide, say why (opencl/cl_decoder.h) */
         if (!(stage = eg_spectral_create(model, &ex, dp.chunk_frames, (enum eg_backend)device, &st))) goto out;
@@ -314,6 +318,9 @@ static int run(int argc, char **argv) {
         fprintf(stderr, "model %s (dim %u, ffn %u, %u layers, n_fft %u, hop %u), kernels %s, %d thread(s), network on %s\n",
                 model_path, cfg->dim, cfg->ffn_dim, cfg->n_layers, cfg->n_fft, cfg->hop, ex.k.name, ex.n_threads,
                 eg_spectral_on_device(stage) ? "OpenCL" : "the CPU");
+        fprintf(stderr, "memory: estimated %.2f MiB, peak RSS %.2f MiB%s\n",
+                (double)eg_memplan_total(&plan, 0) / 1048576.0, (double)eg_peak_rss_bytes() / 1048576.0,
+                device != EG_BACKEND_CPU ? " (the estimate leaves out the OpenCL runtime; --device cpu)" : "");
     }
     rc = 0;
 

@@ -57,8 +57,9 @@ static void usage(FILE *f) {
             "                        also faded in and out over 5 ms so joins do not click\n"
             "  -t, --threads N       1 .. 256 (default: online cores, at most 4); output is identical for any N\n"
             "      --isa NAME        kernel table: auto, ref, avx2, avx512, neon (default auto; overrides EDGEGEN_ISA)\n"
-            "      --device NAME     auto, cpu, opencl (default auto = cpu: the streaming decoder is CPU-only;\n"
-            "                        opencl is refused)\n"
+            "      --device NAME     where the decoder network runs: auto, cpu, opencl (default auto, or\n"
+            "                        $EDGEGEN_BACKEND): auto uses an OpenCL device only when a self-test proves it\n"
+            "                        correct and faster; opencl fails if the device does not work\n"
             "      --chunk N         decoder window in frames, 1 .. 1024 (default 16): smaller starts audio sooner,\n"
             "                        larger is faster; the audio is the same\n"
             "      --max-phonemes N  longest sentence in phonemes, 1 .. 2000 (default 256; longer ones are split at a\n"
@@ -72,6 +73,7 @@ static void usage(FILE *f) {
             "environment:\n"
             "  EDGEGEN_MODEL_DIR   first directory searched for the default model\n"
             "  EDGEGEN_ISA         kernel table when --isa is not given\n"
+            "  EDGEGEN_BACKEND     auto|cpu|opencl when --device is not given\n"
             "\n"
             "exit status: 0 ok, 1 failure (bad text, model, memory, I/O; one line on stderr says why), 2 usage error\n"
             "\n"
@@ -252,11 +254,6 @@ static int run(int argc, char **argv) {
 #undef BAD_VAL
     }
     if (!out_path) { fprintf(stderr, "edgegen tts: no output: give -o FILE.wav, or -o - for stdout\n"); goto usage_err; }
-    if (device == EG_DEVICE_OPENCL) {
-        fprintf(stderr, "edgegen: error: --device opencl: the streaming codec decoder runs on the CPU only (use auto or cpu)\n");
-        free(words);
-        return 1;
-    }
     if (!strcmp(out_path, "-")) {
         if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
             fprintf(stderr, "edgegen: error: standard output is closed\n");
@@ -373,6 +370,7 @@ static int run(int argc, char **argv) {
         fprintf(stderr, "model %s (+ codec), loaded in %.1f ms; kernels %s, %d thread(s); context memory %.1f MiB\n",
                 model_path, (double)(t_loaded - t_load) * 1e-6, eg_ctx_isa_name(ctx), threads,
                 (double)eg_ctx_memory_bytes(model, &cp) / 1048576.0);
+        fprintf(stderr, "decoder: %s\n", eg_ctx_device_info(ctx));
         fprintf(stderr, "%lld sentence(s), %lld frames, %.2f s of audio in %.3f s: RTF %.4f; first audio after %.1f ms"
                         "%s\n", (long long)s.n_sentences, (long long)s.n_frames, audio, sec, audio > 0 ? sec / audio : 0.0,
                 o.t_first ? (double)(o.t_first - t_synth) * 1e-6 : 0.0,

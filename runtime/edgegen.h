@@ -27,13 +27,15 @@
  *
  * Thread safety: a model (struct eg_model) is immutable after eg_model_load() and may be shared by any number
  * of contexts and threads. A context (struct eg_ctx) is one stream of work and must be used by one thread at a
- * time; the audio and phonemiser callbacks run on that thread, from inside the synthesize call. Every function
+ * time; the audio and phonemiser callbacks run on that thread, from inside the synthesize call (calling a
+ * synthesize function of the same context from its own audio callback is refused: EG_ERR_INVALID_ARG). Every function
  * is reentrant across distinct contexts; eg_log_set() is process-wide and should be called before anything else.
  * The library never writes to stdout (it may carry audio) and never calls exit(); detail about a failure goes to
  * the log callback (default: one line on stderr), and every fallible call returns an enum eg_status.
  *
  * Determinism: the same model files, parameters, seed and input give bit-identical audio for any n_threads on
- * the same binary and kernel table (work is split in fixed blocks; the sampler is single-threaded).
+ * the same binary and kernel table with the decoder on the CPU (work is split in fixed blocks; the sampler is
+ * single-threaded).
  *
  * Licence: the library is MIT-licensed. The text front end (runtime/text*.c) links libespeak-ng (GPL-3); a
  * binary that includes it, such as the `edgegen` CLI, is GPL-3 as a whole.
@@ -115,8 +117,15 @@ enum eg_sample_format {
     EG_SAMPLE_S16 = 1,   /* int16: clamp to [-1, 1], * 32767, round to nearest (the WAV writer's rule) */
 };
 
-/* Where the codec decoder runs. The streaming decoder is CPU-only today: AUTO and CPU use the CPU kernel table;
- * OPENCL is EG_ERR_UNSUPPORTED at eg_ctx_create (with a log line), never a silent fallback. */
+/* Where the codec decoder's network runs (the AR model and the iSTFT always run on the CPU):
+ * AUTO   the environment variable EDGEGEN_BACKEND=auto|cpu|opencl if set, else auto: at eg_ctx_create an OpenCL
+ *        device is probed against the CPU and used only when it is correct and faster (the verdict is cached per
+ *        device, see opencl/cl_decoder.h); otherwise, or on any device failure, the CPU, with one warning line.
+ * CPU    never touches OpenCL.
+ * OPENCL strict: the device must build and pass the probe, else eg_ctx_create fails (EG_ERR_UNSUPPORTED or
+ *        EG_ERR_DEVICE, one log line); a later device failure is an error, never a silent fallback.
+ * The audio is the same up to the device's float rounding (probe SNR >= 50 dB); bit-exact determinism across
+ * thread counts holds on the CPU. */
 enum eg_device { EG_DEVICE_AUTO = 0, EG_DEVICE_CPU, EG_DEVICE_OPENCL };
 
 /* Receives audio in stream order: n_samples mono samples of the context's format (const float * or
@@ -163,7 +172,9 @@ struct eg_ctx_params eg_ctx_default_params(void);
  * memory plan (mapped weights + the context's arenas) is checked against MemAvailable, cgroup limits and
  * RLIMIT_AS/DATA; if it does not fit the log gets one line "not enough memory: needs ... available (...)" and
  * the result is NULL with EG_ERR_NOMEM. Other errors: EG_ERR_INVALID_ARG (a parameter out of range, the log
- * names it), EG_ERR_UNSUPPORTED (isa or device not available here). Nothing is allocated after this call.
+ * names it), EG_ERR_UNSUPPORTED / EG_ERR_DEVICE (isa or device not available here). Nothing is allocated after
+ * this call. With device AUTO the OpenCL probe runs here (first use on a machine: up to seconds for the
+ * driver's compiler; later a cached verdict). The OpenCL stage's own buffers are not in the memory plan.
  * Thread-safe (distinct contexts). */
 struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_params *p, enum eg_status *err);
 void eg_ctx_destroy(struct eg_ctx *ctx);   /* NULL allowed */
@@ -207,8 +218,11 @@ struct eg_ctx_stats {
     int64_t n_unknown_phonemes;   /* codepoints the model's inventory did not have */
 };
 void eg_ctx_get_stats(const struct eg_ctx *ctx, struct eg_ctx_stats *out);
-/* The kernel table in use ("avx2", "ref", ...) and the thread count. */
+/* The kernel table in use ("avx2", "ref", ...). Static storage; "" for NULL. */
 const char *eg_ctx_isa_name(const struct eg_ctx *ctx);
+/* One line: where the decoder runs and why ("cpu: requested", "opencl: PoCL ...: correct (SNR 120 dB), faster
+ * (ratio 1.8)", "cpu: ... CPU faster (ratio 0.07)"). Valid while the context lives. */
+const char *eg_ctx_device_info(const struct eg_ctx *ctx);
 
 #ifdef __cplusplus
 }

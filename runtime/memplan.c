@@ -5,10 +5,13 @@
 #include "gguf.h"
 #include "internal.h"
 #include "memplan.h"
+#include "port.h"
 
 /* Architectures with an estimator: model code adds { "edgegen.xyz", xyz_memplan } here. */
 enum eg_status eg_tts_memplan(const struct eg_gguf *g, const struct eg_memplan_params *p, struct eg_memplan *plan);
+enum eg_status eg_codec_memplan(const struct eg_gguf *g, const struct eg_memplan_params *p, struct eg_memplan *plan);
 static const struct eg_memplan_arch archs[] = {
+    { "edgegen.codec", eg_codec_memplan },   /* models/decoder.c: one decoder (eg_decoder_memplan) */
     { "edgegen.ar", eg_tts_memplan },   /* runtime/api.c: TTS context (AR state, codec found next to it, buffers) */
     { NULL, NULL },
 };
@@ -148,6 +151,19 @@ void eg_memplan_default_params(struct eg_memplan_params *p) {
     if (!p) return;
     p->max_seconds = 30.0;
     p->n_threads = 1;
+    p->chunk_frames = 256;
+    p->max_phonemes = 512;
+    p->process_bytes = 0;
+}
+
+enum eg_status eg_memplan_add_process(struct eg_memplan *plan, const struct eg_memplan_params *p) {
+    const int nt = p && p->n_threads >= 1 && p->n_threads <= 1024 ? p->n_threads : 1;
+    const uint64_t now = p && p->process_bytes ? p->process_bytes : eg_rss_bytes();
+    enum eg_status st = eg_memplan_add(plan, "process (VmRSS now)", EG_MEM_MAPPED | EG_MEM_COMMITTED, now);
+    if (st == EG_OK)
+        st = eg_memplan_add(plan, "runtime (code, stacks)", EG_MEM_HEAP,
+                            EG_MEMPLAN_RUNTIME_BYTES + (uint64_t)nt * EG_MEMPLAN_PER_THREAD_BYTES);
+    return st;
 }
 
 const struct eg_memplan_arch *eg_memplan_find_arch(const char *arch) {
@@ -175,5 +191,6 @@ enum eg_status eg_memplan_for_model(const struct eg_gguf *g, const struct eg_mem
     const struct eg_memplan_arch *a = eg_memplan_find_arch(arch);
     if (!a) return EG_OK;
     if (has_arch) *has_arch = 1;
+    if ((st = eg_memplan_add_process(plan, p))) return st;
     return a->fill(g, p, plan);
 }

@@ -64,8 +64,24 @@ void eg_memplan_fmt_bytes(uint64_t bytes, char *buf, size_t len);
 struct eg_memplan_params {
     double max_seconds;   /* longest audio one context must handle (sizes the KV cache / decoder buffers) */
     int    n_threads;     /* per-thread scratch */
+    int    chunk_frames;  /* edgegen.codec: frames per decoder window (`edgegen decode` uses 256 without --chunk) */
+    int    max_phonemes;  /* edgegen.ar state alone (eg_ar_state_create): phoneme ids per encode */
+    uint64_t process_bytes;   /* the process before the model: 0 = this process's VmRSS now (eg_rss_bytes) */
 };
-void eg_memplan_default_params(struct eg_memplan_params *p);   /* 30 s, 1 thread */
+void eg_memplan_default_params(struct eg_memplan_params *p);   /* 30 s, 1 thread, 256 frames, 512 ids, 0 */
+
+/* Fixed process overhead a context adds on top of its model parts, beyond what the process already holds when
+ * the plan is made (the "process (VmRSS now)" part): code pages of the kernels, libm and libsleef first touched
+ * while computing, thread stacks, malloc and stdio bookkeeping. Measured on x86-64 Debian 12 (glibc 2.36) as
+ * peak RSS minus every other part of the plan (tests/memcheck.sh prints the residual per model); it is a few
+ * hundred KiB on any target, and only matters for tiny models. */
+#define EG_MEMPLAN_RUNTIME_BYTES     ((uint64_t)640 << 10)
+#define EG_MEMPLAN_PER_THREAD_BYTES  ((uint64_t)128 << 10)
+
+/* The parts every context plan carries besides the model's: "process (VmRSS now)" (held; p->process_bytes or
+ * VmRSS) and "runtime (code, stacks)" (EG_MEMPLAN_RUNTIME_BYTES + n_threads * EG_MEMPLAN_PER_THREAD_BYTES).
+ * eg_memplan_for_model adds them when an estimator is registered; programs that build a plan by hand call it. */
+enum eg_status eg_memplan_add_process(struct eg_memplan *plan, const struct eg_memplan_params *p);
 
 /* Adds the parts a context for this model needs (never the weights: eg_memplan_for_model adds those). */
 typedef enum eg_status (*eg_memplan_arch_fn)(const struct eg_gguf *g, const struct eg_memplan_params *p,
@@ -77,8 +93,9 @@ struct eg_memplan_arch {
 /* The registered estimator for `arch`, or NULL. */
 const struct eg_memplan_arch *eg_memplan_find_arch(const char *arch);
 
-/* The whole plan for an open model: "weights" (the file: mapped, or heap when read() was used; committed) plus
- * the architecture's parts when an estimator is registered (*has_arch = 1). Errors from the estimator pass
+/* The whole plan for an open model: "weights" (the file: mapped, or heap when read() was used; committed) plus,
+ * when an estimator is registered (*has_arch = 1), the process parts (eg_memplan_add_process) and the
+ * architecture's parts. Its total is the expected peak RSS of a process running that context at its limits. Errors from the estimator pass
  * through (EG_ERR_FORMAT for bad metadata). */
 enum eg_status eg_memplan_for_model(const struct eg_gguf *g, const struct eg_memplan_params *p,
                                     struct eg_memplan *plan, int *has_arch);

@@ -9,12 +9,16 @@
  *   - weight bytes read per frame (decoder blocks + head) and the implied GB/s, FLOPs per frame, and the AR
  *     real-time factor: the codec runs at 50 frames/s, so RTF = 50 * (step + sample time) (< 1 = faster than
  *     real time).
- * Usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes]
+ * Usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [--mem]
+ * --mem: after each run print "memory: estimated X MiB, peak RSS Y MiB": the memory plan of this run (weights,
+ * process at start, runtime, eg_ar_state_memplan for P phonemes, the bench's buffers) against the process's peak
+ * RSS. Peak RSS only grows, so give one model and one thread count (tests/memcheck.sh does).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ar_lm.h"
+#include "memplan.h"
 #include "port.h"
 #include "sampler.h"
 
@@ -25,6 +29,27 @@ static int cmp_d(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_d); return v[n / 2]; }
+
+static int mem_report;          /* --mem */
+static uint64_t rss_at_start;   /* VmRSS when main() began: the process part of the plan */
+
+/* The plan for this run: what an application holding one AR state needs. */
+static void print_memory(const struct eg_ar_model *m, const struct eg_exec *ex, int n_ph, size_t bench_bytes) {
+    struct eg_memplan plan;
+    struct eg_memplan_params mp;
+    eg_memplan_default_params(&mp);
+    mp.n_threads = ex->n_threads;
+    mp.process_bytes = rss_at_start;
+    eg_memplan_init(&plan);
+    if (eg_memplan_add(&plan, "weights", EG_MEM_MAPPED | EG_MEM_COMMITTED, eg_gguf_file_bytes(m->gguf)) ||
+        eg_memplan_add_process(&plan, &mp) || eg_ar_state_memplan(m, ex, n_ph, &plan) ||
+        eg_memplan_add(&plan, "bench buffers", EG_MEM_HEAP, bench_bytes)) {
+        printf("memory: plan failed\n");
+        return;
+    }
+    printf("memory: estimated %.2f MiB, peak RSS %.2f MiB\n", (double)eg_memplan_total(&plan, 0) / 1048576.0,
+           (double)eg_peak_rss_bytes() / 1048576.0);
+}
 
 static int bench_one(const char *path, int n_threads, int n_steps, int n_ph) {
     struct eg_ar_model *m = NULL;
@@ -83,6 +108,7 @@ static int bench_one(const char *path, int n_threads, int n_steps, int n_ph) {
            "%6.2f MB/tok %6.2f GB/s | %5.1f MFLOP/tok %5.2f GFLOP/s | RTF %.3f | arena %.2f MiB\n",
            base, ex.k.name, n_threads, n_ph, te * 1e3, ts * 1e6, 1.0 / ts, tsm * 1e6, bytes / 1e6, bytes / ts / 1e9,
            flops / 1e6, flops / ts / 1e9, 50.0 * (ts + tsm), eg_ar_state_arena_bytes(m, &ex, n_ph) / 1048576.0);
+    if (mem_report) print_memory(m, &ex, n_ph, 2 * sizeof(int32_t) * (size_t)n_ph + eg_sampler_scratch_bytes(nc));
     rc = 0;
 out_buf:
     free(ids); free(dur); free(scratch);
@@ -97,8 +123,10 @@ out_model:
 int main(int argc, char **argv) {
     const char *paths[16];
     int n_paths = 0, n_steps = 64, n_ph = 100, threads[8] = { 1, 2 }, n_thr = 2;
+    rss_at_start = eg_rss_bytes();
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-n") && i + 1 < argc) n_steps = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--mem")) mem_report = 1;
+        else if (!strcmp(argv[i], "-n") && i + 1 < argc) n_steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-p") && i + 1 < argc) n_ph = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
             n_thr = 0;
@@ -109,7 +137,7 @@ int main(int argc, char **argv) {
         } else if (n_paths < 16) paths[n_paths++] = argv[i];
     }
     if (n_steps < 1 || n_ph < 1) {
-        fprintf(stderr, "usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes]\n");
+        fprintf(stderr, "usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [--mem]\n");
         return 2;
     }
     if (!n_paths) {

@@ -111,6 +111,7 @@ int main(int argc, char **argv) {
         printf("  %d thread(s), %-7s chunk %3d: time to first audio %7.1f ms; %lld frames = %.2f s audio in %.3f s: "
                "RTF %.3f (%.1fx real time)\n", n_threads, eg_ctx_isa_name(ctx), p.chunk_frames, first[reps / 2],
                (long long)s.n_frames, audio, total[reps / 2], total[reps / 2] / audio, audio / total[reps / 2]);
+        printf("      decoder %s\n", eg_ctx_device_info(ctx));
         eg_ctx_destroy(ctx);
         while (*t && *t != ',') t++;
         if (*t == ',') t++;

@@ -37,6 +37,14 @@ skip_suite() { echo "== $1: skipped: $2"; TOTAL_S=$((TOTAL_S + 1)); }
 # ---- native: every table this CPU supports, chosen automatically and forced ---------------------------------
 suite "native" "$BUILD/test_runner"
 suite "native EDGEGEN_ISA=ref" env EDGEGEN_ISA=ref "$BUILD/test_runner"
+# a forced lower table runs the whole suite (models included) through it; a CPU without it is a skip
+for isa in avx2; do
+    if EDGEGEN_ISA=$isa "$BUILD/edgegen" info >/dev/null 2>&1; then
+        suite "native EDGEGEN_ISA=$isa" env EDGEGEN_ISA=$isa "$BUILD/test_runner"
+    else
+        skip_suite "native EDGEGEN_ISA=$isa" "this CPU/build cannot run the $isa table"
+    fi
+done
 suite "cli info" sh tests/test_cli_info.sh "$BUILD/edgegen"
 suite "cli decode" sh tests/test_cli_decode.sh "$BUILD/edgegen"
 suite "cli tts" sh tests/test_cli_tts.sh "$BUILD/edgegen"
@@ -54,6 +62,7 @@ else
     skip_suite "gguf export (python)" "the gguf Python package is missing (ports/setup-debian.sh)"
 fi
 suite "cli memory limits" sh tests/test_cli_limits.sh "$BUILD"
+suite "memory estimate vs peak RSS" sh tests/memcheck.sh "$BUILD"   # ~10 s: decode / bench_ar per model, 1 and 2 threads
 suite "fuzz gguf ${EG_FUZZ_SECONDS:-25}s" sh tests/fuzz/run_smoke.sh "${EG_FUZZ_SECONDS:-25}"
 
 # ---- opencl: kernels vs the reference, decoder stage vs CPU, fault injection, cache (tests/test_opencl.c) ---

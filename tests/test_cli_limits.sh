@@ -2,7 +2,8 @@
 # tests/test_cli_limits.sh — the memory plan refuses cleanly under a memory limit. `edgegen inspect` on a model
 # whose weights (256 MiB, a sparse hole on disk) exceed RLIMIT_AS (prlimit --as, or ulimit -v) must print one
 # line "edgegen: error: not enough memory: needs ... available (RLIMIT_AS)" and exit 1 without a crash; with a
-# larger limit the same file is inspected and fits. Uses the non-sanitizer build (ASan cannot run under
+# larger limit the same file is inspected and fits. `edgegen decode` is refused the same way before it allocates
+# (and leaves no output file) when its decoder window does not fit. Uses the non-sanitizer build (ASan cannot run under
 # RLIMIT_AS). Prints the harness summary line. Usage: sh tests/test_cli_limits.sh [BUILD_DIR]
 set -u
 BUILD=${1:-${BUILD:-build}}
@@ -67,6 +68,22 @@ fi
 if [ "$rc" -eq 2 ]; then ok "usage error: exit 2"; else fail "usage error: exit $rc"; fi
 "$EG" inspect --help >"$tmp/out" 2>&1; rc=$?
 if [ "$rc" -eq 0 ] && grep -q -- '--no-mmap' "$tmp/out" && grep -q 'exit status' "$tmp/out"; then ok "--help"; else fail "--help: exit $rc"; fi
+
+# 5. `edgegen decode`: the plan (weights + process + decoder arena for --chunk 65536 frames, ~900 MiB) is checked
+# before the threads, the arena and the output exist: one line naming the limit, exit 1, no output file (nor its
+# temporary); the same decode with the default 256-frame window fits under the same limit
+codec=models/codec/pico-codec-q8_0.gguf
+limited "$EG" decode --device cpu --chunk 65536 -m "$codec" tests/golden/decoder_tokens.txt -o "$tmp/dec.wav" \
+    >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+   grep -q '^edgegen: error: not enough memory: needs .*decoder activations .* available (RLIMIT_AS)$' "$tmp/err"; then
+    ok "decode over the limit: one line naming the limit, exit 1: $(cat "$tmp/err")"
+else
+    fail "decode over the limit: exit $rc: $(cat "$tmp/err")"
+fi
+if ls "$tmp" | grep -q '^dec\.wav'; then fail "decode over the limit left $(ls "$tmp" | grep '^dec\.wav')"; else ok "decode over the limit: no output file"; fi
+limited "$EG" decode --device cpu -m "$codec" tests/golden/decoder_tokens.txt -o "$tmp/dec.wav" >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ "$rc" -eq 0 ] && [ -s "$tmp/dec.wav" ]; then ok "decode under the limit: written"; else fail "decode under the limit: exit $rc: $(cat "$tmp/err")"; fi
 
 echo "$P passed, $F failed, $S skipped"
 [ "$F" -eq 0 ]

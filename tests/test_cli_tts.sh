@@ -18,6 +18,8 @@ if [ ! -x "$EG" ]; then echo "FAIL $EG not built"; echo "0 passed, 1 failed, 0 s
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/eg_tts.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 M="-m $AR --codec $CODEC"
+# the decoder on the CPU unless a test says otherwise: bit-exact comparisons, no OpenCL probe per run
+EDGEGEN_BACKEND=cpu; export EDGEGEN_BACKEND
 T="timeout 60"
 
 # wav_ok FILE: a RIFF/WAVE file with a 16 kHz mono s16 fmt chunk and some data
@@ -81,6 +83,12 @@ else fail "sampling flags: exit $rc $(cat "$tmp/err")"; fi
 $T "$EG" tts $M -v "$txt" -o "$tmp/v.wav" 2>"$tmp/err"
 if grep -q 'first audio after' "$tmp/err" && grep -q 'RTF' "$tmp/err"; then ok "-v reports first-audio time and RTF"
 else fail "-v: $(cat "$tmp/err")"; fi
+$T "$EG" tts $M --device opencl "$txt" -o "$tmp/cl.wav" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 0 ] && wav_ok "$tmp/cl.wav"; then ok "--device opencl: a device passed its probe and spoke"
+elif [ $rc -eq 1 ] && one_line "$tmp/err" && [ ! -e "$tmp/cl.wav" ]; then ok "--device opencl without a usable device: $(cat "$tmp/err")"
+else fail "--device opencl: exit $rc $(head -c 300 "$tmp/err")"; fi
+$T "$EG" tts $M --device auto "$txt" -o "$tmp/auto.wav" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 0 ] && wav_ok "$tmp/auto.wav"; then ok "--device auto"; else fail "--device auto: exit $rc $(head -c 300 "$tmp/err")"; fi
 if "$EG" tts --help | grep -q -- '--top-p' && "$EG" --help | grep -q '^  tts'; then ok "--help complete, listed in edgegen --help"
 else fail "help"; fi
 
@@ -120,7 +128,7 @@ bad "no codec next to AR"   1 "$tmp/hello" -m $AR -o "$tmp/bad/out.wav"
 bad "existing file kept"    1 "$tmp/hello" -m "$tmp/junk.gguf" --codec $CODEC -o "$tmp/bad/keep.wav"
 bad "no such directory"     1 "$tmp/hello" $M -o "$tmp/bad/no/such/dir/out.wav"
 bad "output is a directory" 1 "$tmp/hello" $M -o "$tmp/bad"
-bad "--device opencl"       1 "$tmp/hello" $M --device opencl -o "$tmp/bad/out.wav"
+bad "--device gpu"          2 "$tmp/hello" $M --device gpu -o "$tmp/bad/out.wav"
 bad "--threads abc"         2 "$tmp/hello" $M --threads abc -o "$tmp/bad/out.wav"
 bad "--threads 0"           2 "$tmp/hello" $M --threads 0 -o "$tmp/bad/out.wav"
 bad "--speed nan"           2 "$tmp/hello" $M --speed nan -o "$tmp/bad/out.wav"

@@ -15,6 +15,8 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include "ar_lm.h"
+#include "decoder.h"
 #include "gguf.h"
 #include "gguf_exercise.h"
 #include "harness.h"
@@ -772,4 +774,59 @@ TEST(memplan_for_model_and_ports) {
     uint64_t t0 = eg_time_ns(), t1 = eg_time_ns();
     CHECK(t0 > 0 && t1 >= t0, "monotonic clock");
     CHECK(eg_peak_rss_bytes() > 1000000, "peak RSS %llu", (unsigned long long)eg_peak_rss_bytes());
+}
+
+/* The registered estimators break down the models' own arenas: their parts add up to the arena functions the
+ * models size themselves with (eg_decoder_arena_bytes, eg_ar_state_arena_bytes), after the process parts. */
+static uint64_t sum_parts(const struct eg_memplan *p, int from) {
+    uint64_t t = 0;
+    for (int i = from; i < p->n_parts; i++) t += p->parts[i].bytes;
+    return t;
+}
+
+TEST(memplan_model_estimators) {
+    char path[200];
+    struct eg_gguf *g = NULL;
+    struct eg_memplan p;
+    struct eg_memplan_params mp;
+    struct eg_exec fake;
+    struct eg_codec_model *cm = NULL;
+    struct eg_ar_model *am = NULL;
+    int has_arch = 0;
+
+    CHECK(eg_rss_bytes() > 1000000, "VmRSS %llu",
+          (unsigned long long)eg_rss_bytes());
+    memset(&fake, 0, sizeof fake);
+    fake.n_threads = 3;
+    eg_memplan_default_params(&mp);
+    mp.n_threads = 3;
+    mp.chunk_frames = 40;
+    mp.process_bytes = 12345;
+
+    if (!path_of(path, sizeof path, "tests/golden/decoder_tiny_q8_0.gguf")) SKIP("%s not found", path);
+    REQUIRE(eg_gguf_open(path, &g) == EG_OK, "open codec");
+    CHECK(eg_memplan_for_model(g, &mp, &p, &has_arch) == EG_OK && has_arch == 1, "codec plan");
+    REQUIRE(eg_codec_model_from_gguf(g, &cm) == EG_OK, "codec model");
+    struct eg_decoder_params dp = { .chunk_frames = 40 };
+    CHECK(p.n_parts == 7 && !strcmp(p.parts[1].name, "process (VmRSS now)") && p.parts[1].bytes == 12345 &&
+          (p.parts[1].flags & EG_MEM_COMMITTED), "process part");
+    CHECK(p.n_parts == 7 && p.parts[2].bytes == EG_MEMPLAN_RUNTIME_BYTES + 3 * EG_MEMPLAN_PER_THREAD_BYTES, "runtime part");
+    CHECK(p.n_parts == 7 && !strcmp(p.parts[3].name, "decoder activations") &&
+          sum_parts(&p, 3) == eg_decoder_arena_bytes(cm, &fake, &dp), "codec parts %llu vs arena %zu",
+          (unsigned long long)sum_parts(&p, 3), eg_decoder_arena_bytes(cm, &fake, &dp));
+    eg_codec_model_destroy(cm);
+    eg_gguf_close(g);
+    g = NULL;
+
+    if (!path_of(path, sizeof path, "tests/golden/ar_tiny_q8_0.gguf")) SKIP("%s not found", path);
+    REQUIRE(eg_gguf_open(path, &g) == EG_OK, "open ar");
+    REQUIRE(eg_ar_model_from_gguf(g, &am) == EG_OK, "ar model");
+    eg_memplan_init(&p);
+    CHECK(eg_ar_state_memplan(am, &fake, 77, &p) == EG_OK && p.n_parts == 4 && !strcmp(p.parts[1].name, "ar kv cache"),
+          "ar parts");
+    CHECK(sum_parts(&p, 0) == eg_ar_state_arena_bytes(am, &fake, 77), "ar parts %llu vs arena %zu",
+          (unsigned long long)sum_parts(&p, 0), eg_ar_state_arena_bytes(am, &fake, 77));
+    CHECK(eg_ar_state_memplan(am, &fake, 0, &p) == EG_ERR_INVALID_ARG, "max_phonemes 0");
+    eg_ar_model_destroy(am);
+    eg_gguf_close(g);
 }

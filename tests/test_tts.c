@@ -24,6 +24,8 @@ struct rec {
     int n_calls;
     int64_t first_done, first_planned;   /* frames generated / planned at the first callback */
     int stop_after;                      /* > 0: return EG_ERR_IO on that call */
+    int reenter;                         /* 1: call eg_ctx_synthesize_ids from the callback (must be refused) */
+    enum eg_status reenter_status;
     int is_s16;
 };
 
@@ -36,6 +38,7 @@ static enum eg_status rec_fn(void *user, const void *samples, int n) {
         r->first_planned = s.n_frames_sentence;
     }
     r->n_calls++;
+    if (r->reenter) { int32_t ids[3] = { 1, 0, 2 }; r->reenter_status = eg_ctx_synthesize_ids(r->ctx, ids, 3); r->reenter = 0; }
     if (r->stop_after && r->n_calls >= r->stop_after) return EG_ERR_IO;
     if (r->n + n > r->cap) {
         int64_t cap = (r->n + n) * 2;
@@ -47,6 +50,13 @@ static enum eg_status rec_fn(void *user, const void *samples, int n) {
     else memcpy(r->f + r->n, samples, sizeof(float) * (size_t)n);
     r->n += n;
     return EG_OK;
+}
+
+/* Defaults with the decoder pinned to the CPU: bit-exact comparisons, and no OpenCL probe per context. */
+static struct eg_ctx_params cpu_params(void) {
+    struct eg_ctx_params p = eg_ctx_default_params();
+    p.device = EG_DEVICE_CPU;
+    return p;
 }
 
 static void rec_free(struct rec *r) { free(r->f); free(r->s); memset(r, 0, sizeof *r); }
@@ -111,7 +121,7 @@ TEST(tts_params) {
     struct eg_model *m = load_pair();
     REQUIRE(m, "load");
     struct rec r = { 0 };
-    struct eg_ctx_params p = eg_ctx_default_params();
+    struct eg_ctx_params p = cpu_params();
     CHECK(!eg_ctx_create(m, &p, &st) && st == EG_ERR_INVALID_ARG, "on_audio NULL: %d", st);
     p.on_audio = rec_fn; p.on_audio_user = &r;
     const struct { const char *what; void (*set)(struct eg_ctx_params *); } bad[] = { { NULL, NULL } };
@@ -126,7 +136,7 @@ TEST(tts_params) {
     q = p; q.chunk_frames = 0;     CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "chunk 0");
     q = p; q.sentence_pause_ms = -1; CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "pause -1");
     q = p; q.format = (enum eg_sample_format)7; CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "format");
-    q = p; q.device = EG_DEVICE_OPENCL; CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_UNSUPPORTED, "opencl: %d", st);
+    q = p; q.device = (enum eg_device)9; CHECK(!eg_ctx_create(m, &q, &st) && st == EG_ERR_INVALID_ARG, "device 9");
     CHECK(!eg_ctx_create(NULL, &p, &st) && st == EG_ERR_INVALID_ARG, "model NULL");
     CHECK(eg_ctx_memory_bytes(m, &p) > 0, "memory bytes");
     q = p; q.max_phonemes = 1000;
@@ -195,7 +205,7 @@ TEST(tts_stream_equals_whole) {
     const int chunks[] = { 1, 16, 1024 };
     for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
         struct rec r = { 0 };
-        struct eg_ctx_params p = eg_ctx_default_params();
+        struct eg_ctx_params p = cpu_params();
         p.temperature = 0; p.chunk_frames = chunks[c]; p.on_audio = rec_fn; p.on_audio_user = &r;
         struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
         REQUIRE(ctx, "ctx %d", st);
@@ -227,7 +237,7 @@ TEST(tts_first_audio_before_sentence_end) {
     int32_t ids[256];
     const int n_ids = make_ids(m, 100, 5, ids);
     struct rec r = { 0 };
-    struct eg_ctx_params p = eg_ctx_default_params();
+    struct eg_ctx_params p = cpu_params();
     p.chunk_frames = 8; p.on_audio = rec_fn; p.on_audio_user = &r; p.seed = 1;
     struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
     REQUIRE(ctx, "ctx");
@@ -246,7 +256,7 @@ static uint64_t run_hash(struct eg_model *m, int threads, uint64_t seed, enum eg
     int32_t ids[128];
     const int n_ids = make_ids(m, 30, 9, ids);
     struct rec r = { .is_s16 = 1 };
-    struct eg_ctx_params p = eg_ctx_default_params();
+    struct eg_ctx_params p = cpu_params();
     p.n_threads = threads; p.seed = seed; p.isa = isa; p.format = EG_SAMPLE_S16;
     p.on_audio = rec_fn; p.on_audio_user = &r;
     struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
@@ -281,7 +291,7 @@ TEST(tts_sentences_and_pause) {
     int32_t ids[128];
     const int n_ids = make_ids(m, 20, 11, ids);
     struct rec r = { 0 };
-    struct eg_ctx_params p = eg_ctx_default_params();
+    struct eg_ctx_params p = cpu_params();
     p.on_audio = rec_fn; p.on_audio_user = &r; p.sentence_pause_ms = 250;
     struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
     REQUIRE(ctx, "ctx");
@@ -323,7 +333,7 @@ TEST(tts_s16_matches_f32_and_cancel) {
     int32_t ids[128];
     const int n_ids = make_ids(m, 30, 13, ids);
     struct rec rf = { 0 }, rs = { .is_s16 = 1 };
-    struct eg_ctx_params p = eg_ctx_default_params();
+    struct eg_ctx_params p = cpu_params();
     p.on_audio = rec_fn; p.on_audio_user = &rf; p.seed = 5;
     struct eg_ctx *a = eg_ctx_create(m, &p, &st);
     p.format = EG_SAMPLE_S16; p.on_audio_user = &rs;
@@ -344,10 +354,11 @@ TEST(tts_s16_matches_f32_and_cancel) {
     REQUIRE(c, "ctx c");
     CHECK(eg_ctx_synthesize_ids(c, ids, n_ids) == EG_ERR_IO, "cancel returns the callback's status");
     CHECK(rc.n_calls == 2, "no call after the stop (%d)", rc.n_calls);
-    rc.stop_after = 0; rc.n = 0;
+    rc.stop_after = 0; rc.n = 0; rc.ctx = c; rc.reenter = 1; rc.n_calls = 0;
     eg_ctx_reset(c);
     CHECK(eg_ctx_synthesize_ids(c, ids, n_ids) == EG_OK && rc.n == rf.n && memcmp(rc.f, rf.f, sizeof(float) * (size_t)rf.n) == 0,
           "usable after a cancel, same audio");
+    CHECK(rc.reenter_status == EG_ERR_INVALID_ARG, "a callback calling back in is refused (%d)", rc.reenter_status);
     eg_ctx_destroy(a); eg_ctx_destroy(b); eg_ctx_destroy(c);
     rec_free(&rf); rec_free(&rs); rec_free(&rc);
     eg_model_free(m);
@@ -377,7 +388,7 @@ TEST(tts_text_callback) {
     struct eg_model *m = load_pair();
     REQUIRE(m, "load");
     struct rec r = { 0 };
-    struct eg_ctx_params p = eg_ctx_default_params();
+    struct eg_ctx_params p = cpu_params();
     p.on_audio = rec_fn; p.on_audio_user = &r; p.max_phonemes = 10;
     struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
     REQUIRE(ctx, "ctx");
@@ -405,4 +416,45 @@ TEST(tts_text_callback) {
     eg_ctx_destroy(ctx);
     rec_free(&r);
     eg_model_free(m);
+}
+
+/* OpenCL placement: strict mode either works (the decoder's spectra on the device, audio within float rounding
+ * of the CPU's) or fails cleanly; AUTO always works. */
+TEST(speech_device_placement) {   /* not "tts*": the ASan suite (run.sh) skips PoCL, which leaks under LSan */
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    int32_t ids[128];
+    const int n_ids = make_ids(m, 30, 17, ids);
+    struct rec rc = { 0 }, ra = { 0 }, ro = { 0 };
+    struct eg_ctx_params p = cpu_params();
+    p.seed = 3; p.on_audio = rec_fn; p.on_audio_user = &rc;
+    struct eg_ctx *c = eg_ctx_create(m, &p, &st);
+    REQUIRE(c, "cpu ctx");
+    CHECK(strcmp(eg_ctx_device_info(c), "cpu: requested") == 0, "info: %s", eg_ctx_device_info(c));
+    REQUIRE(eg_ctx_synthesize_ids(c, ids, n_ids) == EG_OK, "cpu synth");
+    p.device = EG_DEVICE_AUTO; p.on_audio_user = &ra;
+    struct eg_ctx *a = eg_ctx_create(m, &p, &st);
+    CHECK(a != NULL, "auto always creates (%d)", st);
+    if (a) {
+        CHECK(eg_ctx_synthesize_ids(a, ids, n_ids) == EG_OK && ra.n == rc.n, "auto synth");
+        CHECK(*eg_ctx_device_info(a), "auto says where");
+    }
+    p.device = EG_DEVICE_OPENCL; p.on_audio_user = &ro;
+    struct eg_ctx *o = eg_ctx_create(m, &p, &st);
+    const int have_device = o != NULL;
+    if (!o) {
+        CHECK(st == EG_ERR_UNSUPPORTED || st == EG_ERR_DEVICE || st == EG_ERR_INVALID_ARG, "strict failure status %d", st);
+    } else {
+        CHECK(strncmp(eg_ctx_device_info(o), "opencl", 6) == 0, "strict: %s", eg_ctx_device_info(o));
+        CHECK(eg_ctx_synthesize_ids(o, ids, n_ids) == EG_OK && ro.n == rc.n, "opencl synth: %lld vs %lld", (long long)ro.n, (long long)rc.n);
+        if (ro.n == rc.n) {
+            double e = nmse(rc.f, ro.f, (size_t)rc.n);
+            CHECK(e < 1e-5, "opencl vs cpu nmse %g", e);
+        }
+    }
+    eg_ctx_destroy(o); eg_ctx_destroy(a); eg_ctx_destroy(c);
+    rec_free(&rc); rec_free(&ra); rec_free(&ro);
+    eg_model_free(m);
+    if (!have_device) SKIP("no usable OpenCL device: strict mode refused cleanly");
 }

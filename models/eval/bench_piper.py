@@ -10,7 +10,7 @@ Each measurement runs in a fresh subprocess (`--worker MODE`) that reports its o
   ttfa     time to first audio of a single 20-word sentence (built deterministically from Harvard dev #1-#3, see
            TTFA_TEXT): from the synthesize() call to the first AudioChunk its generator yields. Piper renders a
            whole sentence per chunk, so this is the full sentence's synthesis time. 'cold' = first call after
-           load; 'warm' = median of --ttfa-reps further calls. Also the split phonemize (espeak-ng) vs rest.
+           load; 'warm' = median of --ttfa-reps further calls (wall and process CPU time). Also the split phonemize (espeak-ng) vs rest.
   load     only load the voice (peak RSS of a process holding the model, load time).
   baseline only import numpy/onnxruntime/piper (the interpreter's own RSS, to subtract if desired).
 Timing uses time.perf_counter / time.process_time. Output: one JSON object on stdout (and --json FILE).
@@ -69,15 +69,16 @@ def load_voice():
 
 
 def synth(voice, text):
-    """-> (wall s, cpu s, n_chunks, n_samples, wall s to first chunk)"""
+    """-> (wall s, cpu s, n_chunks, n_samples, wall s to first chunk, cpu s to first chunk)"""
     t0, c0 = time.perf_counter(), time.process_time()
-    first, n, chunks = None, 0, 0
+    first = first_cpu = None
+    n = chunks = 0
     for ch in voice.synthesize(text):
         if first is None:
-            first = time.perf_counter() - t0
+            first, first_cpu = time.perf_counter() - t0, time.process_time() - c0
         chunks += 1
         n += len(ch.audio_float_array)
-    return time.perf_counter() - t0, time.process_time() - c0, chunks, n, first
+    return time.perf_counter() - t0, time.process_time() - c0, chunks, n, first, first_cpu
 
 
 def worker(mode, passes, ttfa_reps):
@@ -117,14 +118,16 @@ def worker(mode, passes, ttfa_reps):
     elif mode == "ttfa":
         text = ttfa_text()
         out["text"], out["words"] = text, len(text.split())
-        wall, cpu, chunks, n, first = synth(voice, text)
-        out["cold"] = {"ttfa_s": round(first, 4), "total_s": round(wall, 4), "chunks": chunks,
-                       "audio_s": round(n / sr, 3)}
-        firsts, phon = [], []
+        wall, cpu, chunks, n, first, first_cpu = synth(voice, text)
+        out["cold"] = {"ttfa_s": round(first, 4), "ttfa_cpu_s": round(first_cpu, 4), "total_s": round(wall, 4),
+                       "chunks": chunks, "audio_s": round(n / sr, 3)}
+        firsts, firsts_cpu, phon = [], [], []
         for _ in range(ttfa_reps):
-            firsts.append(synth(voice, text)[4])
+            r = synth(voice, text)
+            firsts.append(r[4]); firsts_cpu.append(r[5])
             t0 = time.perf_counter(); voice.phonemize(text); phon.append(time.perf_counter() - t0)
         out["warm"] = {"ttfa_s_median": round(statistics.median(firsts), 4), "ttfa_s_min": round(min(firsts), 4),
+                       "ttfa_cpu_s_median": round(statistics.median(firsts_cpu), 4),
                        "reps": ttfa_reps, "phonemize_s_median": round(statistics.median(phon), 4),
                        "rtf_of_first_chunk": round(statistics.median(firsts) / (n / sr), 4)}
     out["peak_rss_mib"] = peak_rss_mib()
@@ -166,6 +169,7 @@ def main():
     res["summary"] = {"rtf_wall": res["rtf"]["rtf_wall"], "rtf_cpu": res["rtf"]["rtf_cpu"],
                       "ttfa_20w_cold_s": res["ttfa"]["cold"]["ttfa_s"],
                       "ttfa_20w_warm_s": res["ttfa"]["warm"]["ttfa_s_median"],
+                      "ttfa_20w_warm_cpu_s": res["ttfa"]["warm"]["ttfa_cpu_s_median"],
                       "load_s": res["load"]["load_s"],
                       "peak_rss_mib_synth": res["rtf"]["peak_rss_mib"],
                       "peak_rss_mib_loaded": res["load"]["peak_rss_mib"],
