@@ -217,6 +217,14 @@ fuzz: $(FUZZ_BUILD)/fuzz_gguf
 setup:
 	@sh ports/setup-debian.sh
 
+# The headline job: speak a sample sentence with the bundled default model (models/ar + models/codec).
+RUN_TEXT ?= Hello there. This is edgegen, speaking offline on a small computer.
+RUN_OUT  ?= hello.wav
+run: setup
+	@$(MAKE) --no-print-directory $(CLI)
+	$(CLI) tts --threads 2 -o $(RUN_OUT) "$(RUN_TEXT)"
+	@echo "wrote $(RUN_OUT)"
+
 test: setup
 	@$(MAKE) --no-print-directory all
 	@sh tests/run.sh

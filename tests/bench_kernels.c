@@ -273,102 +273,102 @@ int main(int argc, char **argv) {
     /* GEMV */
     float *x = big_alloc(16384 * 4), *y = big_alloc(16384 * 4);
     if (want_gemv) {
-    for (int i = 0; i < 16384; i++) x[i] = (float)(rnd() >> 40) * 0x1p-24f - 0.5f;
-    printf("\n== GEMV: effective weight GB/s (cold = 4096x4096 copies cycling over 320 MiB; hot = ~4 MiB) ==\n");
-    printf("  %-8s %-6s %-5s %4s %9s %9s  %s\n", "table", "dtype", "mode", "thr", "GB/s", "us/call", "ratios");
-    double blas_cold[3], blas_hot[3];
-    for (int th = 1; th <= 2; th++) {
-        openblas_set_num_threads(th);
-        struct gemv_arg a = { NULL, W_F32, big, (size_t)4096 * 4096 * 4, (int)(big_bytes / ((size_t)4096 * 4096 * 4)), NULL,
-                              x, y, 4096, 4096, NULL, 1 };
-        double t = time_call(gemv_call, &a);
-        blas_cold[th] = a.mat_bytes / t * 1e-9;
-        printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx read\n", "OpenBLAS", "f32", "cold", th, blas_cold[th], t * 1e6, blas_cold[th] / bw_dram[th]);
-        a.m = a.kdim = 1024; a.mat_bytes = (size_t)1024 * 1024 * 4; a.n_copies = 1;
-        t = time_call(gemv_call, &a);
-        blas_hot[th] = a.mat_bytes / t * 1e-9;
-        printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx L3 read\n", "OpenBLAS", "f32", "hot", th, blas_hot[th], t * 1e6, blas_hot[th] / bw_l3[th]);
-    }
-    /* hot shapes of ~4 MiB per dtype */
-    static const int hot_m[] = { 1024, 1024, 2048, 2048 }, hot_k[] = { 1024, 2048, 2048, 4096 };
-    for (int wt = W_F32; wt <= W_Q4; wt++) {
-        if (!(want_dt & (1 << wt))) continue;
-        fill_weights(big, big_bytes, (enum wtype)wt);
-        for (int ti = 0; ti < nr; ti++)
-            for (int th = 1; th <= 2; th++) {
-                struct gemv_arg a = { run[ti], (enum wtype)wt, big, 4096 * row_bytes((enum wtype)wt, 4096), 0, NULL, x, y,
-                                      4096, 4096, pools[th], 0 };
-                a.n_copies = (int)(big_bytes / a.mat_bytes);
-                double t = time_call(gemv_call, &a), gb = a.mat_bytes / t * 1e-9;
-                printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx read", run[ti]->name, wname[wt], "cold", th, gb, t * 1e6, gb / bw_dram[th]);
-                if (wt == W_F32) printf(", %.2fx OpenBLAS", gb / blas_cold[th]);
-                printf("\n");
-                a.m = hot_m[wt]; a.kdim = hot_k[wt]; a.mat_bytes = a.m * row_bytes((enum wtype)wt, a.kdim); a.n_copies = 1;
-                t = time_call(gemv_call, &a); gb = a.mat_bytes / t * 1e-9;
-                printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx L3 read", run[ti]->name, wname[wt], "hot", th, gb, t * 1e6, gb / bw_l3[th]);
-                if (wt == W_F32) printf(", %.2fx OpenBLAS", gb / blas_hot[th]);
-                printf("  (%dx%d, %.2f MiB)\n", a.m, a.kdim, a.mat_bytes / 1048576.0);
-            }
-    }
+        for (int i = 0; i < 16384; i++) x[i] = (float)(rnd() >> 40) * 0x1p-24f - 0.5f;
+        printf("\n== GEMV: effective weight GB/s (cold = 4096x4096 copies cycling over 320 MiB; hot = ~4 MiB) ==\n");
+        printf("  %-8s %-6s %-5s %4s %9s %9s  %s\n", "table", "dtype", "mode", "thr", "GB/s", "us/call", "ratios");
+        double blas_cold[3], blas_hot[3];
+        for (int th = 1; th <= 2; th++) {
+            openblas_set_num_threads(th);
+            struct gemv_arg a = { NULL, W_F32, big, (size_t)4096 * 4096 * 4, (int)(big_bytes / ((size_t)4096 * 4096 * 4)), NULL,
+                                  x, y, 4096, 4096, NULL, 1 };
+            double t = time_call(gemv_call, &a);
+            blas_cold[th] = a.mat_bytes / t * 1e-9;
+            printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx read\n", "OpenBLAS", "f32", "cold", th, blas_cold[th], t * 1e6, blas_cold[th] / bw_dram[th]);
+            a.m = a.kdim = 1024; a.mat_bytes = (size_t)1024 * 1024 * 4; a.n_copies = 1;
+            t = time_call(gemv_call, &a);
+            blas_hot[th] = a.mat_bytes / t * 1e-9;
+            printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx L3 read\n", "OpenBLAS", "f32", "hot", th, blas_hot[th], t * 1e6, blas_hot[th] / bw_l3[th]);
+        }
+        /* hot shapes of ~4 MiB per dtype */
+        static const int hot_m[] = { 1024, 1024, 2048, 2048 }, hot_k[] = { 1024, 2048, 2048, 4096 };
+        for (int wt = W_F32; wt <= W_Q4; wt++) {
+            if (!(want_dt & (1 << wt))) continue;
+            fill_weights(big, big_bytes, (enum wtype)wt);
+            for (int ti = 0; ti < nr; ti++)
+                for (int th = 1; th <= 2; th++) {
+                    struct gemv_arg a = { run[ti], (enum wtype)wt, big, 4096 * row_bytes((enum wtype)wt, 4096), 0, NULL, x, y,
+                                          4096, 4096, pools[th], 0 };
+                    a.n_copies = (int)(big_bytes / a.mat_bytes);
+                    double t = time_call(gemv_call, &a), gb = a.mat_bytes / t * 1e-9;
+                    printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx read", run[ti]->name, wname[wt], "cold", th, gb, t * 1e6, gb / bw_dram[th]);
+                    if (wt == W_F32) printf(", %.2fx OpenBLAS", gb / blas_cold[th]);
+                    printf("\n");
+                    a.m = hot_m[wt]; a.kdim = hot_k[wt]; a.mat_bytes = a.m * row_bytes((enum wtype)wt, a.kdim); a.n_copies = 1;
+                    t = time_call(gemv_call, &a); gb = a.mat_bytes / t * 1e-9;
+                    printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx L3 read", run[ti]->name, wname[wt], "hot", th, gb, t * 1e6, gb / bw_l3[th]);
+                    if (wt == W_F32) printf(", %.2fx OpenBLAS", gb / blas_hot[th]);
+                    printf("  (%dx%d, %.2f MiB)\n", a.m, a.kdim, a.mat_bytes / 1048576.0);
+                }
+        }
     }
 
     /* GEMM */
     if (want_gemm) {
-    printf("\n== GEMM f32, C = A B^T, square n: GFLOP/s ==\n");
-    printf("  %-8s %5s %4s %9s  %s\n", "table", "n", "thr", "GFLOP/s", "ratios");
-    const int gn[] = { 256, 512, 1024, 2048 };
-    float *ga = big_alloc((size_t)2048 * 2048 * 4), *gb_ = big_alloc((size_t)2048 * 2048 * 4), *gc = big_alloc((size_t)2048 * 2048 * 4);
-    for (size_t i = 0; i < (size_t)2048 * 2048; i++) { ga[i] = (float)(rnd() >> 40) * 0x1p-24f - 0.5f; gb_[i] = (float)(rnd() >> 40) * 0x1p-24f - 0.5f; }
-    for (int si = 0; si < 4; si++) {
-        int n = gn[si];
-        double fl = 2.0 * n * n * n, blas[3], ours1 = 0;
-        for (int th = 1; th <= 2; th++) {
-            openblas_set_num_threads(th);
-            struct gemm_arg g = { NULL, ga, gb_, gc, n, NULL, 1 };
-            blas[th] = fl / time_call(gemm_call, &g) * 1e-9;
-            printf("  %-8s %5d %4d %9.1f\n", "OpenBLAS", n, th, blas[th]);
-        }
-        for (int ti = 0; ti < nr; ti++)
+        printf("\n== GEMM f32, C = A B^T, square n: GFLOP/s ==\n");
+        printf("  %-8s %5s %4s %9s  %s\n", "table", "n", "thr", "GFLOP/s", "ratios");
+        const int gn[] = { 256, 512, 1024, 2048 };
+        float *ga = big_alloc((size_t)2048 * 2048 * 4), *gb_ = big_alloc((size_t)2048 * 2048 * 4), *gc = big_alloc((size_t)2048 * 2048 * 4);
+        for (size_t i = 0; i < (size_t)2048 * 2048; i++) { ga[i] = (float)(rnd() >> 40) * 0x1p-24f - 0.5f; gb_[i] = (float)(rnd() >> 40) * 0x1p-24f - 0.5f; }
+        for (int si = 0; si < 4; si++) {
+            int n = gn[si];
+            double fl = 2.0 * n * n * n, blas[3], ours1 = 0;
             for (int th = 1; th <= 2; th++) {
-                struct gemm_arg g = { run[ti], ga, gb_, gc, n, pools[th], 0 };
-                double gf = fl / time_call(gemm_call, &g) * 1e-9;
-                if (th == 1) ours1 = gf;
-                printf("  %-8s %5d %4d %9.1f  %.2fx OpenBLAS", run[ti]->name, n, th, gf, gf / blas[th]);
-                if (th == 2) printf(", %.2fx own 1T", gf / ours1);
-                printf("\n");
+                openblas_set_num_threads(th);
+                struct gemm_arg g = { NULL, ga, gb_, gc, n, NULL, 1 };
+                blas[th] = fl / time_call(gemm_call, &g) * 1e-9;
+                printf("  %-8s %5d %4d %9.1f\n", "OpenBLAS", n, th, blas[th]);
             }
-    }
+            for (int ti = 0; ti < nr; ti++)
+                for (int th = 1; th <= 2; th++) {
+                    struct gemm_arg g = { run[ti], ga, gb_, gc, n, pools[th], 0 };
+                    double gf = fl / time_call(gemm_call, &g) * 1e-9;
+                    if (th == 1) ours1 = gf;
+                    printf("  %-8s %5d %4d %9.1f  %.2fx OpenBLAS", run[ti]->name, n, th, gf, gf / blas[th]);
+                    if (th == 2) printf(", %.2fx own 1T", gf / ours1);
+                    printf("\n");
+                }
+        }
     }
 
     /* vector math */
     if (want_vm) {
-    printf("\n== vector math: ns/element, 4096 floats in [-10, 10] (last column: N(0, 1)) (L1), 1 thread ==\n");
-    printf("  %-8s", "table");
-    for (int op = 0; op < N_VM; op++) printf(" %14s", vm_name[op]);
-    printf("\n");
-    float *vx = big_alloc(4 * 4096 * 4);
-    for (int i = 0; i < 4096; i++) vx[i] = (float)(rnd() >> 40) * 0x1p-24f * 20.0f - 10.0f;
-    for (int i = 0; i < 4096; i++) {   /* Irwin-Hall: sum of 12 uniforms - 6 ~ N(0, 1) */
-        float g = -6.0f;
-        for (int j = 0; j < 12; j++) g += (float)(rnd() >> 40) * 0x1p-24f;
-        vx[12288 + i] = g;
-    }
-    double ref_ns[N_VM];
-    const struct eg_kernels *vt[9];
-    int nvt = 0;
-    vt[nvt++] = &eg_kernels_ref;
-    for (int ti = 0; ti < nr; ti++) vt[nvt++] = run[ti];
-    for (int ti = 0; ti < nvt; ti++) {
-        printf("  %-8s", vt[ti]->name);
-        for (int op = 0; op < N_VM; op++) {
-            struct vm_arg v = { vt[ti], op, vx, vx + 4096, vx + 8192, 4096 };
-            double ns = time_call(vm_call, &v) / 4096 * 1e9;
-            if (ti == 0) { ref_ns[op] = ns; printf(" %14.3f", ns); }
-            else printf(" %6.3f (%4.1fx)", ns, ref_ns[op] / ns);
-        }
+        printf("\n== vector math: ns/element, 4096 floats in [-10, 10] (last column: N(0, 1)) (L1), 1 thread ==\n");
+        printf("  %-8s", "table");
+        for (int op = 0; op < N_VM; op++) printf(" %14s", vm_name[op]);
         printf("\n");
-    }
-    printf("  (x) = speed-up over the scalar reference (libm)\n");
+        float *vx = big_alloc(4 * 4096 * 4);
+        for (int i = 0; i < 4096; i++) vx[i] = (float)(rnd() >> 40) * 0x1p-24f * 20.0f - 10.0f;
+        for (int i = 0; i < 4096; i++) {   /* Irwin-Hall: sum of 12 uniforms - 6 ~ N(0, 1) */
+            float g = -6.0f;
+            for (int j = 0; j < 12; j++) g += (float)(rnd() >> 40) * 0x1p-24f;
+            vx[12288 + i] = g;
+        }
+        double ref_ns[N_VM];
+        const struct eg_kernels *vt[9];
+        int nvt = 0;
+        vt[nvt++] = &eg_kernels_ref;
+        for (int ti = 0; ti < nr; ti++) vt[nvt++] = run[ti];
+        for (int ti = 0; ti < nvt; ti++) {
+            printf("  %-8s", vt[ti]->name);
+            for (int op = 0; op < N_VM; op++) {
+                struct vm_arg v = { vt[ti], op, vx, vx + 4096, vx + 8192, 4096 };
+                double ns = time_call(vm_call, &v) / 4096 * 1e9;
+                if (ti == 0) { ref_ns[op] = ns; printf(" %14.3f", ns); }
+                else printf(" %6.3f (%4.1fx)", ns, ref_ns[op] / ns);
+            }
+            printf("\n");
+        }
+        printf("  (x) = speed-up over the scalar reference (libm)\n");
     }
     eg_pool_destroy(pools[2]);
     return 0;

@@ -79,7 +79,7 @@ def evaluate_dir(wav_dir, ids=None, texts=None, ref_wav_dir=None, asr=ASR, max_i
     t0 = time.time()
     audio = {u: W.load_wav16k(idx[u]) for u in use}
     hyps, secs = W.transcribe(audio, asr, progress=progress)
-    out = {"wav_dir": str(wav_dir), "n": len(use), "n_missing": len(missing), "missing": missing[:50],
+    out = {"wav_dir": str(wav_dir), "n": len(use), "n_ids": len(ids), "n_missing": len(missing), "missing": missing[:50],
            "audio_seconds": round(sum(len(a) for a in audio.values()) / W.SR, 1),
            "asr_config": W.asr_configs(asr), "asr_seconds": secs}
     for name in asr:
@@ -109,7 +109,8 @@ def teacher_wer_on(ids, asr_name, teacher_json=TEACHER_JSON):
 def gate(result, kind, teacher_json=TEACHER_JSON):
     """kind 'codec' (<= teacher + 2 points) or 'tts' (<= teacher + 3 points), on the same ids as `result`."""
     margin = MARGINS[kind]
-    v = {"kind": kind, "margin_points": margin, "teacher_json": str(teacher_json)}
+    v = {"kind": kind, "margin_points": margin, "teacher_json": str(teacher_json),
+         "complete": result.get("n_missing", 0) == 0 and result.get("n") == result.get("n_ids")}
     for name in ASR:
         if name not in result:
             continue

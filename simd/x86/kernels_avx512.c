@@ -1,9 +1,10 @@
 /* simd/x86/kernels_avx512.c — AVX-512 F/BW/VL/DQ + VNNI kernels; exports eg_kernels_avx512 only.
  *
  * Contract: simd/kernels.h; same structure and determinism rules as kernels_avx2.c (read that file's comments
- * first), with 16-lane vectors and opmask tails. Quantised matvec uses 256-bit VNNI (vpdpbusd) on x quantised
- * to int8 per 32-block. GEMM: 12x32 register tile (24 zmm accumulators), B packed 64 columns x 256 and a 12-row
- * strip of A copied on the stack (~77 KiB), next strip prefetched.
+ * first), with 16-lane vectors and opmask tails. Quantised matvec uses VNNI (vpdpbusd) on x quantised to int8
+ * per 32-block: q8_0 one block per ymm, q4_0 two blocks per zmm, block scales converted 16 at a time.
+ * GEMM: 12x32 register tile (24 zmm accumulators), B packed 64 columns x 256 and a 12-row strip of A copied on
+ * the stack (~77 KiB), the next strip prefetched.
  * Transcendentals: SLEEF u10 avx512f (expf, erff, sincosf); tanh from expf as in kernels_avx2.c; GELU from an
  * erfc fit and an inline exp, with SLEEF erff only for lanes below x = -2.75 (see gelu16).
  */
@@ -168,7 +169,7 @@ EG_INLINE void row_scales(float *s, const uint8_t *row, int bbytes, const float 
 }
 
 EG_INLINE void mv_q8_rows(float *y, const uint8_t *w, size_t row_bytes, const struct xq *xq, const float *sc,
-                          int R, int nb) {
+                          int R, int nb, const uint8_t *pf) {
     const __m256i k80 = _mm256_set1_epi8((char)0x80);
     __m256 acc[4];
 #pragma GCC unroll 4
@@ -176,6 +177,10 @@ EG_INLINE void mv_q8_rows(float *y, const uint8_t *w, size_t row_bytes, const st
     for (int b = 0; b < nb; b++) {
         __m256i xv = _mm256_load_si256((const __m256i *)(xq->q + b * EG_QK));
         __m256i cv = _mm256_load_si256((const __m256i *)(xq->corr + b * 8));
+        if (pf) {
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) _mm_prefetch((const char *)(pf + r * row_bytes + (size_t)b * EG_Q8_0_BLOCK_BYTES), _MM_HINT_T0);
+        }
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             const uint8_t *blk = w + r * row_bytes + (size_t)b * EG_Q8_0_BLOCK_BYTES;
@@ -190,7 +195,7 @@ EG_INLINE void mv_q8_rows(float *y, const uint8_t *w, size_t row_bytes, const st
 
 /* guard: mask each 64-byte load to the bytes before `end` (the last row group of a call). */
 EG_INLINE void mv_q4_rows(float *y, const uint8_t *w, size_t row_bytes, const struct xq *xq, const float *sc,
-                          int R, int nb, const uint8_t *end, int guard) {
+                          int R, int nb, const uint8_t *end, int guard, const uint8_t *pf) {
     const __m512i idx = _mm512_set_epi16(17, 16, 8, 7, 15, 14, 6, 5, 13, 12, 4, 3, 11, 10, 2, 1,
                                          17, 16, 8, 7, 15, 14, 6, 5, 13, 12, 4, 3, 11, 10, 2, 1);
     const __m512i nib = _mm512_inserti64x4(_mm512_set1_epi8(0x0f), _mm256_set1_epi8((char)0xf0), 1);
@@ -199,6 +204,10 @@ EG_INLINE void mv_q4_rows(float *y, const uint8_t *w, size_t row_bytes, const st
     for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
     for (int b = 0; b < nb; b += 2) {
         __m512i xv = _mm512_load_si512(xq->q + b * EG_QK), cv = _mm512_load_si512(xq->corr + b * 8);
+        if (pf) {
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) _mm_prefetch((const char *)(pf + r * row_bytes + (size_t)b * EG_Q4_0_BLOCK_BYTES), _MM_HINT_T0);
+        }
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             const uint8_t *p = w + r * row_bytes + (size_t)b * EG_Q4_0_BLOCK_BYTES;
@@ -221,15 +230,16 @@ EG_INLINE void mv_q4_rows(float *y, const uint8_t *w, size_t row_bytes, const st
     for (int r = 0; r < R; r++) y[r] = eg_hsum16(_mm512_mul_ps(acc[r], unscale));
 }
 
+/* pf: the next group of 4 rows (same block range), prefetched into L1 while this group runs, or NULL */
 EG_INLINE void mv_quant_group(float *part, const uint8_t *w, size_t row_bytes, const struct xq *xq, int R, int nbc,
-                              const uint8_t *end, int is_q4) {
+                              const uint8_t *end, int is_q4, const uint8_t *pf) {
     _Alignas(64) float sc[4 * SC_STRIDE];
     const int bbytes = is_q4 ? EG_Q4_0_BLOCK_BYTES : EG_Q8_0_BLOCK_BYTES;
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++) row_scales(sc + r * SC_STRIDE, w + r * row_bytes, bbytes, xq->d, nbc);
-    if (!is_q4) mv_q8_rows(part, w, row_bytes, xq, sc, R, nbc);
-    else if (w + (R - 1) * row_bytes + row_bytes + 46 <= end) mv_q4_rows(part, w, row_bytes, xq, sc, R, nbc, end, 0);
-    else mv_q4_rows(part, w, row_bytes, xq, sc, R, nbc, end, 1);
+    if (!is_q4) mv_q8_rows(part, w, row_bytes, xq, sc, R, nbc, pf);
+    else if (w + (R - 1) * row_bytes + row_bytes + 46 <= end) mv_q4_rows(part, w, row_bytes, xq, sc, R, nbc, end, 0, pf);
+    else mv_q4_rows(part, w, row_bytes, xq, sc, R, nbc, end, 1, pf);
 }
 
 EG_INLINE void matvec_quant(float *y, const void *w, const float *x, const float *bias, int m, int k, int is_q4) {
@@ -245,8 +255,9 @@ EG_INLINE void matvec_quant(float *y, const void *w, const float *x, const float
         for (int i = 0; i < m; i += 4) {
             float part[4];
             int R = m - i < 4 ? m - i : 4;
-            if (R == 4) mv_quant_group(part, wc + i * row_bytes, row_bytes, &xq, 4, nbc, end, is_q4);
-            else for (int r = 0; r < R; r++) mv_quant_group(part + r, wc + (i + r) * row_bytes, row_bytes, &xq, 1, nbc, end, is_q4);
+            const uint8_t *pf = i + 8 <= m ? wc + (i + 4) * row_bytes : NULL;
+            if (R == 4) mv_quant_group(part, wc + i * row_bytes, row_bytes, &xq, 4, nbc, end, is_q4, pf);
+            else for (int r = 0; r < R; r++) mv_quant_group(part + r, wc + (i + r) * row_bytes, row_bytes, &xq, 1, nbc, end, is_q4, NULL);
             for (int r = 0; r < R; r++) {
                 float v = b0 == 0 ? part[r] : y[i + r] + part[r];
                 y[i + r] = (bias && b0 + XQ_NB >= nb) ? v + bias[i + r] : v;
