@@ -20,16 +20,6 @@
 
 /* ==== model loading ======================================================================================== */
 
-static enum eg_status get_u32_range(const struct eg_gguf *g, const char *key, uint32_t lo, uint32_t hi, uint32_t *out) {
-    enum eg_status st = eg_gguf_get_u32(g, key, out);
-    if (st != EG_OK) return st;
-    if (*out < lo || *out > hi) {
-        EG_LOGE("%s: key %s: expected a value in [%u, %u], found %u", eg_gguf_label(g), key, lo, hi, *out);
-        return EG_ERR_FORMAT;
-    }
-    return EG_OK;
-}
-
 static enum eg_status get_f32_range(const struct eg_gguf *g, const char *key, float lo, float hi, float *out) {
     enum eg_status st = eg_gguf_get_f32(g, key, out);
     if (st != EG_OK) return st;
@@ -42,17 +32,13 @@ static enum eg_status get_f32_range(const struct eg_gguf *g, const char *key, fl
 }
 
 static enum eg_status read_config(const struct eg_gguf *g, struct eg_ar_config *c) {
-    const char *lbl = eg_gguf_label(g), *arch = NULL;
+    const char *lbl = eg_gguf_label(g);
     enum eg_status st;
     int n_lv = 0;
 
     memset(c, 0, sizeof *c);
-    if ((st = eg_gguf_get_str(g, "general.architecture", &arch)) != EG_OK) return st;
-    if (strcmp(arch, EG_AR_ARCH) != 0) {
-        EG_LOGE("%s: key general.architecture: expected \"%s\", found \"%s\"", lbl, EG_AR_ARCH, arch);
-        return EG_ERR_FORMAT;
-    }
-#define U32(key, lo, hi, field) if ((st = get_u32_range(g, "edgegen.ar." key, lo, hi, &c->field)) != EG_OK) return st
+    if ((st = eg_gguf_expect_arch(g, EG_AR_ARCH)) != EG_OK) return st;
+#define U32(key, lo, hi, field) if ((st = eg_gguf_get_u32_range(g, "edgegen.ar." key, lo, hi, &c->field)) != EG_OK) return st
     U32("n_phonemes", 1, 1u << 16, n_phonemes);
     U32("dim", 2, 1u << 14, dim);
     U32("n_heads", 1, 1024, n_heads);

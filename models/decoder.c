@@ -26,29 +26,14 @@
 
 static int is_pow2_u32(uint32_t n) { return n && !(n & (n - 1)); }
 
-/* Read a u32 key and check it lies in [lo, hi]. */
-static enum eg_status get_u32_range(const struct eg_gguf *g, const char *key, uint32_t lo, uint32_t hi, uint32_t *out) {
-    enum eg_status st = eg_gguf_get_u32(g, key, out);
-    if (st != EG_OK) return st;
-    if (*out < lo || *out > hi) {
-        EG_LOGE("%s: key %s: expected a value in [%u, %u], found %u", eg_gguf_label(g), key, lo, hi, *out);
-        return EG_ERR_FORMAT;
-    }
-    return EG_OK;
-}
-
 static enum eg_status read_config(const struct eg_gguf *g, struct eg_codec_config *c) {
-    const char *lbl = eg_gguf_label(g), *arch = NULL;
+    const char *lbl = eg_gguf_label(g);
     enum eg_status st;
     int n_lv = 0;
 
     memset(c, 0, sizeof *c);
-    if ((st = eg_gguf_get_str(g, "general.architecture", &arch)) != EG_OK) return st;
-    if (strcmp(arch, EG_CODEC_ARCH) != 0) {
-        EG_LOGE("%s: key general.architecture: expected \"%s\", found \"%s\"", lbl, EG_CODEC_ARCH, arch);
-        return EG_ERR_FORMAT;
-    }
-#define U32(key, lo, hi, field) if ((st = get_u32_range(g, "edgegen.codec." key, lo, hi, &c->field)) != EG_OK) return st
+    if ((st = eg_gguf_expect_arch(g, EG_CODEC_ARCH)) != EG_OK) return st;
+#define U32(key, lo, hi, field) if ((st = eg_gguf_get_u32_range(g, "edgegen.codec." key, lo, hi, &c->field)) != EG_OK) return st
     U32("sample_rate", 1000, 384000, sample_rate_hz);
     U32("hop_length", 1, 1u << 16, hop);
     U32("n_fft", 4, 1u << 16, n_fft);

@@ -642,6 +642,28 @@ static int load_int(uint32_t type, const uint8_t *p, int *is_neg, uint64_t *mag)
     return 1;
 }
 
+enum eg_status eg_gguf_get_u32_range(const struct eg_gguf *g, const char *key, uint32_t lo, uint32_t hi,
+                                     uint32_t *out) {
+    enum eg_status st = eg_gguf_get_u32(g, key, out);
+    if (st != EG_OK) return st;
+    if (*out < lo || *out > hi) {
+        EG_LOGE("%s: key %s: expected a value in [%u, %u], found %u", eg_gguf_label(g), key, lo, hi, *out);
+        return EG_ERR_FORMAT;
+    }
+    return EG_OK;
+}
+
+enum eg_status eg_gguf_expect_arch(const struct eg_gguf *g, const char *arch) {
+    const char *found = NULL;
+    enum eg_status st = eg_gguf_get_str(g, "general.architecture", &found);
+    if (st != EG_OK) return st;
+    if (strcmp(found, arch) != 0) {
+        EG_LOGE("%s: key general.architecture: expected \"%s\", found \"%s\"", eg_gguf_label(g), arch, found);
+        return EG_ERR_FORMAT;
+    }
+    return EG_OK;
+}
+
 enum eg_status eg_gguf_get_u32(const struct eg_gguf *g, const char *key, uint32_t *out) {
     const struct kv *kv = find_kv(g, key);
     int neg; uint64_t v;

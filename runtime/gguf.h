@@ -52,6 +52,11 @@ int            eg_gguf_has_key(const struct eg_gguf *g, const char *key);
 enum eg_status eg_gguf_get_u32(const struct eg_gguf *g, const char *key, uint32_t *out);
 /* get_u32 accepts any integer type whose value fits u32; get_f32 accepts f32, and f64 within float range. */
 enum eg_status eg_gguf_get_f32(const struct eg_gguf *g, const char *key, float *out);
+/* u32 key whose value must lie in [lo, hi]: "key K: expected a value in [lo, hi], found V" otherwise. */
+enum eg_status eg_gguf_get_u32_range(const struct eg_gguf *g, const char *key, uint32_t lo, uint32_t hi,
+                                     uint32_t *out);
+/* general.architecture must equal `arch`: "key general.architecture: expected "A", found "B"" otherwise. */
+enum eg_status eg_gguf_expect_arch(const struct eg_gguf *g, const char *arch);
 enum eg_status eg_gguf_get_bool(const struct eg_gguf *g, const char *key, int *out);   /* *out = 0 or 1 */
 enum eg_status eg_gguf_get_str(const struct eg_gguf *g, const char *key, const char **out); /* NUL-terminated copy */
 /* Integer array (u8..i64 element types accepted if every value fits u32): copies all values into out[0..max);

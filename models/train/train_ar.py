@@ -32,12 +32,12 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 STATE = os.path.expanduser("~/.cache/edgegen-train/ar")
 
 
-def load_split(split, max_frames):
-    toks = np.load(os.path.join(ROOT, "models", "data", "tokens", split + ".npz"))
+def load_split(split, max_frames, tokens_dir, ar_dir):
+    toks = np.load(os.path.join(tokens_dir, split + ".npz"))
     by_id = {str(i): (int(toks["offsets"][k]), int(toks["offsets"][k + 1])) for k, i in enumerate(toks["ids"])}
     codes = torch.from_numpy(toks["codes"].astype(np.int64))
     items = []
-    with gzip.open(os.path.join(ROOT, "models", "data", "ar", split + ".jsonl.gz"), "rt") as f:
+    with gzip.open(os.path.join(ar_dir, split + ".jsonl.gz"), "rt") as f:
         for line in f:
             r = json.loads(line)
             if r["id"] not in by_id:
@@ -110,10 +110,13 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--corrupt", type=float, default=0.1)
     ap.add_argument("--ckpt-every", type=int, default=200)
+    ap.add_argument("--tokens-dir", default=os.path.join(ROOT, "models", "data", "tokens"))
+    ap.add_argument("--ar-dir", default=os.path.join(ROOT, "models", "data", "ar"))
+    ap.add_argument("--state-dir", default=STATE)
     args = ap.parse_args()
     torch.set_num_threads(1)
     cfg = json.load(open(args.config)) if args.config else {}
-    run_dir = os.path.join(STATE, args.run)
+    run_dir = os.path.join(args.state_dir, args.run)
     os.makedirs(run_dir, exist_ok=True)
     model = AM.PicoAR(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
@@ -124,8 +127,8 @@ def main():
         model.load_state_dict(s["model"]); opt.load_state_dict(s["opt"])
         step, rng_state, best = s["step"], s["rng"], s.get("best", best)
         print(f"resumed {args.run} at step {step}", flush=True)
-    train = load_split("train", args.max_frames)
-    valid = load_split("valid", args.max_frames)[:64]
+    train = load_split("train", args.max_frames, args.tokens_dir, args.ar_dir)
+    valid = load_split("valid", args.max_frames, args.tokens_dir, args.ar_dir)[:64]
     print(f"{len(train)} train / {len(valid)} valid utterances; params {sum(p.numel() for p in model.parameters())}", flush=True)
     rnd = random.Random(1234 + step)
     gen = torch.Generator().manual_seed(4321 + step)
