@@ -60,6 +60,7 @@ endif
 X86_AVX2_CFLAGS   ?= -mavx2 -mfma -mf16c
 X86_AVX512_CFLAGS ?= -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
 ARM64_NEON_CFLAGS ?=
+ARM_DOTPROD_CFLAGS ?= -march=armv8.2-a+dotprod
 ARMV7_NEON_CFLAGS ?= -mfpu=neon-vfpv4 -mfloat-abi=hard
 
 ifneq ($(filter x86_64%,$(TARGET_TRIPLE)),)
@@ -69,9 +70,10 @@ $(BUILD)/simd/x86/kernels_avx2.o:   ISA_CFLAGS = $(X86_AVX2_CFLAGS)
 $(BUILD)/simd/x86/kernels_avx512.o: ISA_CFLAGS = $(X86_AVX512_CFLAGS)
 endif
 ifneq ($(filter aarch64%,$(TARGET_TRIPLE)),)
-SIMD_SRCS += simd/arm/kernels_neon.c
-CPPFLAGS  += -DEG_BUILD_NEON
-$(BUILD)/simd/arm/kernels_neon.o:   ISA_CFLAGS = $(ARM64_NEON_CFLAGS)
+SIMD_SRCS += simd/arm/kernels_neon.c simd/arm/kernels_dotprod.c
+CPPFLAGS  += -DEG_BUILD_NEON -DEG_BUILD_NEON_DOTPROD
+$(BUILD)/simd/arm/kernels_neon.o:    ISA_CFLAGS = $(ARM64_NEON_CFLAGS)
+$(BUILD)/simd/arm/kernels_dotprod.o: ISA_CFLAGS = $(ARM_DOTPROD_CFLAGS)
 endif
 ifneq ($(filter arm%,$(TARGET_TRIPLE)),)
 SIMD_SRCS += simd/arm/kernels_neon.c

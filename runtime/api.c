@@ -234,7 +234,7 @@ static enum eg_status check_params(const struct eg_ctx_params *p) {
     if (p->max_phonemes < 1 || p->max_phonemes > EG_MAX_PHONEMES) BAD("context params: max_phonemes: expected 1 .. %d, found %d", EG_MAX_PHONEMES, p->max_phonemes);
     if (p->chunk_frames < 1 || p->chunk_frames > 1024) BAD("context params: chunk_frames: expected 1 .. 1024, found %d", p->chunk_frames);
     if (p->n_threads < 1 || p->n_threads > 256) BAD("context params: n_threads: expected 1 .. 256, found %d", p->n_threads);
-    if ((int)p->isa < EG_ISA_AUTO || (int)p->isa > EG_ISA_NEON) BAD("context params: isa: unknown value %d", (int)p->isa);
+    if ((int)p->isa < EG_ISA_AUTO || (int)p->isa > EG_ISA_NEON_DOTPROD) BAD("context params: isa: unknown value %d", (int)p->isa);
     if ((int)p->device < EG_DEVICE_AUTO || (int)p->device > EG_DEVICE_OPENCL) BAD("context params: device: unknown value %d", (int)p->device);
     if (p->format != EG_SAMPLE_F32 && p->format != EG_SAMPLE_S16) BAD("context params: format: unknown value %d", (int)p->format);
 #undef BAD

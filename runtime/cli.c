@@ -24,7 +24,7 @@ static void usage(FILE *f) {
             EDGEGEN_VERSION);
     for (int i = 0; commands[i]; i++) fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(f, "\nenvironment:\n"
-               "  EDGEGEN_ISA=ref|avx2|avx512|neon   force a kernel table (fails if the CPU cannot run it)\n");
+               "  EDGEGEN_ISA=ref|avx2|avx512|neon|neon-dotprod   force a kernel table (fails if the CPU cannot run it)\n");
 }
 
 int main(int argc, char **argv) {

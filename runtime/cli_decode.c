@@ -43,7 +43,7 @@ static void usage(FILE *f) {
             "                     each directory is tried as is and with a codec/ subdirectory)\n"
             "  -t, --threads N    worker threads, 1..256 (default: online cores, at most 4); the output is\n"
             "                     bit-identical for any N\n"
-            "      --isa NAME     kernel table: auto, ref, avx2, avx512, neon (default auto; overrides EDGEGEN_ISA)\n"
+            "      --isa NAME     kernel table: auto, ref, avx2, avx512, neon, neon-dotprod (default auto; overrides EDGEGEN_ISA)\n"
             "      --device D     where the decoder's network runs: auto, cpu, opencl (default auto, or\n"
             "                     $EDGEGEN_BACKEND). auto uses an OpenCL device only when a self-test proves it\n"
             "                     correct and faster than the CPU (-v says why not); opencl requires it (strict:\n"
@@ -204,7 +204,7 @@ static int run(int argc, char **argv) {
             if (!parse_int(val, 1, 65536, &chunk)) { fprintf(stderr, "edgegen decode: --chunk: expected 1..65536 frames, got '%s'\n", val); return 2; }
         } else if (!strcmp(a, "--isa")) {
             NEED_VAL();
-            if ((isa = eg_isa_from_name(val)) < 0) { fprintf(stderr, "edgegen decode: --isa: unknown table '%s' (auto, ref, avx2, avx512, neon)\n", val); return 2; }
+            if ((isa = eg_isa_from_name(val)) < 0) { fprintf(stderr, "edgegen decode: --isa: unknown table '%s' (auto, ref, avx2, avx512, neon, neon-dotprod)\n", val); return 2; }
         } else if (!strcmp(a, "--device")) {
             NEED_VAL();
             if ((device = eg_backend_from_name(val)) < 0) { fprintf(stderr, "edgegen decode: --device: expected auto, cpu or opencl, got '%s'\n", val); return 2; }

@@ -24,14 +24,14 @@ static void usage(FILE *f) {
             "\n"
             "options:\n"
             "  --json        print one JSON object instead of text\n"
-            "  --isa NAME    pick the kernel table as if forced: auto, ref, avx2, avx512, neon\n"
+            "  --isa NAME    pick the kernel table as if forced: auto, ref, avx2, avx512, neon, neon-dotprod\n"
             "                (takes precedence over EDGEGEN_ISA)\n"
             "  --dump        print this machine's raw CPUID/XCR0 or HWCAP values in the tests/data/cpu/ format\n"
             "                (attach it to bug reports about feature detection)\n"
             "  -h, --help    this help\n"
             "\n"
             "environment:\n"
-            "  EDGEGEN_ISA=auto|ref|avx2|avx512|neon   force a kernel table (fails if the CPU cannot run it)\n"
+            "  EDGEGEN_ISA=auto|ref|avx2|avx512|neon|neon-dotprod   force a kernel table (fails if the CPU cannot run it)\n"
             "\n"
             "exit status: 0 ok, 1 the requested kernel table cannot run here, 2 usage error\n");
 }
@@ -210,7 +210,7 @@ static int info_run(int argc, char **argv) {
             const char *name = argv[i][5] == '=' ? argv[i] + 6 : (i + 1 < argc ? argv[++i] : NULL);
             int v = eg_isa_from_name(name);
             if (v < 0) {
-                fprintf(stderr, "edgegen info: --isa %s: unknown kernel table (known: auto, ref, avx2, avx512, neon)\n",
+                fprintf(stderr, "edgegen info: --isa %s: unknown kernel table (known: auto, ref, avx2, avx512, neon, neon-dotprod)\n",
                         name ? name : "(missing)");
                 return 2;
             }

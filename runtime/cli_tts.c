@@ -56,7 +56,7 @@ static void usage(FILE *f) {
             "      --pause MS        silence between sentences, 0 .. 10000 ms (default 100); every sentence is\n"
             "                        also faded in and out over 5 ms so joins do not click\n"
             "  -t, --threads N       1 .. 256 (default: online cores, at most 4); output is identical for any N\n"
-            "      --isa NAME        kernel table: auto, ref, avx2, avx512, neon (default auto; overrides EDGEGEN_ISA)\n"
+            "      --isa NAME        kernel table: auto, ref, avx2, avx512, neon, neon-dotprod (default auto; overrides EDGEGEN_ISA)\n"
             "      --device NAME     where the decoder network runs: auto, cpu, opencl (default auto, or\n"
             "                        $EDGEGEN_BACKEND): auto uses an OpenCL device only when a self-test proves it\n"
             "                        correct and faster; opencl fails if the device does not work\n"
@@ -238,7 +238,7 @@ static int run(int argc, char **argv) {
         else if (!strcmp(a, "--max-phonemes")) { NEED_VAL(); if (!parse_int(val, 1, 2000, &cp.max_phonemes)) BAD_VAL("1 .. 2000"); }
         else if (!strcmp(a, "--chunk")) { NEED_VAL(); if (!parse_int(val, 1, 1024, &cp.chunk_frames)) BAD_VAL("1 .. 1024 frames"); }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { NEED_VAL(); if (!parse_int(val, 1, 256, &threads)) BAD_VAL("1 .. 256"); }
-        else if (!strcmp(a, "--isa")) { NEED_VAL(); if ((isa = eg_isa_from_name(val)) < 0) BAD_VAL("auto, ref, avx2, avx512 or neon"); }
+        else if (!strcmp(a, "--isa")) { NEED_VAL(); if ((isa = eg_isa_from_name(val)) < 0) BAD_VAL("auto, ref, avx2, avx512, neon or neon-dotprod"); }
         else if (!strcmp(a, "--device")) {
             NEED_VAL();
             if (!strcmp(val, "auto")) device = EG_DEVICE_AUTO;

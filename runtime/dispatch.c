@@ -18,6 +18,9 @@ static const struct eg_kernels *const builtin_tables[] = {
 #if defined(EG_BUILD_AVX2)
     &eg_kernels_avx2,
 #endif
+#if defined(EG_BUILD_NEON_DOTPROD)
+    &eg_kernels_neon_dotprod,
+#endif
 #if defined(EG_BUILD_NEON)
     &eg_kernels_neon,
 #endif
@@ -74,6 +77,7 @@ int eg_isa_from_name(const char *name) {
     if (!strcmp(name, "avx2")) return EG_ISA_AVX2;
     if (!strcmp(name, "avx512")) return EG_ISA_AVX512;
     if (!strcmp(name, "neon")) return EG_ISA_NEON;
+    if (!strcmp(name, "neon-dotprod")) return EG_ISA_NEON_DOTPROD;
     return -1;
 }
 
@@ -84,6 +88,7 @@ const char *eg_isa_name(enum eg_isa isa) {
     case EG_ISA_AVX2: return "avx2";
     case EG_ISA_AVX512: return "avx512";
     case EG_ISA_NEON: return "neon";
+    case EG_ISA_NEON_DOTPROD: return "neon-dotprod";
     }
     return "unknown";
 }
@@ -147,7 +152,7 @@ enum eg_status eg_dispatch_select_from(const struct eg_kernels *const *tables, i
 
     if (isa != EG_ISA_AUTO) {
         if (eg_isa_from_name(eg_isa_name(isa)) < 0) {
-            snprintf(msg, sizeof msg, "isa=%d: unknown kernel table (known: ref, avx2, avx512, neon)", (int)isa);
+            snprintf(msg, sizeof msg, "isa=%d: unknown kernel table (known: ref, avx2, avx512, neon, neon-dotprod)", (int)isa);
             return fail(EG_ERR_INVALID_ARG, why, why_len, msg);
         }
         forced = eg_isa_name(isa);
@@ -155,7 +160,8 @@ enum eg_status eg_dispatch_select_from(const struct eg_kernels *const *tables, i
     } else if (env_isa && env_isa[0]) {
         int e = eg_isa_from_name(env_isa);
         if (e < 0) {
-            snprintf(msg, sizeof msg, "EDGEGEN_ISA=%.64s: unknown kernel table (known: auto, ref, avx2, avx512, neon)",
+            snprintf(msg, sizeof msg,
+                     "EDGEGEN_ISA=%.64s: unknown kernel table (known: auto, ref, avx2, avx512, neon, neon-dotprod)",
                      env_isa);
             return fail(EG_ERR_INVALID_ARG, why, why_len, msg);
         }

@@ -75,8 +75,9 @@ void eg_log_set(eg_log_fn fn, void *user);
 void eg_log_set_level(enum eg_log_level max_level);
 
 /* Kernel table selection. EG_ISA_AUTO picks the best table the CPU and OS support; the environment variable
- * EDGEGEN_ISA=ref|avx2|avx512|neon overrides AUTO. Forcing a table the CPU cannot run is EG_ERR_UNSUPPORTED. */
-enum eg_isa { EG_ISA_AUTO = 0, EG_ISA_REF, EG_ISA_AVX2, EG_ISA_AVX512, EG_ISA_NEON };
+ * EDGEGEN_ISA=ref|avx2|avx512|neon|neon-dotprod overrides AUTO. Forcing a table the CPU cannot run is
+ * EG_ERR_UNSUPPORTED. EG_ISA_NEON_DOTPROD ("neon-dotprod"): AArch64 with the dot product extension (Pi 5). */
+enum eg_isa { EG_ISA_AUTO = 0, EG_ISA_REF, EG_ISA_AVX2, EG_ISA_AVX512, EG_ISA_NEON, EG_ISA_NEON_DOTPROD };
 
 /* EDGEGEN_VERSION as a string, e.g. "0.1.0". Never NULL; static storage. */
 const char *eg_version(void);

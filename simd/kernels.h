@@ -1,8 +1,8 @@
 /* simd/kernels.h — the kernel contract: one documented signature per op.
  *
  * Every ISA translation unit (simd/kernels_ref.c, simd/x86/kernels_avx2.c, simd/x86/kernels_avx512.c,
- * simd/arm/kernels_neon.c) exports exactly one `const struct eg_kernels` table. runtime/dispatch.c picks the
- * best table the CPU *and* OS can run and fills NULL slots from the next table down, ending at the scalar
+ * simd/arm/kernels_neon.c, simd/arm/kernels_dotprod.c) exports exactly one `const struct eg_kernels` table.
+ * runtime/dispatch.c picks the best table the CPU *and* OS can run and fills NULL slots from the next table down, ending at the scalar
  * reference, which implements every op and is the source of truth for tests.
  *
  * Conventions for every op:
@@ -33,7 +33,7 @@ struct eg_block_q8_0 { uint16_t d; int8_t qs[EG_QK]; };
 struct eg_block_q4_0 { uint16_t d; uint8_t qs[EG_QK / 2]; };
 
 struct eg_kernels {
-    const char *name;   /* "ref", "avx2", "avx512", "neon" */
+    const char *name;   /* "ref", "avx2", "avx512", "neon", "neon-dotprod" */
     uint64_t needs;     /* EG_CPU_* bits (runtime/cpu.h) the CPU and OS must provide to run this table */
 
     /* ---- matrix-vector: y[i] = sum_j W[i][j] * x[j] (+ bias[i] if bias != NULL), i < m, j < k ----------- */
@@ -97,6 +97,9 @@ extern const struct eg_kernels eg_kernels_avx512;
 #endif
 #if defined(EG_BUILD_NEON)
 extern const struct eg_kernels eg_kernels_neon;
+#endif
+#if defined(EG_BUILD_NEON_DOTPROD)
+extern const struct eg_kernels eg_kernels_neon_dotprod;   /* matvec_q8_0/q4_0 only; the rest from neon */
 #endif
 
 /* f16 <-> f32 conversion used by reference code (IEEE binary16, round to nearest even). */

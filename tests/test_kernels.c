@@ -693,6 +693,48 @@ static void check_rope(struct th_state *th_, const struct eg_kernels *k) {
 #endif
 #define TABLE_TESTS(op) T_AVX2(op) T_AVX512(op) T_NEON(op)
 
+/* neon-dotprod (AArch64 + SDOT) implements matvec_q8_0/q4_0 only, so it is registered for those two ops (its
+ * other slots are NULL in the table and inherit neon's, tested above). Its int32 block dots are exact and its
+ * x quantisation and float accumulation order are neon's, so it must also match the neon table bit for bit. */
+#if defined(EG_BUILD_NEON_DOTPROD)
+#define T_NEON_DOTPROD(op) TEST(kernels_##op##_neon_dotprod) { for_table(th_, "neon-dotprod", check_##op); }
+static void check_dotprod_vs_neon(struct th_state *th_, const struct eg_kernels *k) {
+    static const int ks[] = { 32, 64, 160, 2048, 2080, 4128 };   /* 2080, 4128: more than one 64-block x chunk */
+    uint64_t s = 11;
+    for (int is_q4 = 0; is_q4 <= 1; is_q4++)
+        for (int mi = 0; mi < N_MV_M; mi++)
+            for (int ki = 0; ki < (int)(sizeof ks / sizeof ks[0]); ki++) {
+                int m = mv_m[mi], kd = ks[ki];
+                uint8_t *buf = rand_qrows(&s, m, kd, is_q4, 1), *w = buf + 1;
+                struct gbuf x = galloc(kd, 1), b = galloc(m, 0), y = galloc(m, 1), yn = galloc(m, 0);
+                fill(x.p, x.n, &s, -1, 1); fill(b.p, b.n, &s, -1, 1);
+                if (ki == 1) for (int i = 0; i < 32; i++) x.p[i] = 0.0f;
+                if (ki == 2) for (int i = 32; i < 64; i++) x.p[i] *= 1e6f;
+                const float *bias = (ki & 1) ? b.p : NULL;
+                if (is_q4) { eg_kernels_neon.matvec_q4_0(yn.p, w, x.p, bias, m, kd); k->matvec_q4_0(y.p, w, x.p, bias, m, kd); }
+                else       { eg_kernels_neon.matvec_q8_0(yn.p, w, x.p, bias, m, kd); k->matvec_q8_0(y.p, w, x.p, bias, m, kd); }
+                CMP_EXACT(yn.p, y.p, (size_t)m, "%s m=%d k=%d: neon-dotprod differs from neon", is_q4 ? "q4_0" : "q8_0", m, kd);
+                CHECK(guard_ok(y), "guard m=%d k=%d", m, kd);
+                free(buf); gfree(x); gfree(b); gfree(y); gfree(yn);
+            }
+    /* dispatch: forcing neon-dotprod keeps its two kernels and fills every other slot from neon */
+    struct eg_cpu cpu;
+    struct eg_kernels d;
+    char why[512];
+    eg_cpu_detect(&cpu);
+    CHECK(eg_dispatch_select(&cpu, EG_ISA_NEON_DOTPROD, &d, why, sizeof why) == EG_OK, "select: %s", why);
+    CHECK(d.matvec_q8_0 == k->matvec_q8_0 && d.matvec_q4_0 == k->matvec_q4_0, "dotprod matvec slots replaced");
+    CHECK(d.matvec_f32 == eg_kernels_neon.matvec_f32 && d.gelu_f32 == eg_kernels_neon.gelu_f32 &&
+          d.rope_f32 == eg_kernels_neon.rope_f32, "empty slots not filled from neon");
+    CHECK(strstr(why, "DOTPROD") != NULL, "why does not name dotprod: %s", why);
+}
+TEST(kernels_matvec_q_neon_dotprod_vs_neon) { for_table(th_, "neon-dotprod", check_dotprod_vs_neon); }
+#else
+#define T_NEON_DOTPROD(op)
+#endif
+T_NEON_DOTPROD(matvec_q8_0)
+T_NEON_DOTPROD(matvec_q4_0)
+
 TABLE_TESTS(matvec_f32)
 TABLE_TESTS(matvec_f16)
 TABLE_TESTS(matvec_q8_0)
