@@ -67,7 +67,10 @@ int eg_phoneme_ids(const struct eg_phoneme_map *map, const uint32_t *ph, int n, 
 #include <espeak-ng/speak_lib.h>
 
 static pthread_mutex_t g_espeak_lock = PTHREAD_MUTEX_INITIALIZER;
-static int g_espeak_ready;   /* espeak_Initialize done (guarded by g_espeak_lock) */
+/* espeak_Initialize done (guarded by g_espeak_lock). espeak-ng's global state lives until the process exits:
+ * espeak_Terminate() followed by a new espeak_Initialize() hangs in 1.51, so it is never terminated
+ * (LeakSanitizer runs with tests/lsan.supp for this). */
+static int g_espeak_ready;
 
 struct eg_phonemizer {
     char voice[64];

@@ -75,14 +75,22 @@ static void matvec_f16(float *y, const uint16_t *w, const float *x, const float 
     }
 }
 
+/* A block's f16 scale, read bytewise: blocks (34 / 18 bytes) lie at any byte offset, so no struct access. */
+static float block_scale(const uint8_t *blk) {
+    uint16_t h;
+    memcpy(&h, blk, sizeof h);
+    return eg_f16_to_f32(h);
+}
+
 static void matvec_q8_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
     const int nb = k / EG_QK;
     for (int i = 0; i < m; i++) {
-        const struct eg_block_q8_0 *row = (const struct eg_block_q8_0 *)((const uint8_t *)w + (size_t)i * nb * EG_Q8_0_BLOCK_BYTES);
+        const uint8_t *row = (const uint8_t *)w + (size_t)i * nb * EG_Q8_0_BLOCK_BYTES;
         float acc = 0.0f;
         for (int b = 0; b < nb; b++) {
-            float d = eg_f16_to_f32(row[b].d);
-            for (int j = 0; j < EG_QK; j++) acc += (d * (float)row[b].qs[j]) * x[b * EG_QK + j];
+            const uint8_t *blk = row + (size_t)b * EG_Q8_0_BLOCK_BYTES;
+            float d = block_scale(blk);
+            for (int j = 0; j < EG_QK; j++) acc += (d * (float)(int8_t)blk[2 + j]) * x[b * EG_QK + j];
         }
         y[i] = bias ? acc + bias[i] : acc;
     }
@@ -91,13 +99,14 @@ static void matvec_q8_0(float *y, const void *w, const float *x, const float *bi
 static void matvec_q4_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
     const int nb = k / EG_QK;
     for (int i = 0; i < m; i++) {
-        const struct eg_block_q4_0 *row = (const struct eg_block_q4_0 *)((const uint8_t *)w + (size_t)i * nb * EG_Q4_0_BLOCK_BYTES);
+        const uint8_t *row = (const uint8_t *)w + (size_t)i * nb * EG_Q4_0_BLOCK_BYTES;
         float acc = 0.0f;
         for (int b = 0; b < nb; b++) {
-            float d = eg_f16_to_f32(row[b].d);
+            const uint8_t *blk = row + (size_t)b * EG_Q4_0_BLOCK_BYTES, *qs = blk + 2;
+            float d = block_scale(blk);
             const float *xb = x + b * EG_QK;
-            for (int j = 0; j < EG_QK / 2; j++) acc += (d * (float)((row[b].qs[j] & 15) - 8)) * xb[j];
-            for (int j = 0; j < EG_QK / 2; j++) acc += (d * (float)((row[b].qs[j] >> 4) - 8)) * xb[j + 16];
+            for (int j = 0; j < EG_QK / 2; j++) acc += (d * (float)((qs[j] & 15) - 8)) * xb[j];
+            for (int j = 0; j < EG_QK / 2; j++) acc += (d * (float)((qs[j] >> 4) - 8)) * xb[j + 16];
         }
         y[i] = bias ? acc + bias[i] : acc;
     }
@@ -123,20 +132,20 @@ static void dequant_f16(float *y, const uint16_t *x, int n) {
 }
 
 static void dequant_q8_0(float *y, const void *x, int n) {
-    const struct eg_block_q8_0 *blk = x;
     for (int b = 0; b < n / EG_QK; b++) {
-        float d = eg_f16_to_f32(blk[b].d);
-        for (int j = 0; j < EG_QK; j++) y[b * EG_QK + j] = d * (float)blk[b].qs[j];
+        const uint8_t *blk = (const uint8_t *)x + (size_t)b * EG_Q8_0_BLOCK_BYTES;
+        float d = block_scale(blk);
+        for (int j = 0; j < EG_QK; j++) y[b * EG_QK + j] = d * (float)(int8_t)blk[2 + j];
     }
 }
 
 static void dequant_q4_0(float *y, const void *x, int n) {
-    const struct eg_block_q4_0 *blk = x;
     for (int b = 0; b < n / EG_QK; b++) {
-        float d = eg_f16_to_f32(blk[b].d);
+        const uint8_t *qs = (const uint8_t *)x + (size_t)b * EG_Q4_0_BLOCK_BYTES + 2;
+        float d = block_scale(qs - 2);
         for (int j = 0; j < EG_QK / 2; j++) {
-            y[b * EG_QK + j] = d * (float)((blk[b].qs[j] & 15) - 8);
-            y[b * EG_QK + j + 16] = d * (float)((blk[b].qs[j] >> 4) - 8);
+            y[b * EG_QK + j] = d * (float)((qs[j] & 15) - 8);
+            y[b * EG_QK + j + 16] = d * (float)((qs[j] >> 4) - 8);
         }
     }
 }

@@ -8,7 +8,8 @@
 #   tests/run_qemu.sh run PORT CPU [VAR=VALUE...] [-- ARGS]
 #                                           build-PORT/test_runner under qemu -cpu CPU with VAR=VALUE set
 #   tests/run_qemu.sh pick PORT CPU ISA     the table chosen automatically on qemu -cpu CPU is ISA
-#                                           (`edgegen info`), and EDGEGEN_ISA=neon runs only where it should
+#                                           (`edgegen info`), and EDGEGEN_ISA=<each SIMD table built> is
+#                                           accepted for ISA and the tables below it, refused for those above
 #
 # PORT is aarch64 or armhf (ports/toolchains/PORT.mk holds the compiler and the qemu command). The qemu command
 # comes from the toolchain file: make -s PORT=... print-QEMU, with QEMU_CPU overridden per call.
@@ -52,6 +53,7 @@ guard)
     # instruction of an optional ISA; only simd/x86/*.o and simd/arm/*.o may. Each pattern is also checked to
     # match the port's own kernel object, so a broken pattern cannot pass silently.
     port=${1:-}
+    pos_re=""
     if [ -n "$port" ]; then b=build-$port; od=$(port_var "$port" CROSS)objdump; else b=${BUILD:-build}; od=objdump; fi
     [ -d "$b" ] || { echo "FAIL no $b (build first)"; summary 0 1; exit 1; }
     triple=$(mk PORT="$port" print-TARGET_TRIPLE)
@@ -59,7 +61,8 @@ guard)
     x86_64*)  re='%[yz]mm[0-9]|\{%k[0-7]\}'                                       # AVX/AVX2/AVX-512 registers
               pos=$b/simd/x86/kernels_avx2.o ;;
     aarch64*) re='\b[su]dot\b|\b(us|su)?mmla\b|\bz[0-9]+\.|\bp[0-9]+/[zm]|\bf[a-z]+\s+v[0-9]+\.[48]h\b|\bfmlal'
-              pos=$b/simd/arm/kernels_dotprod.o ;;          # dotprod/i8mm/SVE/fp16 arithmetic (ASIMD is baseline)
+              pos=$b/simd/arm/kernels_dotprod.o             # dotprod/i8mm/SVE/fp16 arithmetic (ASIMD is baseline)
+              pos_re='\bsdot\b' ;;                         # and the neon-dotprod object must really use SDOT
     arm*)     re='^v[a-z0-9.]*[[:space:]].*\b(q([0-9]|1[0-5])|d(1[6-9]|2[0-9]|3[01]))\b|^v(ld|st)[1-4]\.|^vfm[as]|^vcvt\.f(16|32)\.f(32|16)'
               pos=$b/simd/arm/kernels_neon.o ;;             # NEON, d16-d31, VFPv4 fma, fp16 conversion
     *)        echo "SKIP guard: no pattern for $triple"; echo "0 passed, 0 failed, 1 skipped"; exit 0 ;;
@@ -75,9 +78,13 @@ guard)
         hits=$(insns "$o" | grep -E "$re" | head -n 3)
         if [ -n "$hits" ]; then echo "FAIL guard $o:"; echo "$hits" | sed 's/^/    /'; f=$((f + 1)); else p=$((p + 1)); fi
     done
-    if [ -f "$pos" ]; then
-        if insns "$pos" | grep -qE "$re"; then p=$((p + 1))
-        else echo "FAIL guard pattern matches nothing in $pos: the pattern is broken"; f=$((f + 1)); fi
+    if [ ! -f "$pos" ]; then echo "FAIL guard: no $pos to check the pattern against"; f=$((f + 1))
+    elif insns "$pos" | grep -qE "$re"; then p=$((p + 1))
+    else echo "FAIL guard pattern matches nothing in $pos: the pattern is broken"; f=$((f + 1)); fi
+    if [ -n "$pos_re" ] && [ -f "$pos" ]; then
+        n=$(insns "$pos" | grep -cE "$pos_re")
+        if [ "$n" -gt 0 ]; then echo "ok   $pos: $n instructions of its own ISA (sdot)"; p=$((p + 1))
+        else echo "FAIL $pos has no instruction of its own ISA (sdot): ISA_CFLAGS or the kernels are wrong"; f=$((f + 1)); fi
     fi
     echo "guard $triple: $(echo "$objs" | wc -l) baseline objects checked"
     summary $p $f; [ $f -eq 0 ]; exit ;;
@@ -96,32 +103,43 @@ run)
     exit $rc ;;
 
 pick)
-    # The automatic choice is what `edgegen info` reports; EDGEGEN_ISA=neon must be accepted exactly when the
-    # CPU can run the table (a forced table the CPU lacks is EG_ERR_UNSUPPORTED, never a SIGILL).
+    # The automatic choice is what `edgegen info` reports. Then every SIMD table of the build (its "kernel tables
+    # built:" list, best first) is forced with EDGEGEN_ISA: accepted for the chosen table and those below it,
+    # refused with an error naming EDGEGEN_ISA for those above it (EG_ERR_UNSUPPORTED: exit 1/2, never a SIGILL).
     port=$1 cpu=$2 want=$3
     q=$(port_var "$port" QEMU "$cpu")
     p=0; f=0
     out=$($q "build-$port/edgegen" info 2>&1); rc=$?
     echo "$out" | sed 's/^/    /'
+    built=$(echo "$out" | sed -nE 's/.*kernel tables built: ([a-z0-9 -]*)\).*/\1/p' | head -n 1)
     if [ $rc -ne 0 ]; then echo "FAIL edgegen info exit $rc"; f=$((f + 1))
     else
-        got=$(echo "$out" | sed -nE 's/^[[:space:]]*(kernels|isa|kernel table|table)[[:space:]]*[:=][[:space:]]*([a-z0-9_]+).*/\2/ip' | head -n 1)
+        got=$(echo "$out" | sed -nE 's/^[[:space:]]*(kernels|isa|kernel table|table)[[:space:]]*[:=][[:space:]]*([a-z0-9_-]+).*/\2/ip' | head -n 1)
         if [ "$got" = "$want" ]; then echo "ok   auto pick on $cpu = $want"; p=$((p + 1))
         else echo "FAIL auto pick on $cpu: want $want, edgegen info says '${got:-?}'"; f=$((f + 1)); fi
     fi
-    out=$($q -E EDGEGEN_ISA=neon "build-$port/edgegen" info 2>&1); rc=$?
-    if [ "$want" = neon ]; then
-        if [ $rc -eq 0 ]; then echo "ok   EDGEGEN_ISA=neon accepted on $cpu"; p=$((p + 1))
-        else echo "FAIL EDGEGEN_ISA=neon refused on $cpu (exit $rc)"; echo "$out" | sed 's/^/    /'; f=$((f + 1)); fi
-    else
-        case $rc in
-        0)   echo "FAIL EDGEGEN_ISA=neon accepted on $cpu, which cannot run it"; f=$((f + 1)) ;;
-        1|2) echo "ok   EDGEGEN_ISA=neon refused on $cpu (exit $rc): $(echo "$out" | tail -n 1)"; p=$((p + 1)) ;;
-        *)   echo "FAIL EDGEGEN_ISA=neon on $cpu: exit $rc (a signal?)"; f=$((f + 1)) ;;
-        esac
-    fi
+    [ -n "$built" ] || { echo "FAIL no 'kernel tables built:' list in edgegen info"; f=$((f + 1)); }
+    runnable=0
+    for t in $built; do
+        [ "$t" = "$want" ] && runnable=1
+        [ "$t" = ref ] && continue      # always runnable; the run step covers EDGEGEN_ISA=ref
+        out=$($q -E EDGEGEN_ISA="$t" "build-$port/edgegen" info 2>&1); rc=$?
+        if [ $runnable = 1 ]; then
+            if [ $rc -eq 0 ]; then echo "ok   EDGEGEN_ISA=$t accepted on $cpu"; p=$((p + 1))
+            else echo "FAIL EDGEGEN_ISA=$t refused on $cpu (exit $rc)"; echo "$out" | sed 's/^/    /'; f=$((f + 1)); fi
+        else
+            msg=$(echo "$out" | grep "EDGEGEN_ISA=$t:" | tail -n 1)
+            case $rc in
+            0)   echo "FAIL EDGEGEN_ISA=$t accepted on $cpu, which cannot run it"; f=$((f + 1)) ;;
+            1|2) if [ -n "$msg" ]; then echo "ok   EDGEGEN_ISA=$t refused on $cpu (exit $rc): $msg"; p=$((p + 1))
+                 else echo "FAIL EDGEGEN_ISA=$t refused on $cpu (exit $rc) without naming it:"
+                      echo "$out" | tail -n 3 | sed 's/^/    /'; f=$((f + 1)); fi ;;
+            *)   echo "FAIL EDGEGEN_ISA=$t on $cpu: exit $rc (a signal?)"; f=$((f + 1)) ;;
+            esac
+        fi
+    done
     summary $p $f; [ $f -eq 0 ]; exit ;;
 
 *)
-    sed -n '2,16p' "$0" >&2; exit 2 ;;
+    sed -n '2,15p' "$0" >&2; exit 2 ;;
 esac

@@ -428,6 +428,7 @@ static void check_gemm_f32(struct th_state *th_, const struct eg_kernels *k) {
             }
     gemm_case(th_, k, &s, 64, 96, 512, 1);
     gemm_case(th_, k, &s, 37, 70, 1030, 0);
+    gemm_case(th_, k, &s, 601, 40, 300, 1);   /* A slab > 512 KiB: the AVX-512 next-strip prefetch path */
 }
 
 /* ---- dequant -------------------------------------------------------------------------------------------- */

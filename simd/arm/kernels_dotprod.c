@@ -4,8 +4,8 @@
  * Implements matvec_q8_0 and matvec_q4_0 only; every other slot is NULL and runtime/dispatch.c fills it from
  * eg_kernels_neon. The two kernels follow kernels_neon.c exactly, except that the exact int32 block dot comes
  * from two SDOTs (vdotq_s32) instead of widening multiply-accumulates:
- *  - x is quantised per 32-block to int8 with the same code as kernels_neon.c (quantize_x_q8 below is a copy:
- *    keep the two identical), in chunks of XQ_BLOCKS blocks;
+ *  - x is quantised per 32-block to int8 by the quantize_x_q8 both tables share (vec_neon.h),
+ *    in chunks of XQ_BLOCKS blocks;
  *  - per row and block: acc = acc + (dw * dx) * (float)isum, blocks in order, the partial sum parked in y[i]
  *    between chunks. The 4-row tile does this in the lanes of one float32x4_t with the same IEEE operations
  *    (no FMA), so a row's result does not depend on m or its position (kernels.h), and both kernels give
@@ -20,38 +20,16 @@
 #include "vec_neon.h"
 
 #define EG_UNROLL _Pragma("GCC unroll 4")
+/* rows_chunk and matvec_q are instantiated per (R, is_q4) so both become compile-time constants */
+#define EG_ALWAYS_INLINE static inline __attribute__((always_inline))
 #define XQ_BLOCKS 64   /* x blocks quantised per chunk (4 KiB of int8 on the stack); same as kernels_neon.c */
 
-/* Copy of kernels_neon.c quantize_x_q8: dx = max|x|/127, xq = round-to-nearest-even(x / dx). */
-static void quantize_x_q8(int8_t *xq, float *dx, const float *x, int n_blocks) {
-    for (int b = 0; b < n_blocks; b++) {
-        const float *xb = x + (size_t)b * EG_QK;
-        float32x4_t amax = vdupq_n_f32(0.0f);
-        for (int j = 0; j < EG_QK; j += 4) amax = vmaxq_f32(amax, vabsq_f32(vld1q_f32(xb + j)));
-        const float d = eg_hmax_f32x4(amax) / 127.0f;
-        const float id = d > 0.0f ? 1.0f / d : 0.0f;
-        dx[b] = d;
-        for (int j = 0; j < EG_QK; j += 8) {
-            const int32x4_t q0 = eg_round_s32(vmulq_n_f32(vld1q_f32(xb + j), id));
-            const int32x4_t q1 = eg_round_s32(vmulq_n_f32(vld1q_f32(xb + j + 4), id));
-            const int16x8_t q = vcombine_s16(vmovn_s32(q0), vmovn_s32(q1));
-            vst1_s8(xq + (size_t)b * EG_QK + j, vmovn_s16(q));
-        }
-    }
-}
 
-/* q4_0 nibbles: element j < 16 is qs[j] & 15, element j >= 16 is qs[j-16] >> 4, both minus 8. */
-static inline void unpack_q4(const uint8_t *qs, int8x16_t *w0, int8x16_t *w1) {
-    const uint8x16_t q = vld1q_u8(qs);
-    const int8x16_t eight = vdupq_n_s8(8);
-    *w0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(15))), eight);
-    *w1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);
-}
 
 /* One chunk of cb blocks for R rows (R a compile-time 4 or 1) starting at `row` (row stride row_bytes):
  * y[r] = (first ? 0 : y[r]) + sum over blocks, in block order, of (dw * dx[b]) * isum. Lane r of every vector
  * belongs to row r; lanes >= R are computed on zeros and dropped. */
-static inline void rows_chunk(float *y, const uint8_t *row, size_t row_bytes, size_t block_bytes, int is_q4,
+EG_ALWAYS_INLINE void rows_chunk(float *y, const uint8_t *row, size_t row_bytes, size_t block_bytes, int is_q4,
                               const int8_t *xq, const float *dx, int cb, int first, int R) {
     float32x4_t acc = vdupq_n_f32(0.0f);
     if (!first) acc = R == 4 ? vld1q_f32(y) : vsetq_lane_f32(y[0], acc, 0);
@@ -85,7 +63,7 @@ static void add_bias(float *y, const float *bias, int m) {
     if (i < m) eg_st_part(y + i, vaddq_f32(eg_ld_part(y + i, m - i), eg_ld_part(bias + i, m - i)), m - i);
 }
 
-static inline void matvec_q(float *y, const void *w, const float *x, const float *bias, int m, int k, int is_q4) {
+EG_ALWAYS_INLINE void matvec_q(float *y, const void *w, const float *x, const float *bias, int m, int k, int is_q4) {
     int8_t xq[XQ_BLOCKS * EG_QK];
     float dx[XQ_BLOCKS];
     const int nb = k / EG_QK;

@@ -123,22 +123,6 @@ static void matvec_f16(float *y, const uint16_t *w, const float *x, const float 
  * is the same sequential sum over blocks for any m. */
 #define XQ_BLOCKS 64
 
-static void quantize_x_q8(int8_t *xq, float *dx, const float *x, int n_blocks) {
-    for (int b = 0; b < n_blocks; b++) {
-        const float *xb = x + (size_t)b * EG_QK;
-        float32x4_t amax = vdupq_n_f32(0.0f);
-        for (int j = 0; j < EG_QK; j += 4) amax = vmaxq_f32(amax, vabsq_f32(vld1q_f32(xb + j)));
-        const float d = eg_hmax_f32x4(amax) / 127.0f;
-        const float id = d > 0.0f ? 1.0f / d : 0.0f;
-        dx[b] = d;
-        for (int j = 0; j < EG_QK; j += 8) {
-            const int32x4_t q0 = eg_round_s32(vmulq_n_f32(vld1q_f32(xb + j), id));
-            const int32x4_t q1 = eg_round_s32(vmulq_n_f32(vld1q_f32(xb + j + 4), id));
-            const int16x8_t q = vcombine_s16(vmovn_s32(q0), vmovn_s32(q1));
-            vst1_s8(xq + (size_t)b * EG_QK + j, vmovn_s16(q));
-        }
-    }
-}
 
 static void matvec_q8_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
     int8_t xq[XQ_BLOCKS * EG_QK];
@@ -167,12 +151,6 @@ static void matvec_q8_0(float *y, const void *w, const float *x, const float *bi
 }
 
 /* q4_0 nibbles: element j < 16 is qs[j] & 15, element j >= 16 is qs[j-16] >> 4, both minus 8. */
-static inline void unpack_q4(const uint8_t *qs, int8x16_t *w0, int8x16_t *w1) {
-    const uint8x16_t q = vld1q_u8(qs);
-    const int8x16_t eight = vdupq_n_s8(8);
-    *w0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(15))), eight);
-    *w1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);
-}
 
 static void matvec_q4_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
     int8_t xq[XQ_BLOCKS * EG_QK];

@@ -3,8 +3,8 @@
  * Contract: simd/kernels.h; same structure and determinism rules as kernels_avx2.c (read that file's comments
  * first), with 16-lane vectors and opmask tails. Quantised matvec uses VNNI (vpdpbusd) on x quantised to int8
  * per 32-block: q8_0 one block per ymm, q4_0 two blocks per zmm, block scales converted 16 at a time.
- * GEMM: 12x32 register tile (24 zmm accumulators), B packed 64 columns x 256 and a 12-row strip of A copied on
- * the stack (~77 KiB), the next strip prefetched.
+ * GEMM: 12x32 register tile (24 zmm accumulators), B packed 64 columns x 256 on the stack (64 KiB), A read in
+ * place with the next 12-row strip prefetched when A is large.
  * Transcendentals: SLEEF u10 avx512f (expf, erff, sincosf); tanh from expf as in kernels_avx2.c; GELU from an
  * erfc fit and an inline exp, with SLEEF erff only for lanes below x = -2.75 (see gelu16).
  */
@@ -276,19 +276,21 @@ static void matvec_q4_0(float *y, const void *w, const float *x, const float *bi
 }
 
 /* ---- GEMM, NT (see kernels_avx2.c for the scheme). Blocking: for each KC slice of k, B is packed NC columns at
- * a time into bp[NC/32][kc][32] (64 KiB on the stack, 8x8 register transposes); then each 12-row strip of A is
- * copied to ap (13 KiB, a row stride that cannot alias in L1 whatever lda is) and multiplied with every
- * 32-column panel of bp, while the next strip is prefetched. A is thus streamed once per (KC, NC) block
- * instead of once per 32 columns. At m = k = 2048, n = 64 (one task of the 2048 bench; A streams from L3) the
- * prefetch is worth ~15% on the dev box: each strip's 12 rows sit in 12 pages the hardware prefetcher has not
- * seen. Each C element is still one in-order FMA chain over p (C is reloaded between KC slices), whatever
- * its position. -------------------------------------------------------------------------------------------- */
+ * a time into bp[NC/32][kc][32] (64 KiB on the stack, 8x8 register transposes); then each 12-row strip of A
+ * (read in place) is multiplied with every 32-column panel of bp, so A is streamed once per (KC, NC) block
+ * instead of once per 32 columns. When the A slab of a KC slice is too big to stay in L2, the next strip is
+ * prefetched while the current one runs: its 12 rows sit in 12 pages the hardware prefetcher has not seen
+ * (neutral on a quiet dev box, 1.5-1.7x in runs where other jobs competed for L3/DRAM; ~3% cost when A is in
+ * L2, hence the threshold). Copying each strip to a non-aliasing stride was tried: no gain at 1024-2048, -10%
+ * at 256.
+ * Each C element is still one in-order FMA chain over p (C is reloaded between KC slices), whatever its
+ * position. ----------------------------------------------------------------------------------------------- */
 
 #define G5_MR 12
 #define G5_NR 32
 #define G5_KC 256
 #define G5_NC 64
-#define G5_ALD (G5_KC + 16)
+#define G5_PF_SLAB_BYTES (512u << 10)   /* prefetch the next A strip when m * kc * 4 exceeds this */
 
 /* pf: NULL, or the next strip of A in the caller's layout (row stride pf_ld, same p range), prefetched into L1
  * one line per row every 16 steps of p */
@@ -394,21 +396,9 @@ static void g5_pack_b(float *bp, const float *b, size_t ldb, int nr, int kc) {
     }
 }
 
-/* Copy an mr x kc strip of A into ap (row stride G5_ALD, not a multiple of 4 KiB, so the strip's rows do not
- * share L1 sets however the caller's lda aliases) */
-static void g5_copy_a(float *ap, const float *a, size_t lda, int mr, int kc) {
-    for (int r = 0; r < mr; r++) {
-        const float *src = a + (size_t)r * lda;
-        float *dst = ap + (size_t)r * G5_ALD;
-        int p = 0;
-        for (; p + 16 <= kc; p += 16) _mm512_store_ps(dst + p, _mm512_loadu_ps(src + p));
-        if (p < kc) _mm512_mask_storeu_ps(dst + p, eg_mask16(kc - p), _mm512_maskz_loadu_ps(eg_mask16(kc - p), src + p));
-    }
-}
-
 static void gemm_f32(float *c, int ldc, const float *a, int lda, const float *b, int ldb,
                      const float *bias, int m, int n, int k) {
-    _Alignas(64) float bp[G5_KC * G5_NC], ap[G5_MR * G5_ALD];
+    _Alignas(64) float bp[G5_KC * G5_NC];
     if (k == 0) {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = bias ? 0.0f + bias[j] : 0.0f;
@@ -416,6 +406,7 @@ static void gemm_f32(float *c, int ldc, const float *a, int lda, const float *b,
     }
     for (int p0 = 0; p0 < k; p0 += G5_KC) {
         int kc = k - p0 < G5_KC ? k - p0 : G5_KC, first = p0 == 0, last = p0 + kc == k;
+        const int pf_on = (size_t)m * kc * sizeof(float) > G5_PF_SLAB_BYTES;
         for (int jc = 0; jc < n; jc += G5_NC) {
             int nc = n - jc < G5_NC ? n - jc : G5_NC;
             for (int j0 = 0; j0 < nc; j0 += G5_NR)
@@ -423,11 +414,10 @@ static void gemm_f32(float *c, int ldc, const float *a, int lda, const float *b,
                           nc - j0 < G5_NR ? nc - j0 : G5_NR, kc);
             for (int i0 = 0; i0 < m; i0 += G5_MR) {
                 int mr = m - i0 < G5_MR ? m - i0 : G5_MR;
-                g5_copy_a(ap, a + (size_t)i0 * lda + p0, lda, mr, kc);
                 for (int j0 = 0; j0 < nc; j0 += G5_NR) {
                     int nr = nc - j0 < G5_NR ? nc - j0 : G5_NR;
-                    const float *pf = j0 == 0 && i0 + 2 * G5_MR <= m ? a + (size_t)(i0 + G5_MR) * lda + p0 : NULL;
-                    g5_strip(mr, kc, ap, G5_ALD, bp + (size_t)j0 * kc, c + (size_t)i0 * ldc + jc + j0,
+                    const float *pf = pf_on && j0 == 0 && i0 + 2 * G5_MR <= m ? a + (size_t)(i0 + G5_MR) * lda + p0 : NULL;
+                    g5_strip(mr, kc, a + (size_t)i0 * lda + p0, lda, bp + (size_t)j0 * kc, c + (size_t)i0 * ldc + jc + j0,
                              ldc, nr, first, last && bias ? bias + jc + j0 : NULL, pf, lda);
                 }
             }
