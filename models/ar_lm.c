@@ -655,9 +655,12 @@ static void multi_vec_task(void *arg, int task, int thread) {
 static void linear_vec3(struct eg_exec *ex, const struct eg_linear *a, float *ya, const struct eg_linear *b, float *yb,
                         const struct eg_linear *c, float *yc, const float *x) {
     struct multi_vec_job jb = { .k = &ex->k, .lin = { a, b, c }, .y = { ya, yb, yc }, .x = x, .n = 3 };
-    for (int i = 0; i < 3; i++)
+    size_t bytes = 0;
+    for (int i = 0; i < 3; i++) {
         jb.first_task[i + 1] = jb.first_task[i] + (jb.lin[i]->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL;
-    eg_exec_parallel(ex, jb.first_task[3], multi_vec_task, &jb);
+        bytes += (size_t)jb.lin[i]->n_out * jb.lin[i]->row_bytes;
+    }
+    eg_exec_parallel_sized(ex, jb.first_task[3], bytes, multi_vec_task, &jb);
 }
 
 struct dec_att_job {
@@ -747,9 +750,9 @@ enum eg_status eg_ar_step(struct eg_ar_state *st, int32_t prev_token, const floa
             memcpy(st->vc + dst, st->v + (size_t)hh * hd, (size_t)hd * sizeof(float));
         }
         struct dec_att_job jb = { .st = st, .layer = (int)l, .n_valid = n_valid };
-        /* per-head tasks compute the same arithmetic inline or on the pool: only worth a dispatch when large */
-        if ((size_t)n_valid * d >= 8192) eg_exec_parallel(ex, (int)c->n_heads, dec_att_task, &jb);
-        else for (uint32_t hh = 0; hh < c->n_heads; hh++) dec_att_task(&jb, (int)hh, 0);
+        /* per-head tasks compute the same arithmetic inline or on the pool: only worth a dispatch when the K and V
+         * rows they read are large (the same byte threshold as the matrix-vector products) */
+        eg_exec_parallel_sized(ex, (int)c->n_heads, 2 * (size_t)n_valid * d * sizeof(float), dec_att_task, &jb);
         eg_linear_vec(ex, &b->wo, st->h, st->a);
         k->add_f32(st->x, st->x, st->h, d);
         k->rms_norm_f32(st->h, st->x, b->norm2, 1, d, c->norm_eps);

@@ -8,6 +8,7 @@
  * Each output element is computed by exactly one kernel call whose arithmetic does not depend on its position
  * (simd/kernels.h), hence bit-identical results for any number of threads.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "cpu.h"
 #include "dispatch.h"
@@ -28,6 +29,14 @@ enum eg_status eg_exec_init(struct eg_exec *ex, enum eg_isa isa, int n_threads) 
     st = eg_dispatch_select(&cpu, isa, &ex->k, ex->why, sizeof ex->why);
     if (st != EG_OK) return st;
     ex->n_threads = n_threads;
+    ex->min_parallel_bytes = EG_EXEC_MIN_PARALLEL_BYTES;
+    const char *env = getenv("EDGEGEN_PAR_MIN_BYTES");
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (*end) EG_LOGW("EDGEGEN_PAR_MIN_BYTES=%s: expected a byte count, ignored", env);
+        else ex->min_parallel_bytes = (size_t)v;
+    }
     if (n_threads > 1) {
         st = eg_pool_create(n_threads, &ex->pool);
         if (st != EG_OK) { memset(ex, 0, sizeof *ex); return st; }
@@ -48,6 +57,15 @@ void eg_exec_parallel(struct eg_exec *ex, int n_tasks, void (*fn)(void *arg, int
         return;
     }
     eg_pool_run(ex->pool, n_tasks, fn, arg);
+}
+
+void eg_exec_parallel_sized(struct eg_exec *ex, int n_tasks, size_t work_bytes,
+                            void (*fn)(void *arg, int task, int thread), void *arg) {
+    if (work_bytes < ex->min_parallel_bytes) {
+        for (int t = 0; t < n_tasks; t++) fn(arg, t, 0);
+        return;
+    }
+    eg_exec_parallel(ex, n_tasks, fn, arg);
 }
 
 void eg_linear_set(struct eg_linear *lin, const struct eg_gguf_tensor *w, const struct eg_gguf_tensor *b) {
@@ -166,5 +184,6 @@ static void vec_task(void *arg, int task, int thread) {
 
 void eg_linear_vec(struct eg_exec *ex, const struct eg_linear *lin, float *y, const float *x) {
     struct vec_job jb = { .k = &ex->k, .lin = lin, .y = y, .x = x };
-    eg_exec_parallel(ex, (lin->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL, vec_task, &jb);
+    eg_exec_parallel_sized(ex, (lin->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL, (size_t)lin->n_out * lin->row_bytes,
+                           vec_task, &jb);
 }

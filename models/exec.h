@@ -25,12 +25,25 @@ struct eg_exec {
     struct eg_pool *pool;    /* owned; NULL when n_threads == 1 */
     int n_threads;           /* >= 1 */
     char why[160];           /* dispatch's one-line reason for the table choice */
+    size_t min_parallel_bytes; /* matrix-vector work below this many weight bytes runs on the calling thread */
 };
+
+/* Each pool run costs a few microseconds even with spinning workers (runtime/pool.c), so vector work is only
+ * spread over the pool above this many weight bytes (override: EDGEGEN_PAR_MIN_BYTES). Measured on the dev VM,
+ * full-size AR q8_0 step at 2 threads: 512 KiB -> 377 us, 128 KiB -> 235 us (1 thread: 350 us). Running the
+ * same fixed tasks inline changes nothing in the results. */
+#define EG_EXEC_MIN_PARALLEL_BYTES (128u * 1024u)
 
 /* Choose the kernel table (isa: EG_ISA_AUTO honours EDGEGEN_ISA) and start n_threads-1 workers.
  * EG_ERR_INVALID_ARG for n_threads outside [1, 256], EG_ERR_UNSUPPORTED for a table the CPU cannot run. */
 enum eg_status eg_exec_init(struct eg_exec *ex, enum eg_isa isa, int n_threads);
 void eg_exec_free(struct eg_exec *ex);   /* safe on a zeroed or freed eg_exec */
+
+/* Run fn(arg, task, thread) for task < n_tasks on the pool (inline without one). The _sized form runs inline
+ * when work_bytes < ex->min_parallel_bytes. */
+void eg_exec_parallel(struct eg_exec *ex, int n_tasks, void (*fn)(void *arg, int task, int thread), void *arg);
+void eg_exec_parallel_sized(struct eg_exec *ex, int n_tasks, size_t work_bytes,
+                            void (*fn)(void *arg, int task, int thread), void *arg);
 
 /* A weight matrix W [n_out][n_in] in one of the supported dtypes, with an optional f32 bias [n_out].
  * Borrowed pointers into the model's mapping. */
@@ -63,8 +76,5 @@ void eg_linear_rows(struct eg_exec *ex, const struct eg_linear *lin, float *y, i
 
 /* One vector: y[j] = sum_p W[j][p] * x[p] + b[j] via the matvec kernels (for token-at-a-time models). */
 void eg_linear_vec(struct eg_exec *ex, const struct eg_linear *lin, float *y, const float *x);
-
-/* Run fn over n_tasks on the pool (or inline when single-threaded). */
-void eg_exec_parallel(struct eg_exec *ex, int n_tasks, void (*fn)(void *arg, int task, int thread), void *arg);
 
 #endif /* EG_EXEC_H */

@@ -2,25 +2,28 @@
  *
  * n_threads - 1 workers are created once; the calling thread is thread 0 and works too. A run publishes
  * (fn, arg, n_tasks), bumps a generation counter and wakes the workers; every thread claims task indices from
- * one atomic counter until none are left, then the last worker to finish wakes the caller. A worker may spin
- * on the generation before sleeping on the condition variable (runs come in quick bursts, one per layer per
- * token, and a futex wake costs microseconds). The spin is off by default and always off when there
- * are more threads than online CPUs: on the shared, loaded 2-core dev VM an empty 2-thread run took 7.5 us when
- * sleeping at once, 12 us with a 128-poll spin and 127 us with 2,000 polls. Nothing is allocated per
- * run. Which thread ran a task varies from run to run; results do not, because callers split work into
- * fixed-size blocks (see pool.h).
+ * one atomic counter until none are left, then the last worker to finish wakes the caller. Runs come in quick
+ * bursts (several per layer per token), so a worker spins on the generation for up to EG_POOL_SPIN_US
+ * microseconds after its last run before sleeping on the condition variable: waking a sleeping thread costs
+ * ~50 us on the KVM dev VM (an IPI to a halted vCPU), which made the 2-thread AR step slower than 1 thread
+ * (f32: 1250 vs 900 us per token); with the spin it is 556 us. The spin is off when there are more threads than
+ * online CPUs (spinning would steal the core the work needs) and can be set with EDGEGEN_POOL_SPIN_US
+ * (0 = always sleep, e.g. for battery-powered use). Nothing is allocated per run. Which thread ran a task
+ * varies from run to run; results do not, because callers split work into fixed-size blocks (see pool.h).
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "pool.h"
 #include "internal.h"
 
 #define EG_POOL_MAX_THREADS 256
-#ifndef EG_POOL_SPIN
-#define EG_POOL_SPIN 0          /* polls before sleeping; tune on an idle Pi with -DEG_POOL_SPIN=N (see above) */
+#ifndef EG_POOL_SPIN_US
+#define EG_POOL_SPIN_US 100     /* spin before sleeping, in microseconds (see above) */
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -39,7 +42,7 @@ struct eg_worker {
 struct eg_pool {
     int n_threads;
     int n_started;              /* workers actually running (for destroy after a failed create) */
-    int spin;                   /* polls before sleeping: EG_POOL_SPIN, or 0 when oversubscribed */
+    int64_t spin_ns;            /* spin before sleeping: EG_POOL_SPIN_US, or 0 when oversubscribed */
     pthread_t *threads;         /* [n_threads - 1] */
     struct eg_worker *workers;  /* [n_threads - 1] */
 
@@ -65,17 +68,25 @@ static void claim_and_run(struct eg_pool *p, int thread) {
     }
 }
 
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void *worker_main(void *v) {
     struct eg_worker *w = v;
     struct eg_pool *p = w->pool;
     unsigned seen = 0;          /* the generation at creation: a run may start before this thread does */
     for (;;) {
         /* wait for a new generation: spin a little, then sleep */
-        int spins = 0;
-        while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&
-               !atomic_load_explicit(&p->stop, memory_order_acquire) && spins < p->spin) {
-            cpu_relax();
-            spins++;
+        if (p->spin_ns > 0) {
+            const int64_t deadline = now_ns() + p->spin_ns;
+            for (unsigned i = 1; atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&
+                                 !atomic_load_explicit(&p->stop, memory_order_acquire); i++) {
+                cpu_relax();
+                if ((i & 255) == 0 && now_ns() > deadline) break;
+            }
         }
         pthread_mutex_lock(&p->mu);
         while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen &&
@@ -125,7 +136,15 @@ enum eg_status eg_pool_create(int n_threads, struct eg_pool **out) {
     if (!p) goto err_nomem;
     p->n_threads = n_threads;
     long n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    p->spin = n_cpus >= n_threads ? EG_POOL_SPIN : 0;
+    int64_t spin_us = EG_POOL_SPIN_US;
+    const char *env = getenv("EDGEGEN_POOL_SPIN_US");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end || v < 0 || v > 1000000) EG_LOGW("EDGEGEN_POOL_SPIN_US=%s: expected 0..1000000, ignored", env);
+        else spin_us = v;
+    }
+    p->spin_ns = n_cpus >= n_threads ? spin_us * 1000 : 0;
     if (n_threads > 1) {
         p->threads = calloc((size_t)n_threads - 1, sizeof *p->threads);
         p->workers = calloc((size_t)n_threads - 1, sizeof *p->workers);
@@ -185,8 +204,13 @@ void eg_pool_run(struct eg_pool *pool, int n_tasks, eg_pool_fn fn, void *arg) {
     claim_and_run(pool, 0);
 
     /* wait for the workers: spin briefly, then sleep */
-    for (int spins = 0; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0 && spins < pool->spin; spins++)
-        cpu_relax();
+    if (pool->spin_ns > 0) {
+        const int64_t deadline = now_ns() + pool->spin_ns;
+        for (unsigned i = 1; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; i++) {
+            cpu_relax();
+            if ((i & 255) == 0 && now_ns() > deadline) break;
+        }
+    }
     if (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0) {
         pthread_mutex_lock(&pool->mu);
         while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0)

@@ -272,6 +272,8 @@ static uint64_t run_hash(struct eg_model *m, int threads, uint64_t seed, enum eg
 }
 
 TEST(tts_deterministic_across_threads) {
+    /* the tiny model's matrices are below the inline threshold: force the pool so it is really exercised */
+    setenv("EDGEGEN_PAR_MIN_BYTES", "0", 1);
     struct eg_model *m = load_pair();
     REQUIRE(m, "load");
     int64_t n1 = 0, n2 = 0, n3 = 0, n4 = 0;
@@ -282,6 +284,7 @@ TEST(tts_deterministic_across_threads) {
     CHECK(h4 && h4 != h1, "another seed gives other audio");
     CHECK(run_hash(m, 1, 42, EG_ISA_AUTO, &n4) == h1, "repeatable");
     eg_model_free(m);
+    unsetenv("EDGEGEN_PAR_MIN_BYTES");
 }
 
 TEST(tts_sentences_and_pause) {
