@@ -222,6 +222,7 @@ struct eg_decoder {
     struct eg_exec *ex;
     struct eg_spectral *stage;  /* borrowed, optional: windows' spectra on an OpenCL device (cl_decoder.h) */
     int chunk;                /* frames per window */
+    int first_chunk;          /* frames in the first window of an utterance (<= chunk) */
     int k2, R, R0;            /* kernel/2, receptive field (tokens), reach of the embed output */
     int n_lat, n_cols, spec_ld;
 
@@ -372,6 +373,8 @@ enum eg_status eg_decoder_create(const struct eg_codec_model *m, struct eg_exec 
     d = calloc(1, sizeof *d);
     if (!d) return EG_ERR_NOMEM;
     d->m = m; d->ex = ex; d->chunk = dp.chunk_frames; d->stage = dp.stage;
+    d->first_chunk = dp.first_chunk_frames >= 1 && dp.first_chunk_frames < dp.chunk_frames ? dp.first_chunk_frames
+                                                                                          : dp.chunk_frames;
     d->k2 = (int)m->cfg.kernel_size / 2;
     d->R = eg_codec_receptive_frames(&m->cfg);
     d->R0 = d->k2 * (int)m->cfg.n_layers;
@@ -548,9 +551,10 @@ enum eg_status eg_decoder_push(struct eg_decoder *d, const int32_t *tokens, int 
         if (take > n - i) take = n - i;
         for (int j = 0; j < take; j++) token_values(&d->m->cfg, tokens[i + j], d->vals + (size_t)(d->n_hist + j) * lat);
         d->n_hist += take; d->n_recv += take; i += take;
-        /* a window of `chunk` frames is ready once R tokens of right context have arrived */
-        while (d->n_recv - d->R - d->n_done >= d->chunk)
-            if ((st = decode_frames(d, d->chunk, sink, user)) != EG_OK) return st;
+        /* a window of `chunk` frames (the first one: `first_chunk`) is ready once R tokens of right context
+         * have arrived */
+        for (int w = d->n_done ? d->chunk : d->first_chunk; d->n_recv - d->R - d->n_done >= w; w = d->chunk)
+            if ((st = decode_frames(d, w, sink, user)) != EG_OK) return st;
     }
     return EG_OK;
 }

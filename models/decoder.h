@@ -27,6 +27,8 @@ struct eg_spectral;      /* opencl/cl_decoder.h */
 
 struct eg_decoder_params {
     int chunk_frames;   /* frames computed per window (>= 1); larger is faster, smaller lowers latency */
+    int first_chunk_frames;  /* 1 .. chunk_frames: the first window after create/reset/flush (time to first
+                              * audio); 0 = chunk_frames. The audio is the same for any window sizes */
     struct eg_spectral *stage;   /* optional, borrowed (must outlive the decoder; one per decoder): computes each
                                   * window's spectra on an OpenCL device (eg_spectral_window), the iSTFT stays on
                                   * the CPU; its max_frames must be >= chunk_frames. NULL: CPU only */

@@ -274,10 +274,21 @@ static size_t ctx_layout(struct eg_ctx *ctx, const struct eg_model *m, const str
     return total;
 }
 
+/* The decoder runs a short first window per sentence (params chunk_frames: time to first audio) and then
+ * windows of at least EG_TTS_STEADY_CHUNK frames: each window recomputes 2R frames of context (R = 21 for the
+ * default codec), so 16-frame windows cost ~3.6x the frames and 64-frame ones ~1.7x. The audio is identical. */
+#define EG_TTS_STEADY_CHUNK 64
+static struct eg_decoder_params tts_decoder_params(const struct eg_ctx_params *p) {
+    struct eg_decoder_params dp = eg_decoder_default_params();
+    dp.chunk_frames = p->chunk_frames > EG_TTS_STEADY_CHUNK ? p->chunk_frames : EG_TTS_STEADY_CHUNK;
+    dp.first_chunk_frames = p->chunk_frames;
+    return dp;
+}
+
 /* Arena bytes of the three parts, with a stand-in exec (the sizes depend only on the thread count). */
 static int ctx_parts(const struct eg_model *m, const struct eg_ctx_params *p, size_t *ar, size_t *dec, size_t *own) {
     struct eg_exec fake;
-    struct eg_decoder_params dp = { .chunk_frames = p->chunk_frames };
+    struct eg_decoder_params dp = tts_decoder_params(p);
     memset(&fake, 0, sizeof fake);
     fake.n_threads = p->n_threads;
     *ar = eg_ar_state_arena_bytes(m->ar, &fake, 2 * p->max_phonemes + 3);
@@ -332,13 +343,12 @@ struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_param
     if ((st = eg_ar_state_create(m->ar, &ctx->ex, ctx->max_ids, &ctx->ar)) != EG_OK) goto err_free_arena;
     {   /* decoder placement (opencl/cl_decoder.h): AUTO uses a device only when its probe proves it correct and
          * faster; OPENCL is strict (a failure is an error); CPU skips the device entirely */
-        struct eg_decoder_params dp = eg_decoder_default_params();
+        struct eg_decoder_params dp = tts_decoder_params(p);
         enum eg_backend mode = p->device == EG_DEVICE_CPU ? EG_BACKEND_CPU :
                                p->device == EG_DEVICE_OPENCL ? EG_BACKEND_OPENCL : eg_backend_from_env(EG_BACKEND_AUTO);
-        dp.chunk_frames = p->chunk_frames;
         snprintf(ctx->device_why, sizeof ctx->device_why, "cpu: %s", mode == EG_BACKEND_CPU ? "requested" : "");
         if (mode != EG_BACKEND_CPU) {
-            if (!(ctx->stage = eg_spectral_create(m->codec, &ctx->ex, p->chunk_frames, mode, &st))) goto err_free_ar;
+            if (!(ctx->stage = eg_spectral_create(m->codec, &ctx->ex, dp.chunk_frames, mode, &st))) goto err_free_ar;
             snprintf(ctx->device_why, sizeof ctx->device_why, "%s: %s", eg_spectral_on_device(ctx->stage) ? "opencl" : "cpu",
                      eg_spectral_reason(ctx->stage));
             if (!eg_spectral_on_device(ctx->stage)) { eg_spectral_destroy(ctx->stage); ctx->stage = NULL; }
@@ -637,7 +647,7 @@ enum eg_status eg_tts_memplan(const struct eg_gguf *g, const struct eg_memplan_p
     st = eg_ar_state_memplan(ar, &fake, 2 * p.max_phonemes + 3, plan);   /* the arena part by part */
     if (st == EG_OK && find_codec(eg_gguf_label(g), path, sizeof path) && eg_gguf_open(path, &cg) == EG_OK &&
         eg_codec_model_from_gguf(cg, &codec) == EG_OK) {
-        struct eg_decoder_params dp = { .chunk_frames = p.chunk_frames };
+        struct eg_decoder_params dp = tts_decoder_params(&p);
         m.codec = codec;
         st = eg_memplan_add(plan, "codec weights", eg_gguf_is_mapped(cg) ? EG_MEM_MAPPED : EG_MEM_HEAP,
                             eg_gguf_file_bytes(cg));

@@ -155,8 +155,9 @@ struct eg_ctx_params {
     int      sentence_pause_ms;  /* default 100; 0 .. 10000: silence between consecutive sentences */
     /* limits and execution */
     int      max_phonemes;    /* default 256; 1 .. 2000 codepoints per sentence (sizes the arena) */
-    int      chunk_frames;    /* default 16; 1 .. 1024: decoder window. Smaller = earlier first audio, more
-                                 recomputed context; the audio is identical for any value */
+    int      chunk_frames;    /* default 16; 1 .. 1024: the first decoder window of each sentence (later windows
+                                 are max(chunk_frames, 64)). Smaller = earlier first audio; the audio is
+                                 identical for any value */
     int      n_threads;       /* default 1; 1 .. 256 */
     enum eg_isa    isa;       /* default EG_ISA_AUTO (EDGEGEN_ISA honoured) */
     enum eg_device device;    /* default EG_DEVICE_AUTO */

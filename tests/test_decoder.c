@@ -184,14 +184,14 @@ TEST(decoder_threads_bit_identical) {
 
 /* ---- streaming ---------------------------------------------------------------------------------------------- */
 
-struct collect { float *pcm; size_t n, cap; int calls; };
+struct collect { float *pcm; size_t n, cap; int calls; int pushed, first_at; };  /* tokens pushed so far; at the first output */
 
 static enum eg_status collect_fn(void *user, const float *pcm, int n) {
     struct collect *c = user;
     if (c->n + (size_t)n > c->cap) return EG_ERR_INTERNAL;
     memcpy(c->pcm + c->n, pcm, sizeof(float) * (size_t)n);
     c->n += (size_t)n;
-    c->calls++;
+    if (!c->calls++) c->first_at = c->pushed;
     return EG_OK;
 }
 
@@ -203,20 +203,24 @@ TEST(decoder_stream_matches_whole) {
     const size_t n_pcm = (size_t)n * m->cfg.hop;
     float *whole = decode(m, tok, n, 1, n + 100);   /* one window holds the whole utterance */
     REQUIRE(whole, "whole decode");
-    const int chunks[] = { 1, 2, 3, 7, 16, n + 10 };
+    const int chunks[] = { 1, 2, 3, 7, 16, n + 10, 16 };
+    const int firsts[] = { 0, 0, 0, 0, 0, 0, 3 };   /* the last case: a 3-frame first window, then 16 */
     const int pushes[] = { 1, 5, 13, n };            /* tokens per push call */
     struct eg_exec ex;
     REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 2) == EG_OK, "exec");
     int n_exact = 0, n_cases = 0;
     for (size_t ci = 0; ci < sizeof chunks / sizeof chunks[0]; ci++) {
-        struct eg_decoder_params p = { .chunk_frames = chunks[ci] };
+        struct eg_decoder_params p = { .chunk_frames = chunks[ci], .first_chunk_frames = firsts[ci] };
         struct eg_decoder *d;
         REQUIRE(eg_decoder_create(m, &ex, &p, &d) == EG_OK, "create chunk %d", chunks[ci]);
         for (size_t pi = 0; pi < sizeof pushes / sizeof pushes[0]; pi++) {
-            struct collect c = { malloc(sizeof(float) * n_pcm), 0, n_pcm, 0 };
+            struct collect c = { malloc(sizeof(float) * n_pcm), 0, n_pcm, 0, 0, 0 };
             enum eg_status st = EG_OK;
-            for (int i = 0; i < n && st == EG_OK; i += pushes[pi])
-                st = eg_decoder_push(d, tok + i, n - i < pushes[pi] ? n - i : pushes[pi], collect_fn, &c);
+            for (int i = 0; i < n && st == EG_OK; i += pushes[pi]) {
+                const int k = n - i < pushes[pi] ? n - i : pushes[pi];
+                c.pushed = i + k;
+                st = eg_decoder_push(d, tok + i, k, collect_fn, &c);
+            }
             if (st == EG_OK) st = eg_decoder_flush(d, collect_fn, &c);
             CHECK(st == EG_OK, "chunk %d push %d: %s", chunks[ci], pushes[pi], eg_status_str(st));
             CHECK(c.n == n_pcm, "chunk %d push %d: %zu samples, expected %zu", chunks[ci], pushes[pi], c.n, n_pcm);
@@ -228,6 +232,10 @@ TEST(decoder_stream_matches_whole) {
             }
             /* a small chunk must actually stream: output arrives before the flush */
             if (chunks[ci] <= 7 && pushes[pi] == 1) CHECK(c.calls > 2, "chunk %d: only %d sink calls", chunks[ci], c.calls);
+            /* the first window is the short one: the first output arrives after first + R frames */
+            const int R = (int)(m->cfg.kernel_size / 2) * (1 + (int)m->cfg.n_layers);   /* look-ahead frames */
+            if (firsts[ci] && pushes[pi] == 1) CHECK(c.first_at == firsts[ci] + R, "first window %d: first audio after %d tokens, expected %d",
+                                                     firsts[ci], c.first_at, firsts[ci] + R);
             free(c.pcm);
         }
         eg_decoder_destroy(d);
