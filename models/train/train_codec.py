@@ -177,6 +177,8 @@ def main():
 
     # wait for data
     while True:
+        if len(sampler.ids) >= tc["min_train_items"]:
+            break      # (a resumed sampler keeps exactly its checkpointed list until the next scheduled rescan)
         sampler.add(splits["train"])
         if len(sampler.ids) >= tc["min_train_items"]:
             break
