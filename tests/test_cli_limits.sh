@@ -19,10 +19,11 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 big="$tmp/big.gguf"
 cp tests/golden/gguf_big_header.gguf "$big" && truncate -s +268435456 "$big" || { echo "FAIL cannot make $big"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
-# run CMD... with a 160 MiB address-space limit; prlimit when present, else ulimit -v in a subshell
+# run CMD... with a LIMIT_MIB (default 160) MiB address-space limit; prlimit when present, else ulimit -v
 limited() {
-    if command -v prlimit >/dev/null 2>&1; then prlimit --as=167772160 "$@"
-    else (ulimit -v 163840 && "$@"); fi
+    lim=${LIMIT_MIB:-160}
+    if command -v prlimit >/dev/null 2>&1; then prlimit --as=$((lim * 1048576)) "$@"
+    else (ulimit -v $((lim * 1024)) && "$@"); fi
 }
 
 # 1. refused: weights alone exceed the limit (preflight before mapping)
@@ -69,11 +70,12 @@ if [ "$rc" -eq 2 ]; then ok "usage error: exit 2"; else fail "usage error: exit 
 "$EG" inspect --help >"$tmp/out" 2>&1; rc=$?
 if [ "$rc" -eq 0 ] && grep -q -- '--no-mmap' "$tmp/out" && grep -q 'exit status' "$tmp/out"; then ok "--help"; else fail "--help: exit $rc"; fi
 
-# 5. `edgegen decode`: the plan (weights + process + decoder arena for --chunk 65536 frames, ~900 MiB) is checked
-# before the threads, the arena and the output exist: one line naming the limit, exit 1, no output file (nor its
-# temporary); the same decode with the default 256-frame window fits under the same limit
-codec=models/codec/pico-codec-q8_0.gguf
-limited "$EG" decode --device cpu --chunk 65536 -m "$codec" tests/golden/decoder_tokens.txt -o "$tmp/dec.wav" \
+# 5. `edgegen decode`: the plan (weights + process + decoder arena for --chunk 65536 frames: ~113 MiB with the
+# committed tiny codec) is checked before the threads, the arena and the output exist: one line naming the limit,
+# exit 1, no output file (nor its temporary); the same decode with the default 256-frame window fits under the
+# same 100 MiB limit
+codec=tests/golden/decoder_tiny_q8_0.gguf
+LIMIT_MIB=100 limited "$EG" decode --device cpu --chunk 65536 -m "$codec" tests/golden/decoder_tokens.txt -o "$tmp/dec.wav" \
     >"$tmp/out" 2>"$tmp/err"; rc=$?
 if [ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
    grep -q '^edgegen: error: not enough memory: needs .*decoder activations .* available (RLIMIT_AS)$' "$tmp/err"; then
@@ -82,7 +84,7 @@ else
     fail "decode over the limit: exit $rc: $(cat "$tmp/err")"
 fi
 if ls "$tmp" | grep -q '^dec\.wav'; then fail "decode over the limit left $(ls "$tmp" | grep '^dec\.wav')"; else ok "decode over the limit: no output file"; fi
-limited "$EG" decode --device cpu -m "$codec" tests/golden/decoder_tokens.txt -o "$tmp/dec.wav" >"$tmp/out" 2>"$tmp/err"; rc=$?
+LIMIT_MIB=100 limited "$EG" decode --device cpu -m "$codec" tests/golden/decoder_tokens.txt -o "$tmp/dec.wav" >"$tmp/out" 2>"$tmp/err"; rc=$?
 if [ "$rc" -eq 0 ] && [ -s "$tmp/dec.wav" ]; then ok "decode under the limit: written"; else fail "decode under the limit: exit $rc: $(cat "$tmp/err")"; fi
 
 echo "$P passed, $F failed, $S skipped"
