@@ -22,6 +22,7 @@
 #include "dispatch.h"
 #include "edgegen.h"
 #include "internal.h"
+#include "normalize.h"
 #include "port.h"
 #include "text.h"
 #include "wav.h"
@@ -175,11 +176,20 @@ static enum eg_status on_sentence(void *user, const uint32_t *phonemes, int n, c
     return p->emit(p->sink, phonemes, n);
 }
 
+/* Written forms ("$5.50", "12:05", "3rd", "kg") become words first (runtime/normalize.c), here rather than inside
+ * eg_phonemize() so that models/train/phonemize_ref.py stays its twin. The buffer is the documented worst case;
+ * pages beyond the real output (~1.2x) are never touched. */
 static enum eg_status phonemise(void *user, const char *utf8, int max_phonemes, eg_phonemes_fn emit, void *sink) {
     struct phon *p = user;
     p->emit = emit;
     p->sink = sink;
-    return eg_phonemize(p->ph, utf8, max_phonemes, on_sentence, p);
+    const size_t cap = EG_NORMALIZE_GROWTH * strlen(utf8) + 64;   /* text <= MAX_TEXT_BYTES: no overflow */
+    char *norm = malloc(cap);
+    if (!norm) return EG_ERR_NOMEM;
+    enum eg_status st = eg_text_normalize(utf8, norm, cap, NULL);
+    if (st == EG_OK) st = eg_phonemize(p->ph, norm, max_phonemes, on_sentence, p);
+    free(norm);
+    return st;
 }
 
 /* ---- audio sink: WAV writer, first-audio time, progress line -------------------------------------------------- */
