@@ -9,7 +9,7 @@
 #   make PORT=armhf      cross-build for 32-bit Raspberry Pi OS, ARMv7 + NEON (ports/toolchains/armhf.mk)
 #   make SAN=1           AddressSanitizer + UndefinedBehaviorSanitizer build (in build-san/)
 #
-# ISA flags go only on the per-ISA kernel objects (target-specific ISA_CFLAGS); no -march=native anywhere.
+# ISA flags go only on the per-ISA kernel objects (target-specific ISA_CFLAGS); nothing is built for the host CPU.
 # -ffp-contract=off everywhere: multiply-adds are fused only where the code says so.
 
 PORT ?=
