@@ -178,22 +178,17 @@ static void print_json(FILE *f, const struct eg_cpu *cpu, const struct eg_mem *m
     json_u64(f, mem->available_bytes);
     fprintf(f, ",\n    \"binding\": ");
     json_str(f, eg_mem_limit_name(mem->binding));
-    fprintf(f, ",\n    \"mem_available_bytes\": ");
-    json_u64(f, mem->mem_available_bytes);
-    fprintf(f, ",\n    \"cgroup_version\": %d,\n    \"cgroup_limit_bytes\": ", mem->cgroup_version);
-    json_u64(f, mem->cgroup_limit_bytes);
-    fprintf(f, ",\n    \"cgroup_usage_bytes\": ");
-    json_u64(f, mem->cgroup_usage_bytes);
-    fprintf(f, ",\n    \"rlimit_as_bytes\": ");
-    json_u64(f, mem->rlimit_as_bytes);
-    fprintf(f, ",\n    \"vm_size_bytes\": ");
-    json_u64(f, mem->vm_size_bytes);
-    fprintf(f, ",\n    \"rlimit_data_bytes\": ");
-    json_u64(f, mem->rlimit_data_bytes);
-    fprintf(f, ",\n    \"vm_data_bytes\": ");
-    json_u64(f, mem->vm_data_bytes);
-    fprintf(f, ",\n    \"address_space_bytes\": ");
-    json_u64(f, mem->address_space_bytes);
+    fprintf(f, ",\n    \"cgroup_version\": %d", mem->cgroup_version);
+    const struct { const char *key; uint64_t v; } fields[] = {
+        { "mem_available_bytes", mem->mem_available_bytes }, { "cgroup_limit_bytes", mem->cgroup_limit_bytes },
+        { "cgroup_usage_bytes", mem->cgroup_usage_bytes },   { "rlimit_as_bytes", mem->rlimit_as_bytes },
+        { "vm_size_bytes", mem->vm_size_bytes },             { "rlimit_data_bytes", mem->rlimit_data_bytes },
+        { "vm_data_bytes", mem->vm_data_bytes },             { "address_space_bytes", mem->address_space_bytes },
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        fprintf(f, ",\n    \"%s\": ", fields[i].key);
+        json_u64(f, fields[i].v);
+    }
     fprintf(f, "\n  },\n  ");
     print_opencl(f, 1);
     fprintf(f, "\n}\n");
