@@ -206,8 +206,10 @@ static void softmax_f32(float *y, const float *x, int n) {
 
 /* ---- elementwise ------------------------------------------------------------------------------------------- */
 
+/* 0.5*x*(1 + erf(x/sqrt 2)) evaluated as 0.5*x*erfc(-x/sqrt 2) in double: the same function without the float
+ * cancellation of 1 + erf for negative x, so the oracle is accurate on the whole range. */
 static void gelu_f32(float *y, const float *x, int n) {
-    for (int i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+    for (int i = 0; i < n; i++) y[i] = (float)(0.5 * (double)x[i] * erfc(-(double)x[i] * M_SQRT1_2));
 }
 static void silu_f32(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));

@@ -73,6 +73,7 @@ static inline float th_rand_uniform(uint64_t *s, float lo, float hi) {
 #define TH_GUARD 1024
 #define TH_SENTINEL 0x7fc0dead   /* a NaN payload no kernel produces */
 static inline float *th_guarded_alloc(size_t n) {
+    if (n > (SIZE_MAX / 2) / sizeof(float) - 2 * TH_GUARD) { fprintf(stderr, "test buffer too large\n"); exit(2); }
     uint32_t *p = malloc((n + 2 * TH_GUARD) * sizeof(float));
     if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }
     for (size_t i = 0; i < n + 2 * TH_GUARD; i++) p[i] = TH_SENTINEL;

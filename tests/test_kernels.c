@@ -30,9 +30,10 @@
 #define TOL_NORM        1e-11   /* f32 lane sums vs double sums (incl. rows offset by 1000) [4.7e-14] */
 #define TOL_SOFTMAX     1e-11   /* SLEEF expf + f32 lane sum vs libm + double sum    [1.5e-13] */
 #define TOL_TRANSC      1e-11   /* SLEEF u10 / our tanh vs libm                      [1.3e-14] */
-#define REL_TRANSC      1e-5    /* max relative error per element                    [2.2e-7; gelu
-                                 * 8.9e-6 below x = -4, where 1 + erff() keeps few bits: gelu uses an
-                                 * absolute floor of 1e-6 instead] */
+#define REL_TRANSC      1e-5    /* max relative error per element                    [2.2e-7; the
+                                 * reference gelu is exact (erfc in double), but a table computing
+                                 * 1 + erff() in float (NEON) keeps few bits below x = -4: gelu uses an
+                                 * absolute floor of 1e-6 there] */
 
 /* ---- buffers ------------------------------------------------------------------------------------------- */
 

