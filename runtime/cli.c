@@ -24,7 +24,17 @@ static void usage(FILE *f) {
             EDGEGEN_VERSION);
     for (int i = 0; commands[i]; i++) fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(f, "\nenvironment:\n"
-               "  EDGEGEN_ISA=ref|avx2|avx512|neon|neon-dotprod   force a kernel table (fails if the CPU cannot run it)\n");
+               "  EDGEGEN_ISA=ref|avx2|avx512|neon|neon-dotprod   force a kernel table (fails if the CPU cannot run it)\n"
+               "  EDGEGEN_MODEL_DIR=DIR       searched first for the default models\n"
+               "  EDGEGEN_NO_MMAP=1           read model files into memory instead of mapping them\n"
+               "  EDGEGEN_BACKEND=auto|cpu|opencl   decoder placement when --device is not given\n"
+               "  EDGEGEN_CL_DEVICE=P:D       OpenCL platform:device index (default: first GPU, else device 0)\n"
+               "  EDGEGEN_CL_MIN_RATIO=R      auto uses the device only when it is R times as fast as the CPU (1)\n"
+               "  EDGEGEN_CL_CACHE=off        no OpenCL program / placement cache (~/.cache/edgegen)\n"
+               "  EDGEGEN_OPENCL_LIB=PATH     the OpenCL ICD loader to open (default libOpenCL.so.1)\n"
+               "  EDGEGEN_POOL_SPIN_US=N      worker spin before sleeping, microseconds (100; 0 = always sleep)\n"
+               "  EDGEGEN_PAR_MIN_BYTES=N     matrix-vector work below N weight bytes stays on one thread (131072)\n"
+               "  EDGEGEN_CL_FAULT=build|device|wrong|enqueue   inject an OpenCL fault (tests)\n");
 }
 
 int main(int argc, char **argv) {
