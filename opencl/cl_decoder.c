@@ -431,8 +431,9 @@ static int verdict_path(const struct eg_spectral *s, char *path, size_t len) {
     if (xdg && *xdg) snprintf(base, sizeof base, "%s", xdg);
     else if (home && *home) snprintf(base, sizeof base, "%s/.cache", home);
     else return 0;
-    eg_cl_list_devices(list, sizeof list);
-    if (!strstr(list, "device(s)")) return 0;
+    /* the installed drivers, fingerprinted without loading them: a cached "CPU faster" verdict must not cost the
+     * ICD loader and driver start-up (PoCL maps LLVM: ~65 MiB of RSS and ~0.1 s) it exists to avoid */
+    if (!eg_cl_icd_fingerprint(list, sizeof list)) return 0;
     snprintf(key, sizeof key, "|%s|%s|%u %u %u %u %u %u|%s %s %s|%s x%d|%d", dev ? dev : "", EDGEGEN_VERSION, c->dim,
              c->ffn_dim, c->n_layers, c->kernel_size, c->latent_dim, c->n_fft, eg_dtype_name(s->m->w.blocks[0].pw1.type),
              eg_dtype_name(s->m->w.blocks[0].pw2.type), eg_dtype_name(s->m->w.head.type), s->ex->k.name,

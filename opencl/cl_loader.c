@@ -3,10 +3,12 @@
  * Only POSIX dlopen/dlsym: on Windows this file would use LoadLibrary("OpenCL.dll") the same way (not built yet).
  * Error names follow the Khronos headers (cl.h, cl_ext.h for the -1001 ICD code).
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cl_loader.h"
 
 enum eg_status eg_cl_api_open(struct eg_cl_api *api, char *why, size_t why_len) {
@@ -73,4 +75,35 @@ const char *eg_cl_err_name(cl_int err) {
     case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
     }
     return "CL_UNKNOWN_ERROR";
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int eg_cl_icd_fingerprint(char *buf, size_t len) {
+    const char *dir_env = getenv("OCL_ICD_VENDORS"), *lib = getenv("EDGEGEN_OPENCL_LIB");
+    const char *dir = dir_env && *dir_env ? dir_env : "/etc/OpenCL/vendors";
+    char *names[64];
+    int n = 0;
+    size_t used = (size_t)snprintf(buf, len, "loader=%s", lib && *lib ? lib : "libOpenCL.so.1");
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 64;) {
+        size_t l = strlen(e->d_name);
+        if (l > 4 && !strcmp(e->d_name + l - 4, ".icd") && (names[n] = strdup(e->d_name))) n++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], cmp_str);   /* readdir order is arbitrary */
+    for (int i = 0; i < n; i++) {
+        char path[512], content[256] = "";
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "r");
+        if (f) { if (!fgets(content, sizeof content, f)) content[0] = 0; fclose(f); }
+        content[strcspn(content, "\n")] = 0;
+        if (stat(path, &st) == 0 && used < len)
+            used += (size_t)snprintf(buf + used, len - used, "|%s %lld %lld %s", names[i], (long long)st.st_size,
+                                     (long long)st.st_mtime, content);
+        free(names[i]);
+    }
+    return n > 0 && used < len;
 }

@@ -46,4 +46,10 @@ void eg_cl_api_close(struct eg_cl_api *api);
  * log lines print the number too. */
 const char *eg_cl_err_name(cl_int err);
 
+/* A cheap fingerprint of the installed OpenCL drivers without loading any of them: the ICD loader's identity
+ * (EDGEGEN_OPENCL_LIB) and each vendor file in $OCL_ICD_VENDORS or /etc/OpenCL/vendors (name, size, mtime,
+ * content: the driver library it names). Package upgrades replace these files. Returns 0 when no vendor file
+ * is found (then nothing can be said without loading the loader). */
+int eg_cl_icd_fingerprint(char *buf, size_t len);
+
 #endif /* EG_CL_LOADER_H */

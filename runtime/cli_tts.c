@@ -179,15 +179,38 @@ static enum eg_status on_sentence(void *user, const uint32_t *phonemes, int n, c
 /* Written forms ("$5.50", "12:05", "3rd", "kg") become words first (runtime/normalize.c), here rather than inside
  * eg_phonemize() so that models/train/phonemize_ref.py stays its twin. The buffer is the documented worst case;
  * pages beyond the real output (~1.2x) are never touched. */
+/* Text is normalised in pieces of at most NORM_PIECE_BYTES, cut after a sentence end (else at a space, else at a
+ * UTF-8 boundary), so the normaliser's worst-case buffer (EG_NORMALIZE_GROWTH x the piece) stays ~1 MiB for any
+ * input size — 32-bit boards included. Texts under the piece size (nearly all) are one piece. */
+#define NORM_PIECE_BYTES 65536
+
+static size_t piece_len(const char *s) {
+    size_t n = strlen(s), cut = 0;
+    if (n <= NORM_PIECE_BYTES) return n;
+    for (size_t i = NORM_PIECE_BYTES / 2; i < NORM_PIECE_BYTES; i++)
+        if ((s[i] == ' ' || s[i] == '\n') && strchr(".?!", s[i - 1])) cut = i + 1;
+    for (size_t i = NORM_PIECE_BYTES; !cut && i > NORM_PIECE_BYTES / 2; i--)
+        if (s[i - 1] == ' ' || s[i - 1] == '\n') cut = i;
+    if (!cut) for (cut = NORM_PIECE_BYTES; cut > 1 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--) {}
+    return cut;
+}
+
 static enum eg_status phonemise(void *user, const char *utf8, int max_phonemes, eg_phonemes_fn emit, void *sink) {
     struct phon *p = user;
     p->emit = emit;
     p->sink = sink;
-    const size_t cap = EG_NORMALIZE_GROWTH * strlen(utf8) + 64;   /* text <= MAX_TEXT_BYTES: no overflow */
-    char *norm = malloc(cap);
-    if (!norm) return EG_ERR_NOMEM;
-    enum eg_status st = eg_text_normalize(utf8, norm, cap, NULL);
-    if (st == EG_OK) st = eg_phonemize(p->ph, norm, max_phonemes, on_sentence, p);
+    const size_t cap = EG_NORMALIZE_GROWTH * NORM_PIECE_BYTES + 64;
+    char *piece = malloc(NORM_PIECE_BYTES + 1), *norm = malloc(cap);
+    enum eg_status st = piece && norm ? EG_OK : EG_ERR_NOMEM;
+    while (st == EG_OK && *utf8) {
+        const size_t n = piece_len(utf8);
+        memcpy(piece, utf8, n);
+        piece[n] = 0;
+        utf8 += n;
+        st = eg_text_normalize(piece, norm, cap, NULL);
+        if (st == EG_OK) st = eg_phonemize(p->ph, norm, max_phonemes, on_sentence, p);
+    }
+    free(piece);
     free(norm);
     return st;
 }
