@@ -76,7 +76,8 @@ static void usage(FILE *f) {
             "  EDGEGEN_ISA         kernel table when --isa is not given\n"
             "  EDGEGEN_BACKEND     auto|cpu|opencl when --device is not given\n"
             "\n"
-            "exit status: 0 ok, 1 failure (bad text, model, memory, I/O; one line on stderr says why), 2 usage error\n"
+            "exit status: 0 ok, 1 failure (bad text, model, memory, I/O; one line on stderr says why), 2 usage error,\n"
+            "             130 / 143 interrupted by SIGINT / SIGTERM (the output file is not written)\n"
             "\n"
             "examples:\n"
             "  edgegen tts \"Hello there.\" -o hello.wav\n"
@@ -224,8 +225,14 @@ struct out {
     uint64_t t_start, t_first, t_last_progress;
 };
 
+/* SIGINT / SIGTERM: the next audio chunk cancels synthesis, the temporary output file is removed and the
+ * command exits 130 (128 + SIGINT), so an interrupted run leaves no partial file. */
+static volatile sig_atomic_t g_interrupted;
+static void on_signal(int sig) { g_interrupted = sig; }
+
 static enum eg_status on_audio(void *user, const void *samples, int n) {
     struct out *o = user;
+    if (g_interrupted) return EG_ERR_IO;
     const uint64_t now = eg_time_ns();
     if (!o->t_first) o->t_first = now;
     enum eg_status st = eg_wav_write_f32(o->wav, samples, (size_t)n);
@@ -300,6 +307,14 @@ static int run(int argc, char **argv) {
     }
     /* a closed stdout pipe must be a write error (EPIPE), not a silent death by SIGPIPE */
     signal(SIGPIPE, SIG_IGN);
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
 
     int rc = 1;
     enum eg_status st;
@@ -390,6 +405,11 @@ static int run(int argc, char **argv) {
     o.t_start = t_synth;
     st = eg_ctx_synthesize_text(ctx, text, phonemise, &pu);
     if (o.progress) fprintf(stderr, "\r%60s\r", "");
+    if (g_interrupted) {
+        EG_LOGE("interrupted by signal %d: no output written", (int)g_interrupted);
+        rc = 128 + (int)g_interrupted;
+        goto out;
+    }
     if (st != EG_OK) goto out;
     const uint64_t t_done = eg_time_ns();
     const uint64_t n_samples = eg_wav_n_samples(o.wav);

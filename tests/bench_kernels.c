@@ -74,7 +74,7 @@ static void *big_alloc(size_t bytes) {
     return p;
 }
 
-/* ---- read-bandwidth probe (as /work/shared/bench/stream.c "read": a vector sum over one array) ------------ */
+/* ---- read-bandwidth probe (as ../shared/bench/stream.c "read": a vector sum over one array) ------------ */
 
 #if defined(__x86_64__)
 __attribute__((target("avx512f"))) static float read_sum_avx512(const float *p, size_t n) {

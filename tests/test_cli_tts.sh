@@ -2,13 +2,13 @@
 # tests/test_cli_tts.sh — `edgegen tts` end to end on the tiny matching pair (tests/gen_tts_golden.py): WAV file,
 # stdin, streamed stdout, --raw, determinism across threads, every bad input (one stderr line, exit 1 or 2, no
 # output file, an existing file untouched), the memory-plan refusal under prlimit --as, and every line of
-# /work/shared/eval/edge-cases.txt under a timeout. Prints the harness summary line.
+# ../shared/eval/edge-cases.txt under a timeout, and SIGINT mid-synthesis. Prints the harness summary line.
 # Usage: sh tests/test_cli_tts.sh [path/to/edgegen]
 set -u
 EG=${1:-build/edgegen}
 AR=tests/golden/tts_tiny_ar-f32.gguf
 CODEC=tests/golden/tts_tiny_codec-f32.gguf
-EDGE=${EG_EDGE_CASES:-/work/shared/eval/edge-cases.txt}
+EDGE=${EG_EDGE_CASES:-../shared/eval/edge-cases.txt}
 P=0; F=0; S=0
 ok()   { P=$((P + 1)); echo "ok   $1"; }
 fail() { F=$((F + 1)); echo "FAIL $1"; }
@@ -195,6 +195,19 @@ if [ -r "$EDGE" ]; then
     else fail "edge cases: $bad_lines bad of $n lines; whole file exit $rc $(head -c 200 "$tmp/err")"; fi
 else
     skip "edge cases: $EDGE not readable"
+fi
+
+# ---- SIGINT while speaking: exit 130, one line, no output file and no temporary left ------------------------
+i=0; : >"$tmp/in_long.txt"
+while [ $i -lt 400 ]; do echo "The birch canoe was made at seven o'clock on the third day, and it floated well." >>"$tmp/in_long.txt"; i=$((i + 1)); done
+"$EG" tts $M -o "$tmp/intr.wav" <"$tmp/in_long.txt" 2>"$tmp/err" & pid=$!
+sleep 1
+if kill -0 $pid 2>/dev/null; then
+    kill -INT $pid; wait $pid; rc=$?
+    if [ $rc -eq 130 ] && one_line "$tmp/err" && [ -z "$(leftovers "$tmp" | grep intr)" ]; then ok "SIGINT mid-synthesis: exit 130, one line, no file"
+    else fail "SIGINT: exit $rc, files: $(leftovers "$tmp"), stderr: $(head -c 200 "$tmp/err")"; fi
+else
+    wait $pid; skip "SIGINT: synthesis finished within 1 s (machine too fast for this input)"
 fi
 
 echo "$P passed, $F failed, $S skipped"
