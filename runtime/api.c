@@ -324,6 +324,10 @@ struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_param
         eg_memplan_add(&plan, "ar state", EG_MEM_HEAP, ar_bytes);
         eg_memplan_add(&plan, "decoder state", EG_MEM_HEAP, dec_bytes);
         eg_memplan_add(&plan, "tts buffers", EG_MEM_HEAP, own_bytes);
+        struct eg_memplan_params mp;   /* + what the process holds now and the runtime's own pages and stacks */
+        eg_memplan_default_params(&mp);
+        mp.n_threads = p->n_threads;
+        eg_memplan_add_process(&plan, &mp);
         eg_mem_detect(&mem);
         if ((st = eg_memplan_check(&plan, &mem, NULL, 0)) != EG_OK) goto out;
     }
