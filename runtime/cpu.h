@@ -127,4 +127,7 @@ int eg_mem_parse_cgroup(const char *text, int version, char *path, size_t len);
 /* Given the *_bytes fields, set available_bytes and binding (the smallest headroom wins). Pure. */
 void eg_mem_combine(struct eg_mem *mem);
 
+/* Read a small text file (sysfs, procfs, cgroupfs) into buf, NUL-terminated; 1 when something was read. */
+int eg_read_text_file(const char *path, char *buf, size_t len);
+
 #endif /* EG_CPU_H */

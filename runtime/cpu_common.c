@@ -45,8 +45,7 @@ void eg_cpu_features_str(uint64_t features, const char *sep, char *buf, size_t l
     }
 }
 
-/* Read a small text file into buf (NUL-terminated). 1 on success. */
-static int read_text(const char *path, char *buf, size_t len) {
+int eg_read_text_file(const char *path, char *buf, size_t len) {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     size_t n = fread(buf, 1, len - 1, f);
@@ -99,11 +98,11 @@ static void read_caches(struct eg_cpu *cpu, const char *cpu_dir) {
     char path[512], level[16], type[32], size[32];
     for (int k = 0; k < 16; k++) {
         snprintf(path, sizeof path, "%s/cpu0/cache/index%d/level", cpu_dir, k);
-        if (!read_text(path, level, sizeof level)) break;
+        if (!eg_read_text_file(path, level, sizeof level)) break;
         snprintf(path, sizeof path, "%s/cpu0/cache/index%d/type", cpu_dir, k);
-        if (!read_text(path, type, sizeof type)) continue;
+        if (!eg_read_text_file(path, type, sizeof type)) continue;
         snprintf(path, sizeof path, "%s/cpu0/cache/index%d/size", cpu_dir, k);
-        if (!read_text(path, size, sizeof size)) continue;
+        if (!eg_read_text_file(path, size, sizeof size)) continue;
         long bytes = eg_cpu_parse_cache_size(size);
         if (bytes <= 0 || !strncmp(type, "Instruction", 11)) continue;
         switch (atoi(level)) {
@@ -121,7 +120,7 @@ static void read_clusters(struct eg_cpu *cpu, const char *cpu_dir, const int *id
     int n = 0;
     for (int i = 0; i < n_ids; i++) {
         snprintf(path, sizeof path, "%s/cpu%d/cpufreq/cpuinfo_max_freq", cpu_dir, ids[i]);
-        if (!read_text(path, buf, sizeof buf)) { n = 0; break; }
+        if (!eg_read_text_file(path, buf, sizeof buf)) { n = 0; break; }
         long khz = strtol(buf, NULL, 10);
         if (khz <= 0) { n = 0; break; }
         int c = 0;
@@ -147,7 +146,7 @@ static void read_midr_model(struct eg_cpu *cpu, const char *cpu_dir, const int *
     char path[512], buf[64];
     for (int i = 0; i < n_ids; i++) {
         snprintf(path, sizeof path, "%s/cpu%d/regs/identification/midr_el1", cpu_dir, ids[i]);
-        if (!read_text(path, buf, sizeof buf)) continue;
+        if (!eg_read_text_file(path, buf, sizeof buf)) continue;
         char *end;
         uint64_t midr = strtoull(buf, &end, 16) & 0xff0ffff0ull;   /* ignore variant and revision */
         if (end == buf) continue;
@@ -175,7 +174,7 @@ void eg_cpu_read_sysfs(struct eg_cpu *cpu, const char *cpu_dir) {
     char path[512], buf[512];
     int ids[MAX_SYSFS_CPUS], n_ids = 0;
     snprintf(path, sizeof path, "%s/online", cpu_dir);
-    if (read_text(path, buf, sizeof buf)) {
+    if (eg_read_text_file(path, buf, sizeof buf)) {
         int n = cpulist_walk(buf, ids, MAX_SYSFS_CPUS);
         if (n > 0) { cpu->n_cores_online = n; n_ids = n < MAX_SYSFS_CPUS ? n : MAX_SYSFS_CPUS; }
     }

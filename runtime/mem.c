@@ -36,15 +36,6 @@ const char *eg_mem_limit_name(enum eg_mem_limit l) {
     return "unknown";
 }
 
-static int read_text(const char *path, char *buf, size_t len) {
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, len - 1, f);
-    int ok = !ferror(f);
-    fclose(f);
-    buf[n] = '\0';
-    return ok && n > 0;
-}
 
 static int is_dir(const char *path) {
     struct stat st;
@@ -189,11 +180,11 @@ static int cgroup_walk(const char *mount, const char *path, int version, struct 
     for (;;) {
         uint64_t limit, usage = 0, inactive = 0;
         snprintf(file, sizeof file, "%s/%s", dir, limit_file);
-        if (read_text(file, buf, sizeof buf) && eg_mem_parse_limit(buf, &limit)) {
+        if (eg_read_text_file(file, buf, sizeof buf) && eg_mem_parse_limit(buf, &limit)) {
             snprintf(file, sizeof file, "%s/%s", dir, usage_file);
-            if (!(read_text(file, buf, sizeof buf) && eg_mem_parse_limit(buf, &usage)) || usage == UNLIMITED) usage = 0;
+            if (!(eg_read_text_file(file, buf, sizeof buf) && eg_mem_parse_limit(buf, &usage)) || usage == UNLIMITED) usage = 0;
             snprintf(file, sizeof file, "%s/memory.stat", dir);
-            if (read_text(file, stat, sizeof stat) && stat_value(stat, inactive_key, &inactive)) usage = sub_sat(usage, inactive);
+            if (eg_read_text_file(file, stat, sizeof stat) && stat_value(stat, inactive_key, &inactive)) usage = sub_sat(usage, inactive);
             if (!found++) mem->cgroup_usage_bytes = usage;   /* our own level's usage, shown even if unlimited */
             if (limit != UNLIMITED && sub_sat(limit, usage) < best_head) {
                 best_head = sub_sat(limit, usage);
@@ -218,19 +209,19 @@ void eg_mem_detect_at(struct eg_mem *mem, const char *root, uint64_t rlimit_as, 
     mem->rlimit_data_bytes = rlimit_data;
 
     snprintf(path, sizeof path, "%s/proc/meminfo", root);
-    if (read_text(path, text, sizeof text)) {
+    if (eg_read_text_file(path, text, sizeof text)) {
         uint64_t v;
         if (eg_mem_parse_meminfo(text, "MemAvailable", &v)) mem->mem_available_bytes = v;
         else if (eg_mem_parse_meminfo(text, "MemFree", &v)) mem->mem_available_bytes = v;   /* Linux < 3.14 */
     }
     snprintf(path, sizeof path, "%s/proc/self/status", root);
-    if (read_text(path, text, sizeof text)) {
+    if (eg_read_text_file(path, text, sizeof text)) {
         eg_mem_parse_meminfo(text, "VmSize", &mem->vm_size_bytes);
         eg_mem_parse_meminfo(text, "VmData", &mem->vm_data_bytes);
     }
 
     snprintf(path, sizeof path, "%s/proc/self/cgroup", root);
-    if (read_text(path, text, sizeof text)) {
+    if (eg_read_text_file(path, text, sizeof text)) {
         /* v2: the unified hierarchy at /sys/fs/cgroup, or at /sys/fs/cgroup/unified on hybrid systems, where
          * it usually carries no memory controller (v1 has it). */
         static const char *const v2_mounts[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
@@ -241,7 +232,7 @@ void eg_mem_detect_at(struct eg_mem *mem, const char *root, uint64_t rlimit_as, 
                 if (cgroup_walk(mount, cg, 2, mem)) { mem->cgroup_version = 2; break; }
                 /* in the root cgroup there is no memory.max at all: the controller shows in cgroup.controllers */
                 snprintf(path, sizeof path, "%s/cgroup.controllers", mount);
-                if (read_text(path, ctl, sizeof ctl) && strstr(ctl, "memory")) mem->cgroup_version = 2;
+                if (eg_read_text_file(path, ctl, sizeof ctl) && strstr(ctl, "memory")) mem->cgroup_version = 2;
             }
         }
         if (!mem->cgroup_version && eg_mem_parse_cgroup(text, 1, cg, sizeof cg)) {

@@ -12,29 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ar_lm.h"
+#include "golden.h"
 #include "harness.h"
 #include "internal.h"
 #include "sampler.h"
 
-static const char *golden_dir(void) {
-    const char *d = getenv("EG_GOLDEN_DIR");
-    return d && *d ? d : "tests/golden";
-}
 
-static void *read_all(const char *name, size_t *n) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", golden_dir(), name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *p = sz > 0 ? aligned_alloc(64, ((size_t)sz + 63) & ~(size_t)63) : NULL;
-    if (p && fread(p, 1, (size_t)sz, f) != (size_t)sz) { free(p); p = NULL; }
-    fclose(f);
-    *n = p ? (size_t)sz : 0;
-    return p;
-}
 
 /* "name n v0 v1 ..." line of ar_golden.txt → values (up to max); returns n or -1. */
 static int golden_vals(const char *name, double *out, int max) {
@@ -65,7 +48,7 @@ static int golden_ints(const char *name, int32_t *out, int max) {
 
 static float *golden_f32(const char *name, size_t *n) {
     size_t nb = 0;
-    float *p = read_all(name, &nb);
+    float *p = golden_read(name, &nb);
     *n = nb / sizeof(float);
     return p;
 }
@@ -78,9 +61,6 @@ static struct eg_ar_model *load_tiny(const char *dtype) {
     return m;
 }
 
-static void quiet_log(enum eg_log_level level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
-#define QUIET() eg_log_set(quiet_log, NULL)
-#define LOUD() eg_log_set(NULL, NULL)
 
 /* Mean over rows of KL(softmax(ref) || softmax(got)), in nats. */
 static double mean_kl(const float *ref, const float *got, int rows, int n) {
@@ -494,7 +474,7 @@ TEST(ar_rejects_bad_input) {
     snprintf(path, sizeof path, "%s/decoder_tiny_f32.gguf", golden_dir());
     CHECK(eg_ar_model_load(path, &bad) == EG_ERR_FORMAT && !bad, "codec file refused (architecture)");
     size_t nb = 0;
-    uint8_t *img = read_all("ar_tiny_f32.gguf", &nb);
+    uint8_t *img = golden_read("ar_tiny_f32.gguf", &nb);
     REQUIRE(img, "read ar_tiny_f32.gguf");
     uint8_t *work = aligned_alloc(64, (nb + 63) & ~(size_t)63);
     static const struct { const char *key; uint32_t v; const char *why; } cases[] = {

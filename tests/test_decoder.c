@@ -9,46 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decoder.h"
+#include "golden.h"
 #include "harness.h"
 #include "internal.h"
 #include "istft.h"
 
-static const char *golden_dir(void) {
-    const char *d = getenv("EG_GOLDEN_DIR");
-    return d && *d ? d : "tests/golden";
-}
 
-static void *read_all(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *p = sz > 0 ? aligned_alloc(64, ((size_t)sz + 63) & ~(size_t)63) : NULL;
-    if (p && fread(p, 1, (size_t)sz, f) != (size_t)sz) { free(p); p = NULL; }
-    fclose(f);
-    *n = p ? (size_t)sz : 0;
-    return p;
-}
-
-static int32_t *read_tokens(int *n) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/decoder_tokens.txt", golden_dir());
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    int32_t *t = malloc(4096 * sizeof *t);
-    int k = 0, v;
-    while (k < 4096 && fscanf(f, "%d", &v) == 1) t[k++] = v;
-    fclose(f);
-    *n = k;
-    return t;
-}
 
 static float *read_ref(const char *dtype, size_t *n) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/decoder_ref_%s.f32", golden_dir(), dtype);
+    char name[64];
+    snprintf(name, sizeof name, "decoder_ref_%s.f32", dtype);
     size_t nb;
-    float *r = read_all(path, &nb);
+    float *r = golden_read(name, &nb);
     *n = nb / sizeof(float);
     return r;
 }
@@ -61,10 +33,6 @@ static struct eg_codec_model *load_tiny(const char *dtype) {
     return m;
 }
 
-/* expected errors: keep the test log quiet */
-static void quiet_log(enum eg_log_level level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
-#define QUIET() eg_log_set(quiet_log, NULL)
-#define LOUD() eg_log_set(NULL, NULL)
 
 static double snr_db(const float *ref, const float *got, size_t n) {
     double s = 0, e = 0;
@@ -139,7 +107,7 @@ TEST(decoder_istft_rejects_bad_sizes) {
 static void golden_case(struct th_state *th_, const char *dtype, double min_snr_same, double min_snr_f32) {
     int n = 0;
     size_t n_ref = 0, n_ref32 = 0;
-    int32_t *tok = read_tokens(&n);
+    int32_t *tok = golden_decoder_tokens(&n);
     float *ref = read_ref(dtype, &n_ref), *ref32 = read_ref("f32", &n_ref32);
     struct eg_codec_model *m = load_tiny(dtype);
     if (!tok || !ref || !ref32 || !m) {
@@ -164,7 +132,7 @@ TEST(decoder_golden_q8_0) { golden_case(th_, "q8_0", 60.0, 25.0); }
 TEST(decoder_threads_bit_identical) {
     static const char *const dtypes[] = { "f32", "q8_0" };
     int n = 0;
-    int32_t *tok = read_tokens(&n);
+    int32_t *tok = golden_decoder_tokens(&n);
     if (!tok) SKIP("golden tokens missing");
     for (int di = 0; di < 2; di++) {
         struct eg_codec_model *m = load_tiny(dtypes[di]);
@@ -197,7 +165,7 @@ static enum eg_status collect_fn(void *user, const float *pcm, int n) {
 
 TEST(decoder_stream_matches_whole) {
     int n = 0;
-    int32_t *tok = read_tokens(&n);
+    int32_t *tok = golden_decoder_tokens(&n);
     struct eg_codec_model *m = load_tiny("f32");
     if (!tok || !m) { free(tok); eg_codec_model_destroy(m); SKIP("golden files missing"); }
     const size_t n_pcm = (size_t)n * m->cfg.hop;
@@ -304,10 +272,8 @@ static enum eg_status load_patched(const uint8_t *file, size_t n, const char *ke
 }
 
 TEST(decoder_bad_metadata) {
-    char path[512];
     size_t n;
-    snprintf(path, sizeof path, "%s/decoder_tiny_f32.gguf", golden_dir());
-    uint8_t *file = read_all(path, &n);
+    uint8_t *file = golden_read("decoder_tiny_f32.gguf", &n);
     if (!file) SKIP("golden files missing");
     QUIET();
     CHECK(load_patched(file, n, "edgegen.codec.n_layers", 2, -1) == EG_OK, "unpatched value rejected");

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "golden.h"
 #include "harness.h"
 #include "cl_decoder.h"
 #include "cl_ops.h"
@@ -289,10 +290,6 @@ TEST(opencl_decoder_ops_vs_ref) {
 
 /* ---- the real decoder (models/decoder.c) with its spectral stage on the device -------------------------- */
 
-static const char *golden_dir(void) {
-    const char *d = getenv("EG_GOLDEN_DIR");
-    return d && *d ? d : "tests/golden";
-}
 
 static struct eg_codec_model *load_tiny(const char *dtype) {
     char path[512];
@@ -301,18 +298,6 @@ static struct eg_codec_model *load_tiny(const char *dtype) {
     return eg_codec_model_load(path, &m) == EG_OK ? m : NULL;
 }
 
-static int32_t *read_tokens(int *n) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/decoder_tokens.txt", golden_dir());
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    int32_t *t = malloc(4096 * sizeof *t);
-    int k = 0, v;
-    while (k < 4096 && fscanf(f, "%d", &v) == 1) t[k++] = v;
-    fclose(f);
-    *n = k;
-    return t;
-}
 
 /* Decode tokens whole-utterance with `chunk` frames per window; stage NULL → CPU only. PCM [n*hop] or NULL. */
 static float *decode_with(const struct eg_codec_model *m, struct eg_exec *ex, struct eg_spectral *stage,
@@ -380,7 +365,7 @@ static void golden_case(struct th_state *th_, const char *dtype) {
     struct eg_exec ex;
     int n = 0;
     struct eg_codec_model *m = load_tiny(dtype);
-    int32_t *tok = read_tokens(&n);
+    int32_t *tok = golden_decoder_tokens(&n);
     REQUIRE(m && tok && n > 0, "golden model / tokens (%s)", golden_dir());
     REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 2) == EG_OK, "exec");
     static const int chunks[] = { 64, 16, 5, 1 };
@@ -424,7 +409,7 @@ TEST(opencl_decoder_streaming) {
     int n = 0;
     NEED_CL();
     struct eg_codec_model *m = load_tiny("q8_0");
-    int32_t *tok = read_tokens(&n);
+    int32_t *tok = golden_decoder_tokens(&n);
     REQUIRE(m && tok && n > 0, "golden model / tokens");
     REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "exec");
     const size_t n_pcm = (size_t)n * m->cfg.hop;
@@ -475,7 +460,7 @@ TEST(opencl_decoder_auto_placement) {
     int n = 0;
     NEED_CL();
     struct eg_codec_model *m = load_tiny("f32");
-    int32_t *tok = read_tokens(&n);
+    int32_t *tok = golden_decoder_tokens(&n);
     REQUIRE(m && tok && eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "setup");
     unsetenv("EDGEGEN_CL_MIN_RATIO");
     char dir[] = "/tmp/eg_clverdict_XXXXXX";
@@ -534,7 +519,7 @@ static void decoder_fault(struct th_state *th_, const char *var, const char *val
     struct eg_exec ex;
     int n = 0;
     struct eg_codec_model *m = load_tiny("q8_0");
-    int32_t *tok = read_tokens(&n);
+    int32_t *tok = golden_decoder_tokens(&n);
     REQUIRE(m && tok && eg_exec_init(&ex, EG_ISA_AUTO, 2) == EG_OK, "setup");
     const size_t n_pcm = (size_t)n * m->cfg.hop;
     float *cpu = decode_with(m, &ex, NULL, tok, n, 16, NULL);

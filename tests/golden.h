@@ -1,0 +1,55 @@
+/* tests/golden.h — reading the committed golden files (tests/golden/, or $EG_GOLDEN_DIR) and keeping expected
+ * error logs quiet; shared by the model tests (test_decoder.c, test_ar.c, test_opencl.c). */
+#ifndef EG_TEST_GOLDEN_H
+#define EG_TEST_GOLDEN_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "edgegen.h"
+
+static inline const char *golden_dir(void) {
+    const char *d = getenv("EG_GOLDEN_DIR");
+    return d && *d ? d : "tests/golden";
+}
+
+/* The whole file golden_dir()/name in a 64-byte-aligned buffer (free()); NULL and *n = 0 when unreadable. */
+static inline void *golden_read(const char *name, size_t *n) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", golden_dir(), name);
+    FILE *f = fopen(path, "rb");
+    *n = 0;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *p = sz > 0 ? aligned_alloc(64, ((size_t)sz + 63) & ~(size_t)63) : NULL;
+    if (p && fread(p, 1, (size_t)sz, f) != (size_t)sz) { free(p); p = NULL; }
+    fclose(f);
+    *n = p ? (size_t)sz : 0;
+    return p;
+}
+
+/* The golden codec tokens (decoder_tokens.txt, whitespace-separated, at most 4096): malloc'd, or NULL. */
+static inline int32_t *golden_decoder_tokens(int *n) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/decoder_tokens.txt", golden_dir());
+    FILE *f = fopen(path, "r");
+    *n = 0;
+    if (!f) return NULL;
+    int32_t *t = malloc(4096 * sizeof *t);
+    int k = 0, v;
+    while (t && k < 4096 && fscanf(f, "%d", &v) == 1) t[k++] = v;
+    fclose(f);
+    *n = k;
+    return t;
+}
+
+/* Tests that provoke errors on purpose silence the log around the call. */
+static inline void golden_quiet_log(enum eg_log_level level, const char *msg, void *user) {
+    (void)level; (void)msg; (void)user;
+}
+#define QUIET() eg_log_set(golden_quiet_log, NULL)
+#define LOUD() eg_log_set(NULL, NULL)
+
+#endif
