@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Decode a tokenised split (models/data/tokens/SPLIT.npz, from tokenize_corpus.py) with the C decoder.
+
+  python3 models/eval/decode_split.py --split eval --model models/codec/pico-codec-q8_0.gguf --out-dir DIR \
+      [--max-items N] [--edgegen build/edgegen] [--threads 1]
+  -> DIR/<id>.wav, one per utterance, 16-bit mono, by `edgegen decode` (the shipped C decoder)
+
+This is the "PyTorch encode -> C decode" half of the codec quality gate; models/eval/eval_teacher.py then scores
+DIR against the teacher's audio (STOI, PESQ, mel distance, Whisper / pocketsphinx WER). The token file of each
+utterance goes through stdin, as a user would pipe it.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--split", default="eval")
+    ap.add_argument("--tokens-dir", default=os.path.join(REPO, "models", "data", "tokens"))
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--max-items", type=int, default=0)
+    ap.add_argument("--edgegen", default=os.path.join(REPO, "build", "edgegen"))
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    z = np.load(os.path.join(a.tokens_dir, a.split + ".npz"))
+    ids, off, codes = [str(i) for i in z["ids"]], z["offsets"], z["codes"]
+    os.makedirs(a.out_dir, exist_ok=True)
+    n = len(ids) if not a.max_items else min(a.max_items, len(ids))
+    for k in range(n):
+        toks = " ".join(str(int(c)) for c in codes[off[k]:off[k + 1]]) + "\n"
+        out = os.path.join(a.out_dir, ids[k] + ".wav")
+        r = subprocess.run([a.edgegen, "decode", "-", "-o", out, "-m", a.model, "-t", str(a.threads)],
+                           input=toks.encode(), capture_output=True)
+        if r.returncode != 0:
+            sys.exit(f"decode_split: {ids[k]}: edgegen decode failed ({r.returncode}): {r.stderr.decode().strip()}")
+    print(f"decode_split: {n} utterances of {a.split} -> {a.out_dir} ({os.path.basename(a.model)})")
+
+
+if __name__ == "__main__":
+    main()
