@@ -351,12 +351,12 @@ static int run(int argc, char **argv) {
     if (all_space(text, n_text)) { EG_LOGE("no text to synthesize (input is %s)", n_text ? "only whitespace" : "empty"); goto out; }
     if (!has_word(text, n_text)) { EG_LOGE("no text to synthesize (input has no letters or digits)"); goto out; }
 
-    /* 2. the model path (no default model shipped yet: say so, never fake one) */
+    /* 2. the model path: the bundled default when --model is absent (none found: say where we looked) */
     if (!model_path) {
         static const char *const names[] = { "pico-ar-q8_0.gguf", "pico-ar-f16.gguf", "pico-ar-f32.gguf", NULL };
         if (!eg_cli_default_model("ar", names, model_buf, sizeof model_buf)) {
             EG_LOGE("no TTS model found (pico-ar-q8_0.gguf, pico-ar-f16.gguf or pico-ar-f32.gguf in $EDGEGEN_MODEL_DIR, "
-                    "<binary>/../models or %s/models, each also under ar/): none is installed yet; use --model PATH",
+                    "<binary>/../models or %s/models, each also under ar/); use --model PATH",
                     EG_DATADIR);
             goto out;
         }

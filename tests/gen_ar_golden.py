@@ -14,7 +14,12 @@ Writes tests/golden/:
   ar_logd_{f32,f16,q8_0}.f32    duration predictor output log(1 + frames) [P]
   ar_sampler_probs.f32          [n_cases][n_codes]: the distribution ar_model.sample draws from (p / p.sum())
                                 for the case's temperature/top_k/top_p, on the logits of step SAMPLER_STEP
-Every parameter (norm gains, cond_frac, biases too) is perturbed away from its init so that a layout or indexing
+Trained model (the shipped checkpoint instead of the tiny one; same files, another directory):
+  /usr/bin/python3 tests/gen_ar_golden.py --ckpt ~/.cache/edgegen-train/ar/ar-small/best.pt --out /tmp/ar-golden
+  EG_GOLDEN_DIR=/tmp/ar-golden build/test_runner ar        (every test_ar.c check, on the trained model)
+uses the longest valid-split utterance whose greedy path and predicted durations have safe margins: real phoneme
+ids, teacher durations and codec tokens (models/data/ar/valid.jsonl.gz, models/data/tokens/valid.npz).
+Every parameter (norm gains, cond_frac, biases too) of the tiny model is perturbed away from its init so that a layout or indexing
 bug cannot hide behind ones and zeros. Greedy steps and predicted durations are checked for a safe margin
 (no near-tie), so an exact comparison in C is meaningful.
 """
@@ -71,18 +76,66 @@ def line(name, vals):
     return f"{name} {len(vals)} " + " ".join(repr(v) if isinstance(v, float) else str(int(v)) for v in vals) + "\n"
 
 
+def trained_cases(m):
+    """(phoneme ids, teacher durations, teacher tokens) of valid-split utterances, longest first."""
+    sys.path.insert(0, os.path.join(ROOT, "models", "train"))
+    import train_ar as TA
+    items = TA.load_split("valid", 100000, os.path.join(ROOT, "models", "data", "tokens"),
+                          os.path.join(ROOT, "models", "data", "ar"))
+    items.sort(key=lambda it: -len(it[2]))
+    return [(p.long(), d.long(), c.long()) for p, d, c in items if len(c) > m.cfg["window"]]
+
+
+def safe(m, ph, dur, logd):
+    """Greedy path and predicted durations far enough from ties/rounding for an exact comparison in C."""
+    greedy = m.generate(ph, dur, temperature=0)
+    lg, _, _ = reference(m, ph, dur, greedy)
+    top2 = lg.topk(2, dim=-1).values
+    margin = float((top2[:, 0] - top2[:, 1]).min())
+    if margin <= 1e-3:
+        return None, margin
+    for s in SCALES:
+        x = (torch.exp(logd) - 1.0) * s
+        if float((x - torch.floor(x) - 0.5).abs().min()) <= 1e-3:
+            return None, margin
+    return greedy, margin
+
+
 def main():
+    global OUT
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", default="", help="trained PicoAR checkpoint (best.pt) instead of the tiny model")
+    ap.add_argument("--out", default=OUT)
+    a = ap.parse_args()
+    OUT = a.out
     torch.set_num_threads(1)
-    m = perturbed_model(1234)
-    g = torch.Generator().manual_seed(99)
-    P = 12
-    ph = torch.randint(3, CFG["n_phonemes"], (P,), generator=g)
-    ph[0] = 1                                    # '^' (bos_id of the Piper map)
-    dur = torch.randint(1, 5, (P,), generator=g)
-    dur[4] = 0                                   # a phoneme with no frames
-    T = int(dur.sum())
-    assert T > 3 * CFG["window"], T
-    tokens = torch.randint(0, m.n_codes, (T,), generator=g)
+    if a.ckpt:
+        st = torch.load(a.ckpt, map_location="cpu")
+        m = AM.PicoAR(st["cfg"])
+        m.load_state_dict(st["model"])
+        m.eval()
+        CFG.clear(); CFG.update(m.cfg)
+        for ph, dur, tokens in trained_cases(m):
+            _, logd, _ = reference(m, ph, dur, tokens)
+            greedy, margin = safe(m, ph, dur, logd)
+            if greedy is not None:
+                break
+            print(f"skip an utterance of {len(tokens)} frames: margin {margin:.2e} or a duration at a rounding edge")
+        else:
+            sys.exit("no valid utterance with safe margins")
+        P, T = len(ph), len(tokens)
+    else:
+        m = perturbed_model(1234)
+        g = torch.Generator().manual_seed(99)
+        P = 12
+        ph = torch.randint(3, CFG["n_phonemes"], (P,), generator=g)
+        ph[0] = 1                                    # '^' (bos_id of the Piper map)
+        dur = torch.randint(1, 5, (P,), generator=g)
+        dur[4] = 0                                   # a phoneme with no frames
+        T = int(dur.sum())
+        assert T > 3 * CFG["window"], T
+        tokens = torch.randint(0, m.n_codes, (T,), generator=g)
 
     os.makedirs(OUT, exist_ok=True)
     logits_ref = None

@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ar_lm.h"
 #include "golden.h"
 #include "harness.h"
@@ -85,16 +86,19 @@ static int argmax_f(const float *x, int n) {
     return b;
 }
 
+/* phoneme capacity of the test states: the tiny golden has 12, a trained model's golden utterance a few hundred */
+#define MAX_PH 1024
+
 struct golden {
-    int32_t ids[64], dur[64], tokens[256], greedy[256];
+    int32_t ids[1024], dur[1024], tokens[1024], greedy[1024];   /* tiny golden or a trained model's utterance */
     int P, T;
 };
 
 static int load_golden(struct golden *g) {
-    g->P = golden_ints("ids", g->ids, 64);
-    int nd = golden_ints("durations", g->dur, 64);
-    g->T = golden_ints("tokens", g->tokens, 256);
-    int ng = golden_ints("greedy", g->greedy, 256);
+    g->P = golden_ints("ids", g->ids, 1024);
+    int nd = golden_ints("durations", g->dur, 1024);
+    g->T = golden_ints("tokens", g->tokens, 1024);
+    int ng = golden_ints("greedy", g->greedy, 1024);
     return g->P > 0 && nd == g->P && g->T > 0 && ng == g->T;
 }
 
@@ -106,7 +110,7 @@ static float *teacher_forced(const struct eg_ar_model *m, const struct golden *g
     const int nc = (int)m->cfg.n_codes;
     float *out = malloc(sizeof(float) * (size_t)g->T * nc);
     if (eg_exec_init(&ex, isa, n_threads) != EG_OK) { free(out); return NULL; }
-    if (eg_ar_state_create(m, &ex, 64, &st) != EG_OK || eg_ar_encode(st, g->ids, g->P) != EG_OK ||
+    if (eg_ar_state_create(m, &ex, MAX_PH, &st) != EG_OK || eg_ar_encode(st, g->ids, g->P) != EG_OK ||
         eg_ar_set_durations(st, g->dur, g->P) != EG_OK || eg_ar_n_frames(st) != g->T) goto fail;
     if (logd_out) memcpy(logd_out, eg_ar_log_durations(st), sizeof(float) * (size_t)g->P);
     for (int t = 0; t < g->T; t++) {
@@ -201,13 +205,13 @@ TEST(ar_predicted_durations) {
     struct eg_ar_model *m = load_tiny("f32");
     REQUIRE(m, "load");
     REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "exec");
-    REQUIRE(eg_ar_state_create(m, &ex, 64, &st) == EG_OK, "state");
+    REQUIRE(eg_ar_state_create(m, &ex, MAX_PH, &st) == EG_OK, "state");
     REQUIRE(eg_ar_encode(st, g.ids, g.P) == EG_OK, "encode");
     static const char *keys[] = { "pred_durations_x1.0", "pred_durations_x1.7" };
     for (int c = 0; c < 2; c++) {
-        double v[65];
-        int32_t got[64];
-        int n = golden_vals(keys[c], v, 65);
+        double v[MAX_PH + 1];
+        int32_t got[MAX_PH];
+        int n = golden_vals(keys[c], v, MAX_PH + 1);
         REQUIRE(n == g.P + 1, "golden %s", keys[c]);
         REQUIRE(eg_ar_predict_durations(st, (float)v[0], got) == EG_OK, "predict x%g", v[0]);
         int64_t total = 0, bad = 0;
@@ -233,7 +237,7 @@ static int greedy_run(const struct eg_ar_model *m, const struct golden *g, enum 
     int ok = 0;
     sp.temperature = 0.0f;
     if (eg_exec_init(&ex, isa, 1) != EG_OK) { free(scratch); return 0; }
-    if (eg_ar_state_create(m, &ex, 64, &st) == EG_OK && eg_ar_encode(st, g->ids, g->P) == EG_OK &&
+    if (eg_ar_state_create(m, &ex, MAX_PH, &st) == EG_OK && eg_ar_encode(st, g->ids, g->P) == EG_OK &&
         eg_ar_set_durations(st, g->dur, g->P) == EG_OK &&
         eg_sampler_init(&s, &sp, (int)m->cfg.n_codes, scratch) == EG_OK && eg_ar_generate(st, &s, out) == EG_OK)
         ok = 1;
@@ -245,7 +249,7 @@ static int greedy_run(const struct eg_ar_model *m, const struct golden *g, enum 
 
 TEST(ar_greedy_exact) {
     struct golden g;
-    int32_t got[256];
+    int32_t got[1024];
     REQUIRE(load_golden(&g), "golden");
     struct eg_ar_model *m = load_tiny("f32");
     REQUIRE(m, "load");
@@ -282,7 +286,7 @@ TEST(ar_threads_bit_identical) {
         free(l1);
 
         /* sampled tokens, one seed, 1/2/3 threads */
-        int32_t tok[3][256];
+        int32_t tok[3][1024];
         for (int nt = 1; nt <= 3; nt++) {
             struct eg_exec ex;
             struct eg_ar_state *st = NULL;
@@ -290,7 +294,7 @@ TEST(ar_threads_bit_identical) {
             struct eg_sampler_params sp = { .temperature = 0.9f, .top_k = 10, .top_p = 0.95f, .seed = 42 };
             void *scratch = malloc(eg_sampler_scratch_bytes((int)m->cfg.n_codes));
             REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, nt) == EG_OK, "exec");
-            CHECK(eg_ar_state_create(m, &ex, 64, &st) == EG_OK && eg_ar_encode(st, g.ids, g.P) == EG_OK &&
+            CHECK(eg_ar_state_create(m, &ex, MAX_PH, &st) == EG_OK && eg_ar_encode(st, g.ids, g.P) == EG_OK &&
                   eg_ar_set_durations(st, g.dur, g.P) == EG_OK &&
                   eg_sampler_init(&s, &sp, (int)m->cfg.n_codes, scratch) == EG_OK &&
                   eg_ar_generate(st, &s, tok[nt - 1]) == EG_OK, "generate %d threads", nt);
@@ -315,7 +319,7 @@ TEST(ar_reset_and_overrun) {
     const int nc = (int)m->cfg.n_codes;
     float *a = malloc(sizeof(float) * nc), *b = malloc(sizeof(float) * nc);
     REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "exec");
-    REQUIRE(eg_ar_state_create(m, &ex, 64, &st) == EG_OK, "state");
+    REQUIRE(eg_ar_state_create(m, &ex, MAX_PH, &st) == EG_OK, "state");
     REQUIRE(eg_ar_encode(st, g.ids, g.P) == EG_OK && eg_ar_set_durations(st, g.dur, g.P) == EG_OK, "encode");
     /* run past the durations (ring wrapped many times, last phoneme with fraction 1), then reset: the same
      * logits as a fresh run (stale ring slots are never read) */
@@ -332,7 +336,7 @@ TEST(ar_reset_and_overrun) {
     memcpy(b, lg, sizeof(float) * nc);
     CHECK(memcmp(a, b, sizeof(float) * nc) == 0, "reset: frame 5 logits differ from the first run");
     /* all-zero durations: zero frames, steps still defined (last phoneme, fraction 1) */
-    int32_t zero[64] = { 0 };
+    int32_t zero[MAX_PH] = { 0 };
     CHECK(eg_ar_set_durations(st, zero, g.P) == EG_OK && eg_ar_n_frames(st) == 0, "zero durations");
     CHECK(eg_ar_step(st, nc, &lg) == EG_OK, "step with zero durations");
     eg_ar_state_destroy(st);
@@ -348,12 +352,15 @@ TEST(ar_sampler_matches_torch_semantics) {
     double step_v[1];
     float *logits = golden_f32("ar_logits_f32.f32", &n_l), *probs = golden_f32("ar_sampler_probs.f32", &n_p);
     REQUIRE(logits && probs && golden_vals("sampler_step", step_v, 1) == 1, "golden sampler files");
-    const int nc = 45, n_cases = (int)(n_p / nc);
+    double dims[5];
+    REQUIRE(golden_vals("dims", dims, 5) == 5, "golden dims");
+    const int nc = (int)dims[4], n_cases = (int)(n_p / nc);       /* 45 for the tiny golden, 4375 trained */
+    REQUIRE(nc > 17 && n_cases == 5 && n_l % nc == 0, "golden sizes");
     const float *lz = logits + (size_t)step_v[0] * nc;
     void *scratch = malloc(eg_sampler_scratch_bytes(nc));
-    float got[45];
-    int counts[45];
-    REQUIRE(n_cases == 5 && n_l % nc == 0, "golden sizes");
+    float *got = malloc(sizeof(float) * nc), *bad = malloc(sizeof(float) * nc);
+    int *counts = malloc(sizeof(int) * nc);
+    REQUIRE(scratch && got && bad && counts, "alloc");
     for (int c = 0; c < n_cases; c++) {
         char key[32];
         double v[3];
@@ -372,7 +379,7 @@ TEST(ar_sampler_matches_torch_semantics) {
               c, v[0], v[1], v[2], support, e);
         /* draws follow the distribution */
         const int n_draw = 20000;
-        memset(counts, 0, sizeof counts);
+        memset(counts, 0, sizeof(int) * nc);
         for (int k = 0; k < n_draw; k++) counts[eg_sampler_sample(&s, lz)]++;
         double worst = 0;
         for (int i = 0; i < nc; i++) {
@@ -396,7 +403,6 @@ TEST(ar_sampler_matches_torch_semantics) {
     for (int i = 0; i < 64; i++) same &= eg_sampler_sample(&s, lz) == seq[i];
     CHECK(same, "reseed reproduces the sequence");
     /* degenerate logits: NaN ignored, all -inf gives a valid id */
-    float bad[45];
     for (int i = 0; i < nc; i++) bad[i] = NAN;
     bad[17] = 3.0f;
     CHECK(eg_sampler_sample(&s, bad) == 17, "NaN logits ignored");
@@ -409,7 +415,7 @@ TEST(ar_sampler_matches_torch_semantics) {
     sp.top_p = 1.0f; sp.temperature = NAN;
     CHECK(eg_sampler_init(&s, &sp, nc, scratch) == EG_ERR_INVALID_ARG, "NaN temperature refused");
     LOUD();
-    free(scratch); free(logits); free(probs);
+    free(scratch); free(logits); free(probs); free(got); free(bad); free(counts);
 }
 
 /* ---- hostile input ---------------------------------------------------------------------------------------- */
@@ -472,21 +478,28 @@ TEST(ar_rejects_bad_input) {
     /* patched metadata: each must be EG_ERR_FORMAT, never a crash */
     char path[512];
     snprintf(path, sizeof path, "%s/decoder_tiny_f32.gguf", golden_dir());
+    if (access(path, R_OK) != 0) snprintf(path, sizeof path, "tests/golden/decoder_tiny_f32.gguf"); /* trained dir */
     CHECK(eg_ar_model_load(path, &bad) == EG_ERR_FORMAT && !bad, "codec file refused (architecture)");
     size_t nb = 0;
     uint8_t *img = golden_read("ar_tiny_f32.gguf", &nb);
     REQUIRE(img, "read ar_tiny_f32.gguf");
     uint8_t *work = aligned_alloc(64, (nb + 63) & ~(size_t)63);
-    static const struct { const char *key; uint32_t v; const char *why; } cases[] = {
-        { "edgegen.ar.n_heads", 3, "dim not divisible by n_heads" },
-        { "edgegen.ar.n_heads", 32, "odd head size" },
-        { "edgegen.ar.dim", 64, "dim vs tensor shapes" },
-        { "edgegen.ar.ffn_dim", 65, "ffn_dim vs tensor shapes" },
-        { "edgegen.ar.dur_kernel_size", 4, "even conv kernel" },
-        { "edgegen.ar.n_phonemes", 31, "phoneme table length" },
-        { "edgegen.ar.dec_layers", 3, "missing block tensors" },
+    /* values derived from the model under test (the tiny golden: dim 32, 2 heads, ffn 64, 30 phonemes, 2 layers;
+     * a trained model through EG_GOLDEN_DIR has others) */
+    const uint32_t dim = m->cfg.dim;
+    uint32_t nondiv = 2, odd = dim;
+    while (dim % nondiv == 0) nondiv++;                 /* smallest n_heads that does not divide dim */
+    while (odd % 2 == 0) odd /= 2;                      /* odd part of dim: dim / (dim / odd) heads of odd size */
+    const struct { const char *key; uint32_t v; const char *why; } cases[] = {
+        { "edgegen.ar.n_heads", nondiv, "dim not divisible by n_heads" },
+        { "edgegen.ar.n_heads", dim / odd, "odd head size" },
+        { "edgegen.ar.dim", 2 * dim, "dim vs tensor shapes" },
+        { "edgegen.ar.ffn_dim", m->cfg.ffn_dim + 1, "ffn_dim vs tensor shapes" },
+        { "edgegen.ar.dur_kernel_size", m->cfg.dur_kernel + 1, "even conv kernel" },
+        { "edgegen.ar.n_phonemes", m->cfg.n_phonemes + 1, "phoneme table length" },
+        { "edgegen.ar.dec_layers", m->cfg.dec_layers + 1, "missing block tensors" },
         { "edgegen.ar.window", 0, "zero window" },
-        { "edgegen.ar.bos_id", 30, "bos id out of range" },
+        { "edgegen.ar.bos_id", m->cfg.n_phonemes, "bos id out of range" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct eg_gguf *gg = NULL;

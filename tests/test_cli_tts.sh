@@ -145,15 +145,27 @@ else
     cp $AR "$tmp/noread.gguf"; chmod 000 "$tmp/noread.gguf"
     bad "unreadable model"  1 "$tmp/hello" -m "$tmp/noread.gguf" --codec $CODEC -o "$tmp/bad/out.wav"
 fi
-# no default model installed: one line saying so (a private empty model dir; the binary's ../models has none)
-if [ ! -e "$(dirname "$EG")/../models/ar" ] && [ ! -e "$(dirname "$EG")/../models/pico-ar-q8_0.gguf" ]; then
-    d="$tmp/bad"; rm -rf "$d"; mkdir -p "$d"
-    EDGEGEN_MODEL_DIR="$tmp/bad" $T "$EG" tts "Hello." -o "$d/out.wav" 2>"$tmp/err"; rc=$?
+# no default model installed: one line saying so. A copy of the binary in a private directory has no ../models,
+# and EDGEGEN_MODEL_DIR points at an empty directory (the installed data dir must not have one either)
+if [ ! -e /usr/local/share/edgegen/models/pico-ar-q8_0.gguf ] && [ ! -e /usr/local/share/edgegen/models/ar ]; then
+    d="$tmp/bad"; rm -rf "$d"; mkdir -p "$d" "$tmp/lone/bin"; cp "$EG" "$tmp/lone/bin/edgegen"
+    EDGEGEN_MODEL_DIR="$tmp/bad" $T "$tmp/lone/bin/edgegen" tts "Hello." -o "$d/out.wav" 2>"$tmp/err"; rc=$?
     if [ $rc -eq 1 ] && one_line "$tmp/err" && grep -q 'no TTS model found' "$tmp/err" && [ ! -e "$d/out.wav" ]; then
         ok "no default model: $(cat "$tmp/err")"
     else fail "no default model: exit $rc $(cat "$tmp/err")"; fi
 else
-    skip "no default model: a default model is installed"
+    skip "no default model: one is installed in /usr/local/share/edgegen/models"
+fi
+# the bundled default model (models/ar + models/codec next to build/): used when --model is absent; the audio
+# lasts about as long as the sentence takes to say (0.5 .. 6 s for 5 words), and -v names the default file
+if [ -e "$(dirname "$EG")/../models/ar/pico-ar-q8_0.gguf" ]; then
+    $T "$EG" tts -v "Hello there, how are you?" -o "$tmp/def.wav" 2>"$tmp/err"; rc=$?
+    n=$(od -An -tu4 -j40 -N4 "$tmp/def.wav" 2>/dev/null | tr -d ' ')
+    if [ $rc -eq 0 ] && wav_ok "$tmp/def.wav" && [ "${n:-0}" -ge 16000 ] && [ "${n:-0}" -le 192000 ] &&
+        grep -q 'pico-ar-q8_0.gguf' "$tmp/err"; then ok "default model speaks ($((n / 32)) ms of audio)"
+    else fail "default model: exit $rc, data bytes ${n:-none}: $(head -c 300 "$tmp/err")"; fi
+else
+    skip "default model: models/ar/pico-ar-q8_0.gguf is not installed next to $EG"
 fi
 
 # closed stdout and a pipe closed early: an error line, exit 1, no SIGPIPE death

@@ -2,13 +2,13 @@
 # models/train/resume_jobs.sh — restart the long-running background jobs after a session change (processes do not
 # survive it; their state does, in ~/.cache/edgegen-train). Each job resumes from its own checkpoint. Jobs already
 # running are left alone. setsid detaches them from the calling shell, so they outlive it.
-#   sh models/train/resume_jobs.sh            codec-a training + corpus synthesis (one core each)
-#   JOBS="codec-a codec-b-gan" sh ...         any of: codec-a codec-b-gan synth
+#   sh models/train/resume_jobs.sh            the decoder GAN fine-tune + the small AR model (one core each)
+#   JOBS="codec-a synth" sh ...               any of: codec-a codec-b-gan codec-c-dec-gan ar-small ar-a synth
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/root/.cache/edgegen-venv/bin/python
 STATE=${EDGEGEN_TRAIN_STATE:-$HOME/.cache/edgegen-train}
-JOBS=${JOBS:-"codec-a synth"}
+JOBS=${JOBS:-"codec-c-dec-gan ar-small"}
 [ -x "$PY" ] || { echo "no venv at $PY: run sh models/data/setup.sh first" >&2; exit 1; }
 for job in $JOBS; do
     case $job in
@@ -22,6 +22,15 @@ for job in $JOBS; do
         (cd "$ROOT/models/train" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup "$PY" train_codec.py \
             --config "configs/$job.json" >> "$STATE/codec/$job/stdout.log" 2>&1 < /dev/null &)
         echo "$job: started (log: $STATE/codec/$job/stdout.log)" ;;
+    ar-*)
+        # steps and batch as first launched (AR_RUNS.md); the cosine schedule depends on --steps, keep it
+        if pgrep -f "train_ar.py --run $job " >/dev/null; then echo "$job: already running"; continue; fi
+        case $job in ar-small) steps=10000 ;; *) steps=4600 ;; esac
+        mkdir -p "$STATE/ar/$job"
+        (cd "$ROOT/models/train" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup /usr/bin/python3 train_ar.py \
+            --run "$job" --config "configs/$job.json" --steps $steps --batch-frames 2000 \
+            >> "$STATE/ar/$job/stdout.log" 2>&1 < /dev/null &)
+        echo "$job: started (log: $STATE/ar/$job/stdout.log)" ;;
     *) echo "unknown job $job" >&2; exit 2 ;;
     esac
 done

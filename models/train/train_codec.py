@@ -49,6 +49,7 @@ TRAIN_DEFAULTS = dict(
               mpd_chs=[16, 32, 64, 64], use_mrd=True, use_mpd=True, mrd_batch=4, mpd_batch=8),
     disc_lr=2e-4, log_every=50, eval_every=1000, val_items=48, eval_stoi_items=16, rescan_every=500, min_train_items=200,
     ckpt_minutes=6.0, weights_minutes=20.0, init_from="", max_hours=0.0, stop_file="",
+    freeze_encoder=False,
 )
 
 
@@ -140,7 +141,12 @@ def main():
     model = Codec(mcfg)
     cfg = model.cfg
     spec = SpectralLoss(cfg, tc["w_mel"], tc["w_stft"], tc["stft_res"])
-    opt = torch.optim.AdamW(model.parameters(), lr=tc["lr"], betas=tuple(tc["betas"]), weight_decay=tc["weight_decay"])
+    if tc["freeze_encoder"]:
+        # decoder-only fine-tune: the encoder (and so every token of the corpus) stays exactly as tokenised, so an
+        # AR model trained on those tokens keeps working with the improved decoder
+        for p_ in model.encoder.parameters():
+            p_.requires_grad_(False)
+    opt = torch.optim.AdamW([p_ for p_ in model.parameters() if p_.requires_grad], lr=tc["lr"], betas=tuple(tc["betas"]), weight_decay=tc["weight_decay"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda_factory(tc))
     disc = dopt = dsched = None
 
@@ -204,6 +210,8 @@ def main():
     win = {"n": 0, "t": 0.0}
     acc = {}
     model.train()
+    if tc["freeze_encoder"]:
+        model.encoder.eval()
 
     def save(path, extra_best=False):
         atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
@@ -285,6 +293,8 @@ def main():
         if step % tc["eval_every"] == 0:
             te = time.time()
             m, info = evaluate(model, val, spec.mel, tc["eval_stoi_items"])
+            if tc["freeze_encoder"]:
+                model.encoder.eval()
             is_best = m < best
             if is_best:
                 best = m
