@@ -169,9 +169,10 @@ bench-decoder: $(BENCH_DECODER) $(if $(wildcard models/codec/pico-codec-*.gguf),
 -include $(BUILD)/tests/bench_decoder.d
 
 # ---- AR bench: µs/token, tokens/s, GB/s, FLOPs, RTF at 1/2 threads (tests/bench_ar.c) ------------------------
-# Random-weight ar_model.DEFAULT_CONFIG models (f32, q8_0) are generated here once by export_ar.py --random-init.
+# The shipped models/ar/pico-ar-{f32,q8_0}.gguf when present; else random-weight ar_model.DEFAULT_CONFIG models
+# (f32, q8_0), generated here once by export_ar.py --random-init.
 BENCH_AR      := $(BUILD)/bench_ar
-BENCH_AR_GGUF := $(BUILD)/ar-bench/pico-ar-rand-f32.gguf $(BUILD)/ar-bench/pico-ar-rand-q8_0.gguf
+BENCH_AR_GGUF := $(if $(wildcard models/ar/pico-ar-q8_0.gguf),$(wildcard models/ar/pico-ar-f32.gguf) models/ar/pico-ar-q8_0.gguf,$(BUILD)/ar-bench/pico-ar-rand-f32.gguf $(BUILD)/ar-bench/pico-ar-rand-q8_0.gguf)
 $(BENCH_AR): $(BUILD)/tests/bench_ar.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/bench_ar.o $(LIB_A) $(LDLIBS)
 $(BUILD)/ar-bench/pico-ar-rand-%.gguf: models/train/export_ar.py models/train/ar_model.py
