@@ -54,6 +54,9 @@ static enum eg_status read_config(const struct eg_gguf *g, struct eg_ar_config *
     if ((st = get_f32_range(g, "edgegen.ar.rope_theta", 1.0f, 1e9f, &c->rope_theta)) != EG_OK) return st;
     if ((st = get_f32_range(g, "edgegen.ar.norm_eps", 0.0f, 0.5f, &c->norm_eps)) != EG_OK) return st;
     if ((st = get_f32_range(g, "edgegen.ar.dur_norm_eps", 0.0f, 0.5f, &c->dur_norm_eps)) != EG_OK) return st;
+    c->length_scale = 1.0f;                  /* optional: files exported before the key existed mean "as predicted" */
+    if (eg_gguf_has_key(g, "edgegen.ar.length_scale") &&
+        (st = get_f32_range(g, "edgegen.ar.length_scale", 0.25f, 4.0f, &c->length_scale)) != EG_OK) return st;
     if (c->dim % c->n_heads != 0 || (c->dim / c->n_heads) % 2 != 0) {
         EG_LOGE("%s: key edgegen.ar.n_heads: expected a divisor of dim %u leaving an even head size, found %u", lbl,
                 c->dim, c->n_heads);

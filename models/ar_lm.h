@@ -48,6 +48,9 @@ struct eg_ar_config {
     uint32_t dur_kernel;                     /* odd */
     float    dur_norm_eps;
     uint32_t pad_id, bos_id, eos_id;         /* phoneme ids of '_', '^', '$' */
+    float    length_scale;                   /* edgegen.ar.length_scale (optional, default 1): the model's own
+                                              * duration calibration, multiplied into the caller's length_scale
+                                              * by the TTS pipeline (1/speed x this) */
 };
 
 struct eg_ar_block {                         /* ar_model.Block: pre-RMSNorm attention + GELU FFN, no biases */

@@ -496,7 +496,8 @@ static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids
     enum eg_status st;
     const struct eg_ar_config *c = &ctx->m->ar->cfg;
     if ((st = eg_ar_encode(ctx->ar, ids, n_ids)) != EG_OK) return st;
-    if ((st = eg_ar_predict_durations(ctx->ar, 1.0f / ctx->p.speed, NULL)) != EG_OK) return st;
+    /* the model's duration calibration (edgegen.ar.length_scale, 1 when absent) times the caller's 1/speed */
+    if ((st = eg_ar_predict_durations(ctx->ar, c->length_scale / ctx->p.speed, NULL)) != EG_OK) return st;
     const int64_t n_frames = eg_ar_n_frames(ctx->ar);
     ctx->stats.n_sentences++;
     ctx->stats.n_frames_sentence = n_frames;

@@ -7,6 +7,7 @@ phoneme inventory (so espeak-ng phonemes of real text map to ids):
 
   tests/golden/tts_tiny_ar-f32.gguf      random PicoAR (dim 32, 1+2 layers, window 16), n_phonemes 256,
                                          fsq_levels [5, 3, 3]; durations biased to about 3 frames per id
+  tests/golden/tts_tiny_ar_ls2-f32.gguf  the same AR model with edgegen.ar.length_scale = 2 (duration calibration)
   tests/golden/tts_tiny_codec-f32.gguf   random codec Decoder (dim 32, 2 layers, kernel 7), fsq_levels [5, 3, 3],
                                          16 kHz, hop 160 (100 frames/s), n_fft 512
 
@@ -68,9 +69,14 @@ def main():
         m.head.weight.mul_(4.0)                 # peaky logits: sampling settings visibly matter
     EX.export(m, os.path.join(out, "tts_tiny_ar-f32.gguf"), "f32", name="tts-tiny-ar",
               source="tests/gen_tts_golden.py")
+    # the same model carrying the optional duration calibration edgegen.ar.length_scale = 2: at speed 1 it must
+    # speak exactly as the plain file does at speed 0.5 (tests/test_tts.c), and hostile values of the key are
+    # patched into it (tests/test_ar.c)
+    EX.export(m, os.path.join(out, "tts_tiny_ar_ls2-f32.gguf"), "f32", name="tts-tiny-ar-ls2",
+              source="tests/gen_tts_golden.py", length_scale=2.0)
     dec = DG.make_decoder(CODEC_CFG, 11)
     DG.write_gguf(os.path.join(out, "tts_tiny_codec-f32.gguf"), dec, CODEC_CFG, "f32")
-    for f in ("tts_tiny_ar-f32.gguf", "tts_tiny_codec-f32.gguf"):
+    for f in ("tts_tiny_ar-f32.gguf", "tts_tiny_ar_ls2-f32.gguf", "tts_tiny_codec-f32.gguf"):
         print(f, os.path.getsize(os.path.join(out, f)))
 
 

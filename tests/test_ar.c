@@ -437,6 +437,59 @@ static int patch_u32(uint8_t *buf, size_t n, const char *key, uint32_t v) {
     return 0;
 }
 
+/* Overwrite the f32 value of metadata key `key` (type 6) in a GGUF image. */
+static int patch_f32(uint8_t *buf, size_t n, const char *key, float v) {
+    const size_t kl = strlen(key);
+    for (size_t i = 8; i + kl + 8 <= n; i++) {
+        uint64_t len;
+        memcpy(&len, buf + i - 8, 8);
+        if (len == kl && memcmp(buf + i, key, kl) == 0) {
+            uint32_t type;
+            memcpy(&type, buf + i + kl, 4);
+            if (type != 6) return 0;
+            memcpy(buf + i + kl + 4, &v, 4);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* the optional duration calibration edgegen.ar.length_scale: absent = 1, read when present, out of (0.25, 4] or
+ * NaN refused (tests/golden/tts_tiny_ar_ls2-f32.gguf carries 2) */
+TEST(ar_length_scale_key) {
+    struct eg_ar_model *m = NULL;
+    REQUIRE(eg_ar_model_load("tests/golden/tts_tiny_ar-f32.gguf", &m) == EG_OK, "load plain");
+    CHECK(m->cfg.length_scale == 1.0f, "absent key: %g", (double)m->cfg.length_scale);
+    eg_ar_model_destroy(m);
+    m = NULL;
+    REQUIRE(eg_ar_model_load("tests/golden/tts_tiny_ar_ls2-f32.gguf", &m) == EG_OK, "load ls2");
+    CHECK(m->cfg.length_scale == 2.0f, "key 2: %g", (double)m->cfg.length_scale);
+    eg_ar_model_destroy(m);
+    FILE *f = fopen("tests/golden/tts_tiny_ar_ls2-f32.gguf", "rb");
+    REQUIRE(f, "open");
+    fseek(f, 0, SEEK_END);
+    const size_t nb = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *img = aligned_alloc(64, (nb + 63) & ~(size_t)63), *work = aligned_alloc(64, (nb + 63) & ~(size_t)63);
+    REQUIRE(img && work && fread(img, 1, nb, f) == nb, "read");
+    fclose(f);
+    static const float bad[] = { 0.0f, -1.0f, 0.25f, 4.5f, NAN, INFINITY };
+    QUIET();
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct eg_gguf *gg = NULL;
+        struct eg_ar_model *b = NULL;
+        memcpy(work, img, nb);
+        REQUIRE(patch_f32(work, nb, "edgegen.ar.length_scale", bad[i]), "key not found");
+        enum eg_status s = eg_gguf_parse(work, nb, "patched", &gg);
+        if (s == EG_OK) s = eg_ar_model_from_gguf(gg, &b);
+        CHECK(s == EG_ERR_FORMAT && !b, "length_scale %g: expected EG_ERR_FORMAT, found %d", (double)bad[i], s);
+        eg_ar_model_destroy(b);
+        eg_gguf_close(gg);
+    }
+    LOUD();
+    free(img); free(work);
+}
+
 TEST(ar_rejects_bad_input) {
     struct golden g;
     REQUIRE(load_golden(&g), "golden");

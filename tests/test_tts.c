@@ -329,6 +329,35 @@ TEST(tts_sentences_and_pause) {
     eg_model_free(m);
 }
 
+/* edgegen.ar.length_scale (the model's duration calibration) multiplies 1/speed: the ls = 2 file at speed 1 speaks
+ * exactly as the plain file at speed 0.5 (same durations, same seed: the same samples) */
+TEST(tts_model_length_scale) {
+    enum eg_status st;
+    struct eg_model *m = load_pair(), *m2 = eg_model_load("tests/golden/tts_tiny_ar_ls2-f32.gguf", CODEC_PATH, &st);
+    REQUIRE(m && m2, "load");
+    int32_t ids[128];
+    const int n_ids = make_ids(m, 20, 5, ids);
+    struct rec a = { 0 }, b = { 0 }, c = { 0 };
+    struct eg_ctx_params p = cpu_params();
+    p.on_audio = rec_fn;
+    p.on_audio_user = &a; p.speed = 1.0f;
+    struct eg_ctx *plain1 = eg_ctx_create(m, &p, &st);
+    p.on_audio_user = &b; p.speed = 0.5f;
+    struct eg_ctx *plain05 = eg_ctx_create(m, &p, &st);
+    p.on_audio_user = &c; p.speed = 1.0f;
+    struct eg_ctx *ls2 = eg_ctx_create(m2, &p, &st);
+    REQUIRE(plain1 && plain05 && ls2, "contexts");
+    REQUIRE(eg_ctx_synthesize_ids(plain1, ids, n_ids) == EG_OK && eg_ctx_synthesize_ids(plain05, ids, n_ids) == EG_OK &&
+            eg_ctx_synthesize_ids(ls2, ids, n_ids) == EG_OK, "synthesize");
+    CHECK(c.n == b.n && memcmp(c.f, b.f, sizeof(float) * (size_t)b.n) == 0,
+          "length_scale 2 at speed 1 = speed 0.5: %lld vs %lld samples", (long long)c.n, (long long)b.n);
+    CHECK(c.n > a.n * 17 / 10 && c.n < a.n * 23 / 10, "about twice as long as speed 1 without it: %lld vs %lld",
+          (long long)c.n, (long long)a.n);
+    eg_ctx_destroy(plain1); eg_ctx_destroy(plain05); eg_ctx_destroy(ls2);
+    rec_free(&a); rec_free(&b); rec_free(&c);
+    eg_model_free(m); eg_model_free(m2);
+}
+
 TEST(tts_s16_matches_f32_and_cancel) {
     enum eg_status st;
     struct eg_model *m = load_pair();

@@ -70,6 +70,7 @@ KEYS = {
     "edgegen.ar.pad_id": "u32",
     "edgegen.ar.bos_id": "u32",
     "edgegen.ar.eos_id": "u32",
+    "edgegen.ar.length_scale": "f32",
 }
 
 DTYPES = ("f32", "f16", "q8_0", "q4_0")
