@@ -12,7 +12,7 @@
 #include "internal.h"
 
 struct eg_sampler_params eg_sampler_default_params(void) {
-    struct eg_sampler_params p = { .temperature = 0.8f, .top_k = 50, .top_p = 1.0f, .seed = 0 };
+    struct eg_sampler_params p = { .temperature = 0.6f, .top_k = 50, .top_p = 1.0f, .seed = 0 };
     return p;
 }
 

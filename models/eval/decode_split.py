@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Decode a tokenised split (models/data/tokens/SPLIT.npz, from tokenize_corpus.py) with the C decoder.
 
   python3 models/eval/decode_split.py --split eval --model models/codec/pico-codec-q8_0.gguf --out-dir DIR \

@@ -25,7 +25,7 @@ for job in $JOBS; do
     ar-*)
         # steps and batch as first launched (AR_RUNS.md); the cosine schedule depends on --steps, keep it
         if pgrep -f "train_ar.py --run $job " >/dev/null; then echo "$job: already running"; continue; fi
-        case $job in ar-small) steps=10000 ;; *) steps=4600 ;; esac
+        case $job in ar-small) steps=8000 ;; *) steps=4600 ;; esac
         mkdir -p "$STATE/ar/$job"
         (cd "$ROOT/models/train" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup /usr/bin/python3 train_ar.py \
             --run "$job" --config "configs/$job.json" --steps $steps --batch-frames 2000 \
