@@ -9,7 +9,7 @@
 #                  "memory: estimated X MiB, peak RSS Y MiB";
 #   edgegen.ar     `bench_ar MODEL -t T -p 512 -n 8 --mem` (there is no AR-only CLI): 512 phoneme ids per
 #                  encode (eg_memplan_default_params' max_phonemes) and a full attention window of steps.
-# Models: the golden tiny decoders and AR models (tests/golden), the trained codecs (models/codec) and the
+# Models: the golden tiny decoders and AR models (tests/golden), the trained codecs and AR models (models/), and the
 # full-size random-weight decoders and AR models of `make bench-decoder` / `make bench-ar` when they exist
 # (missing ones are skipped, not passed). A row passes when |estimate / measured - 1| <= 0.10. The OpenCL
 # runtime is not in the plan, hence --device cpu. Prints the table and "N passed, N failed, N skipped".
@@ -53,6 +53,7 @@ for m in tests/golden/decoder_tiny_f32.gguf tests/golden/decoder_tiny_f16.gguf t
 done
 
 for m in tests/golden/ar_tiny_f32.gguf tests/golden/ar_tiny_f16.gguf tests/golden/ar_tiny_q8_0.gguf \
+         models/ar/pico-ar-f32.gguf models/ar/pico-ar-f16.gguf models/ar/pico-ar-q8_0.gguf \
          "$BUILD/ar-bench/pico-ar-rand-f32.gguf" "$BUILD/ar-bench/pico-ar-rand-q8_0.gguf"; do
     name=$(basename "$m")
     if [ ! -f "$m" ]; then S=$((S + 1)); echo "SKIP $name: absent (make bench-ar generates it)"; continue; fi

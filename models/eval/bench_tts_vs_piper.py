@@ -197,6 +197,10 @@ def counted_work(models):
         dec["recompute_64"] = float(row64[6].rstrip("x"))
         dec["rtf_1t_chunk64_x86"] = float(row64[2])
         ins = subprocess.run([str(EDGEGEN), "inspect", m["ar"]], capture_output=True, text=True, check=True).stdout
+        meta = lambda k: int(re.search(r"edgegen\.ar\.%s\s+u32\s+(\d+)" % k, ins).group(1))  # noqa: E731
+        # f32 K and V of every decoder layer over the attention window, read once per token (from the model file)
+        ar["kv_mb_per_token"] = meta("dec_layers") * 2 * meta("window") * meta("dim") * 4 / 1e6
+        ar["kv_shape"] = "%d layers x 2 x %d x %d" % (meta("dec_layers"), meta("window"), meta("dim"))
         enc_params, enc_bytes = 0, 0
         for l in ins.splitlines():
             mt = re.match(r"\s*(encoder\.\S+|duration\.\S+)\s+\S+\s+\[(\d+) x (\d+)\]\s+(\d+)", l)
@@ -214,7 +218,7 @@ def counted_work(models):
 def pi4_estimate(w, sentences_per_s):
     """Seconds of one A72 core per second of audio: max(compute, memory) + sampler. Returns the arithmetic."""
     a, fps = PI4, PI4["frames_per_s"]
-    kv_mb = 6 * 2 * 128 * 256 * 4 / 1e6          # f32 K and V, 6 layers x window 128 x dim 256, read per token
+    kv_mb = w["ar"]["kv_mb_per_token"]            # f32 K and V over the window, read per token (counted_work)
     win_per_s = fps / a["window_frames"]
     mflop = {"ar_decoder": w["ar"]["mflop_per_token"] * fps,
              "encoder": w["encoder"]["mflop_per_id"] * a["ids_per_s"],
@@ -286,7 +290,7 @@ def main():
     work = counted_work(models)
     sentences_per_s = BP.N_SENT / res["piper"]["rtf"]["audio_s"]   # real speech rate (Piper's audio)
     res["counted_work"] = work
-    res["pi4_estimate"] = {"assumptions": dict(PI4, kv_cache="f32 K+V, 6 x 2 x 128 x 256 x 4 B read per token",
+    res["pi4_estimate"] = {"assumptions": dict(PI4, kv_cache="f32 K+V, %s x 4 B read per token" % work[QUANTS[0]]["ar"]["kv_shape"],
                                                sentences_per_s=round(sentences_per_s, 3)),
                            "piper_pi4_anchors_rtf": PIPER_PI4_ANCHORS}
     for q in QUANTS:
