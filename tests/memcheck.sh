@@ -11,7 +11,8 @@
 #                  encode (eg_memplan_default_params' max_phonemes) and a full attention window of steps.
 # Models: the golden tiny decoders and AR models (tests/golden), the trained codecs and AR models (models/), and the
 # full-size random-weight decoders and AR models of `make bench-decoder` / `make bench-ar` when they exist
-# (missing ones are skipped, not passed). A row passes when |estimate / measured - 1| <= 0.10. The OpenCL
+# (missing ones are skipped, not passed). A row passes when |estimate / measured - 1| <= 0.10, or when the
+# estimate is above the measurement by at most 1.5 MiB (untouched per-worker scratch of the tiny models). The OpenCL
 # runtime is not in the plan, hence --device cpu. Prints the table and "N passed, N failed, N skipped".
 # Usage (repository root): sh tests/memcheck.sh [BUILD_DIR]
 set -u
@@ -36,8 +37,11 @@ row() {
     if [ -z "$est" ] || [ -z "$meas" ]; then
         F=$((F + 1)); printf '%-28s %3s %s\n' "$1" "$2" "FAIL: no memory line"; return
     fi
+    # within 10 %, or an over-estimate of at most 1.5 MiB: a worker's scratch that the plan counts is resident only
+    # if that worker ran a block, which for the tiny models (all work below the pool's inline threshold) depends on
+    # timing (seen: ar_tiny_f32 at 2 threads 5.65 MiB planned vs 4.57 or 5.69 measured in two runs)
     verdict=$(awk -v e="$est" -v m="$meas" 'BEGIN { r = e / m; d = r - 1; if (d < 0) d = -d;
-        printf "%.3f %s", r, (d <= 0.10 ? "ok" : "FAIL") }')
+        printf "%.3f %s", r, (d <= 0.10 || (e >= m && e - m <= 1.5) ? "ok" : "FAIL") }')
     printf '%-28s %3s %8s MiB %8s MiB %s\n' "$1" "$2" "$est" "$meas" "$verdict"
     case $verdict in *ok) P=$((P + 1)) ;; *) F=$((F + 1)) ;; esac
 }
