@@ -99,6 +99,10 @@ def pick_models():
     out = {}
     for q in QUANTS:
         ar_t, codec_t = ROOT / "models" / "ar" / ("pico-ar-%s.gguf" % q), ROOT / "models" / "codec" / ("pico-codec-%s.gguf" % q)
+        if q == "f32" and not ar_t.exists() and (ROOT / "models" / "ar" / "pico-ar-f16.gguf").exists():
+            # the repository ships the AR model in q8_0 and f16 only (size budget): f16 weights are the
+            # unquantised row's closest trained stand-in (export_ar.py --variants f32 writes the f32 file)
+            ar_t = ROOT / "models" / "ar" / "pico-ar-f16.gguf"
         ar_s, codec_s = STANDIN / ("pico-ar-%s.gguf" % q), STANDIN / ("pico-codec-%s.gguf" % q)
         if not (ar_t.exists() and codec_t.exists()) and not (ar_s.exists() and codec_s.exists()):
             print("bench_tts_vs_piper: writing random stand-ins %s/pico-{ar,codec}-%s.gguf" % (STANDIN, q), file=sys.stderr)
