@@ -2,13 +2,13 @@
 # models/train/resume_jobs.sh — restart the long-running background jobs after a session change (processes do not
 # survive it; their state does, in ~/.cache/edgegen-train). Each job resumes from its own checkpoint. Jobs already
 # running are left alone. setsid detaches them from the calling shell, so they outlive it.
-#   sh models/train/resume_jobs.sh            the decoder GAN fine-tune + the small AR model (one core each)
+#   sh models/train/resume_jobs.sh            the decoder GAN fine-tune (one core; the AR run ar-small is done)
 #   JOBS="codec-a synth" sh ...               any of: codec-a codec-b-gan codec-c-dec-gan ar-small ar-a synth
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/root/.cache/edgegen-venv/bin/python
 STATE=${EDGEGEN_TRAIN_STATE:-$HOME/.cache/edgegen-train}
-JOBS=${JOBS:-"codec-c-dec-gan ar-small"}
+JOBS=${JOBS:-"codec-c-dec-gan"}
 [ -x "$PY" ] || { echo "no venv at $PY: run sh models/data/setup.sh first" >&2; exit 1; }
 for job in $JOBS; do
     case $job in
