@@ -13,10 +13,8 @@ static inline const char *golden_dir(void) {
     return d && *d ? d : "tests/golden";
 }
 
-/* The whole file golden_dir()/name in a 64-byte-aligned buffer (free()); NULL and *n = 0 when unreadable. */
-static inline void *golden_read(const char *name, size_t *n) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", golden_dir(), name);
+/* The whole file at path in a 64-byte-aligned buffer (free()); NULL and *n = 0 when unreadable. */
+static inline void *read_aligned(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     *n = 0;
     if (!f) return NULL;
@@ -28,6 +26,13 @@ static inline void *golden_read(const char *name, size_t *n) {
     fclose(f);
     *n = p ? (size_t)sz : 0;
     return p;
+}
+
+/* The whole file golden_dir()/name, as read_aligned(). */
+static inline void *golden_read(const char *name, size_t *n) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", golden_dir(), name);
+    return read_aligned(path, n);
 }
 
 /* The golden codec tokens (decoder_tokens.txt, whitespace-separated, at most 4096): malloc'd, or NULL. */

@@ -420,8 +420,9 @@ TEST(ar_sampler_matches_torch_semantics) {
 
 /* ---- hostile input ---------------------------------------------------------------------------------------- */
 
-/* Overwrite the u32 value of metadata key `key` in a GGUF image (key string, then type u32 = 4, then value). */
-static int patch_u32(uint8_t *buf, size_t n, const char *key, uint32_t v) {
+/* Overwrite the 4-byte value of metadata key `key` in a GGUF image (key string, then its type, then the value);
+ * 0 when the key is absent or has another type (GGUF types: 4 = u32, 6 = f32). */
+static int patch_meta(uint8_t *buf, size_t n, const char *key, uint32_t want_type, const void *v4) {
     const size_t kl = strlen(key);
     for (size_t i = 8; i + kl + 8 <= n; i++) {
         uint64_t len;
@@ -429,30 +430,15 @@ static int patch_u32(uint8_t *buf, size_t n, const char *key, uint32_t v) {
         if (len == kl && memcmp(buf + i, key, kl) == 0) {
             uint32_t type;
             memcpy(&type, buf + i + kl, 4);
-            if (type != 4) return 0;
-            memcpy(buf + i + kl + 4, &v, 4);
+            if (type != want_type) return 0;
+            memcpy(buf + i + kl + 4, v4, 4);
             return 1;
         }
     }
     return 0;
 }
-
-/* Overwrite the f32 value of metadata key `key` (type 6) in a GGUF image. */
-static int patch_f32(uint8_t *buf, size_t n, const char *key, float v) {
-    const size_t kl = strlen(key);
-    for (size_t i = 8; i + kl + 8 <= n; i++) {
-        uint64_t len;
-        memcpy(&len, buf + i - 8, 8);
-        if (len == kl && memcmp(buf + i, key, kl) == 0) {
-            uint32_t type;
-            memcpy(&type, buf + i + kl, 4);
-            if (type != 6) return 0;
-            memcpy(buf + i + kl + 4, &v, 4);
-            return 1;
-        }
-    }
-    return 0;
-}
+static int patch_u32(uint8_t *buf, size_t n, const char *key, uint32_t v) { return patch_meta(buf, n, key, 4, &v); }
+static int patch_f32(uint8_t *buf, size_t n, const char *key, float v) { return patch_meta(buf, n, key, 6, &v); }
 
 /* the optional duration calibration edgegen.ar.length_scale: absent = 1, read when present, out of (0.25, 4] or
  * NaN refused (tests/golden/tts_tiny_ar_ls2-f32.gguf carries 2) */
@@ -465,14 +451,11 @@ TEST(ar_length_scale_key) {
     REQUIRE(eg_ar_model_load("tests/golden/tts_tiny_ar_ls2-f32.gguf", &m) == EG_OK, "load ls2");
     CHECK(m->cfg.length_scale == 2.0f, "key 2: %g", (double)m->cfg.length_scale);
     eg_ar_model_destroy(m);
-    FILE *f = fopen("tests/golden/tts_tiny_ar_ls2-f32.gguf", "rb");
-    REQUIRE(f, "open");
-    fseek(f, 0, SEEK_END);
-    const size_t nb = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *img = aligned_alloc(64, (nb + 63) & ~(size_t)63), *work = aligned_alloc(64, (nb + 63) & ~(size_t)63);
-    REQUIRE(img && work && fread(img, 1, nb, f) == nb, "read");
-    fclose(f);
+    size_t nb = 0;
+    uint8_t *img = read_aligned("tests/golden/tts_tiny_ar_ls2-f32.gguf", &nb);   /* not under $EG_GOLDEN_DIR */
+    REQUIRE(img, "read tts_tiny_ar_ls2-f32.gguf");
+    uint8_t *work = aligned_alloc(64, (nb + 63) & ~(size_t)63);
+    REQUIRE(work, "alloc");
     static const float bad[] = { 0.0f, -1.0f, 0.25f, 4.5f, NAN, INFINITY };
     QUIET();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

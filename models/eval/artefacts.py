@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Objective indicators of the audible artefacts of a WAV directory against the teacher's audio of the same ids.
 
-  /usr/bin/python3 models/eval/artefacts.py --wav-dir DIR [--teacher-dir ~/.cache/edgegen-train/corpus/eval/wav]
+  /usr/bin/python3 models/eval/artefacts.py --wav-dir DIR [--teacher-dir <corpus>/eval/wav]
       [--max-items 100] [--json OUT]
 
 Per set (teacher vs DIR), over all frames (Hann 512, hop 160, 16 kHz):
@@ -17,19 +17,19 @@ Numbers, not listening: they say which way the artefacts go (buzz, dullness, noi
 they sound.
 """
 import argparse
-import glob
 import json
 import os
-import wave
+import sys
 
 import numpy as np
 
-TEACHER = os.path.expanduser("~/.cache/edgegen-train/corpus/eval/wav")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wer as W  # noqa: E402
+from eval_teacher import TEACHER_WAV_DIR  # noqa: E402
 
 
 def read(p):
-    with wave.open(p) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64) / 32768.0
+    return W.load_wav16k(p).astype(np.float64)
 
 
 def frames(x, n=512, hop=160, window=True):
@@ -71,15 +71,14 @@ def summarise(rows):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--wav-dir", required=True)
-    ap.add_argument("--teacher-dir", default=TEACHER)
+    ap.add_argument("--teacher-dir", default=str(TEACHER_WAV_DIR))
     ap.add_argument("--max-items", type=int, default=100)
     ap.add_argument("--json", default="")
     a = ap.parse_args()
-    teacher = {os.path.basename(p)[:-4]: p for p in glob.glob(os.path.join(a.teacher_dir, "**", "*.wav"), recursive=True)}
-    ids = sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(a.wav_dir, "*.wav")))
-    ids = [u for u in ids if u in teacher][: a.max_items]
+    teacher, test = W.index_wavs(a.teacher_dir), W.index_wavs(a.wav_dir)
+    ids = [u for u in sorted(test) if u in teacher][: a.max_items]
     t = summarise([stats(read(teacher[u])) for u in ids])
-    s = summarise([stats(read(os.path.join(a.wav_dir, u + ".wav"))) for u in ids])
+    s = summarise([stats(read(test[u])) for u in ids])
     out = {"n": len(ids), "teacher": t, "test": s, "wav_dir": a.wav_dir}
     for k in t:
         print(f"{k:12s} teacher {t[k]:>10.4g}   {os.path.basename(a.wav_dir.rstrip('/')):>12s} {s[k]:>10.4g}")

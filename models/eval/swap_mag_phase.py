@@ -12,19 +12,16 @@ what costs words; if "codec magnitude + teacher phase" does not, the spectral en
 the decoder's reading of it) is.
 """
 import argparse
-import glob
 import os
+import sys
+import wave
 
 import numpy as np
 import torch
-import wave
 
-CORPUS_EVAL = os.path.expanduser("~/.cache/edgegen-train/corpus/eval/wav")
-
-
-def read(path):
-    with wave.open(path) as w:
-        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768.0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wer as W  # noqa: E402
+from eval_teacher import TEACHER_WAV_DIR  # noqa: E402
 
 
 def write(path, x):
@@ -37,21 +34,20 @@ def write(path, x):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--codec-dir", required=True)
-    ap.add_argument("--teacher-dir", default=CORPUS_EVAL, help="teacher WAVs (searched recursively by id)")
+    ap.add_argument("--teacher-dir", default=str(TEACHER_WAV_DIR), help="teacher WAVs (DIR/<id>.wav or DIR/*/<id>.wav)")
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--max-items", type=int, default=0)
     ap.add_argument("--n-fft", type=int, default=1024)
     ap.add_argument("--hop", type=int, default=320)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    teacher = {os.path.basename(p)[:-4]: p for p in glob.glob(os.path.join(a.teacher_dir, "**", "*.wav"), recursive=True)}
-    ids = sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(a.codec_dir, "*.wav")))
-    ids = [u for u in ids if u in teacher][: a.max_items or None]
+    teacher, codec = W.index_wavs(a.teacher_dir), W.index_wavs(a.codec_dir)
+    ids = [u for u in sorted(codec) if u in teacher][: a.max_items or None]
     win = torch.hann_window(a.n_fft)
     for name in ("magC_phT", "magT_phC"):
         os.makedirs(os.path.join(a.out_dir, name), exist_ok=True)
     for u in ids:
-        t, c = read(teacher[u]), read(os.path.join(a.codec_dir, u + ".wav"))
+        t, c = W.load_wav16k(teacher[u]), W.load_wav16k(codec[u])
         n = min(len(t), len(c))
         T = torch.stft(torch.from_numpy(t[:n].copy()), a.n_fft, a.hop, window=win, return_complex=True)
         C = torch.stft(torch.from_numpy(c[:n].copy()), a.n_fft, a.hop, window=win, return_complex=True)
