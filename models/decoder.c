@@ -86,6 +86,17 @@ static enum eg_status read_config(const struct eg_gguf *g, struct eg_codec_confi
         }
     }
     c->n_codes = (uint32_t)n_codes;
+    /* optional phoneme conditioning (files without the key are plain token decoders) */
+    if (eg_gguf_has_key(g, "edgegen.codec.n_phonemes")) {
+        if ((st = eg_gguf_get_u32_range(g, "edgegen.codec.n_phonemes", 1, 1u << 16, &c->n_phonemes)) != EG_OK) return st;
+        if (eg_gguf_arr_len(g, "edgegen.codec.phonemes") != (int)c->n_phonemes) {
+            EG_LOGE("%s: key edgegen.codec.phonemes: expected a string array of n_phonemes = %u symbols, found length %d",
+                    lbl, c->n_phonemes, eg_gguf_arr_len(g, "edgegen.codec.phonemes"));
+            return EG_ERR_FORMAT;
+        }
+        const char *sym;
+        if ((st = eg_gguf_get_arr_str(g, "edgegen.codec.phonemes", 0, &sym)) != EG_OK) return st;   /* type check */
+    }
     return EG_OK;
 }
 
@@ -138,6 +149,14 @@ static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_code
     w->embed.n_in = (int)(kw * lat);
     w->embed.row_bytes = (size_t)(kw * lat) * sizeof(float);
     if ((st = bind_f32(g, "dec.embed.bias", 1, dim, 1, 1, &w->embed.b)) != EG_OK) return st;
+    w->phone_embed = NULL;
+    if (!c->n_phonemes && eg_gguf_find(g, "dec.phone_embed.weight")) {
+        EG_LOGE("%s: key edgegen.codec.n_phonemes: expected (tensor dec.phone_embed.weight makes the decoder "
+                "phoneme-conditioned), found no key", eg_gguf_label(g));
+        return EG_ERR_FORMAT;
+    }
+    if (c->n_phonemes &&
+        (st = bind_f32(g, "dec.phone_embed.weight", 2, dim, c->n_phonemes, 1, &w->phone_embed)) != EG_OK) return st;
     if ((st = bind_f32(g, "dec.norm.weight", 1, dim, 1, 1, &w->norm_w)) != EG_OK) return st;
     if ((st = bind_f32(g, "dec.norm.bias", 1, dim, 1, 1, &w->norm_b)) != EG_OK) return st;
     for (uint32_t i = 0; i < c->n_layers; i++) {
@@ -202,6 +221,12 @@ void eg_codec_model_destroy(struct eg_codec_model *m) {
     free(m);
 }
 
+const char *eg_codec_model_phoneme(const struct eg_codec_model *m, int id) {
+    const char *s;
+    if (!m || id < 0 || (uint32_t)id >= m->cfg.n_phonemes) return NULL;
+    return eg_gguf_get_arr_str(m->gguf, "edgegen.codec.phonemes", id, &s) == EG_OK ? s : NULL;
+}
+
 int eg_codec_receptive_frames(const struct eg_codec_config *c) {
     return (int)(c->kernel_size / 2) * (1 + (int)c->n_layers);
 }
@@ -211,6 +236,7 @@ double eg_codec_flops_per_frame(const struct eg_codec_config *c) {
     double f = 2.0 * dim * kw * c->latent_dim;                  /* embed conv */
     f += c->n_layers * (2.0 * kw * dim + 4.0 * dim * ffn);      /* dwconv + two Linears */
     f += 2.0 * dim * (n + 2);                                   /* head */
+    if (c->n_phonemes) f += dim;                                /* phoneme embedding row */
     f += 5.0 * (n / 2) * log2(n / 2) + 8.0 * n;                 /* complex FFT of n/2 + split, window, OLA */
     return f;
 }
@@ -231,6 +257,7 @@ struct eg_decoder {
     struct eg_ola ola;
 
     float *vals;              /* [chunk + 2R][latent]: FSQ values of frames [hist0, hist0 + n_hist) */
+    int32_t *phon;            /* [chunk + 2R]: their phoneme ids (phoneme-conditioned decoders) */
     int64_t hist0;
     int n_hist;
     float *cols;              /* [chunk + 2R0][kernel*latent] embed im2col */
@@ -284,6 +311,7 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
     const size_t sizes[] = {
         eg_istft_get_size((int)c->n_fft),
         sizeof(float) * hist * c->latent_dim,
+        sizeof(int32_t) * hist,
         sizeof(float) * win * c->kernel_size * c->latent_dim,
         sizeof(float) * win * c->dim,
         sizeof(float) * win * c->dim,
@@ -295,8 +323,9 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
         sizeof(float) * 2 * (2 * (size_t)c->n_fft + (size_t)chunk * c->hop),   /* eg_ola_floats */
         sizeof(float) * ((size_t)chunk * c->hop + 2 * (size_t)c->n_fft),
     };
-    /* istft, vals (token history), cols, x, xpad, h, f, spec, linear panels, frame scratch, ola tail, pcm out */
-    static const unsigned char group[] = { G_ISTFT, G_STATE, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_THREAD,
+    /* istft, vals (token history), phon (its phoneme ids), cols, x, xpad, h, f, spec, linear panels, frame scratch,
+     * ola tail, pcm out */
+    static const unsigned char group[] = { G_ISTFT, G_STATE, G_STATE, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_THREAD,
                                            G_THREAD, G_STATE, G_STATE };
     _Static_assert(sizeof group == sizeof sizes / sizeof sizes[0], "one group per buffer");
     void *p[sizeof sizes / sizeof sizes[0]];
@@ -311,10 +340,10 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
     }
     if (d) {
         eg_istft_init(&d->istft, p[0], (int)c->n_fft, (int)c->hop);   /* sizes validated at load */
-        d->vals = p[1]; d->cols = p[2]; d->x = p[3]; d->xpad = p[4]; d->h = p[5]; d->f = p[6]; d->spec = p[7];
-        d->lin_scratch = p[8]; d->frame_scratch = p[9];
-        eg_ola_init(&d->ola, &d->istft, p[10], chunk);
-        d->pcm = p[11];
+        d->vals = p[1]; d->phon = p[2]; d->cols = p[3]; d->x = p[4]; d->xpad = p[5]; d->h = p[6]; d->f = p[7];
+        d->spec = p[8]; d->lin_scratch = p[9]; d->frame_scratch = p[10];
+        eg_ola_init(&d->ola, &d->istft, p[11], chunk);
+        d->pcm = p[12];
     }
     return total;
 }
@@ -490,6 +519,9 @@ static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sin
     }
     if (!on_device) {
         eg_linear_rows(d->ex, &w->embed, XROW(e0), dim, d->cols, d->n_cols, (int)(e1 - e0), EG_ACT_NONE, NULL);
+        if (w->phone_embed)   /* x_t = conv(v)_t + E[phone_t], then the LayerNorm (codec_model.Decoder.spectral) */
+            for (int64_t o = e0; o < e1; o++)
+                k->add_f32(XROW(o), XROW(o), w->phone_embed + (size_t)d->phon[o - d->hist0] * dim, dim);
         k->layer_norm_f32(XROW(e0), XROW(e0), w->norm_w, w->norm_b, (int)(e1 - e0), dim, eps);
         d->n_computed += e1 - e0;
 
@@ -533,6 +565,7 @@ static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sin
     if (keep0 > d->hist0) {
         const int drop = (int)(keep0 - d->hist0);
         memmove(d->vals, d->vals + (size_t)drop * lat, sizeof(float) * (size_t)(d->n_hist - drop) * lat);
+        memmove(d->phon, d->phon + drop, sizeof(int32_t) * (size_t)(d->n_hist - drop));
         d->n_hist -= drop;
         d->hist0 = keep0;
     }
@@ -540,16 +573,37 @@ static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sin
     return n_pcm > 0 && sink ? sink(user, d->pcm, n_pcm) : EG_OK;
 }
 
-enum eg_status eg_decoder_push(struct eg_decoder *d, const int32_t *tokens, int n, eg_pcm_sink sink, void *user) {
+enum eg_status eg_decoder_check_phonemes(const struct eg_codec_config *cfg, const int32_t *phones, int n,
+                                         int64_t first_pos) {
+    if (!cfg->n_phonemes) return EG_OK;        /* not conditioned: phoneme ids are ignored */
+    if (n > 0 && !phones) {
+        EG_LOGE("decoder: this codec is phoneme-conditioned (edgegen.codec.n_phonemes = %u): frame phoneme ids are "
+                "required, found none", cfg->n_phonemes);
+        return EG_ERR_INVALID_ARG;
+    }
+    for (int i = 0; i < n; i++)
+        if (phones[i] < 0 || (uint32_t)phones[i] >= cfg->n_phonemes) {
+            EG_LOGE("phoneme of frame %lld: id %d out of range [0, %u)", (long long)(first_pos + i), phones[i],
+                    cfg->n_phonemes);
+            return EG_ERR_INVALID_ARG;
+        }
+    return EG_OK;
+}
+
+enum eg_status eg_decoder_push(struct eg_decoder *d, const int32_t *tokens, const int32_t *phones, int n,
+                               eg_pcm_sink sink, void *user) {
     const int cap = d->chunk + 2 * d->R, lat = d->n_lat;
+    const int cond = d->m->cfg.n_phonemes > 0;
     enum eg_status st;
     if (n < 0 || (n > 0 && !tokens)) return EG_ERR_INVALID_ARG;
     if ((st = eg_decoder_check_tokens(&d->m->cfg, tokens, n, d->n_recv)) != EG_OK) return st;
+    if ((st = eg_decoder_check_phonemes(&d->m->cfg, phones, n, d->n_recv)) != EG_OK) return st;
     for (int i = 0; i < n;) {
         int take = cap - d->n_hist;
         EG_CHECK(take > 0);
         if (take > n - i) take = n - i;
         for (int j = 0; j < take; j++) token_values(&d->m->cfg, tokens[i + j], d->vals + (size_t)(d->n_hist + j) * lat);
+        if (cond) memcpy(d->phon + d->n_hist, phones + i, sizeof(int32_t) * (size_t)take);
         d->n_hist += take; d->n_recv += take; i += take;
         /* a window of `chunk` frames (the first one: `first_chunk`) is ready once R tokens of right context
          * have arrived */
@@ -583,11 +637,11 @@ static enum eg_status buf_sink_fn(void *user, const float *pcm, int n) {
     return EG_OK;
 }
 
-enum eg_status eg_decoder_run(struct eg_decoder *d, const int32_t *tokens, int n, float *pcm) {
+enum eg_status eg_decoder_run(struct eg_decoder *d, const int32_t *tokens, const int32_t *phones, int n, float *pcm) {
     struct buf_sink b = { pcm, 0, (int64_t)n * d->m->cfg.hop };
     enum eg_status st;
     eg_decoder_reset(d);
-    if ((st = eg_decoder_push(d, tokens, n, buf_sink_fn, &b)) != EG_OK) { eg_decoder_reset(d); return st; }
+    if ((st = eg_decoder_push(d, tokens, phones, n, buf_sink_fn, &b)) != EG_OK) { eg_decoder_reset(d); return st; }
     if ((st = eg_decoder_flush(d, buf_sink_fn, &b)) != EG_OK) return st;
     EG_CHECK(b.n == b.cap);
     return EG_OK;

@@ -3,8 +3,12 @@
  *   struct eg_codec_model *m;  eg_codec_model_load("pico-codec-q8_0.gguf", &m);   // immutable, shareable
  *   struct eg_exec ex;         eg_exec_init(&ex, EG_ISA_AUTO, 2);
  *   struct eg_decoder *d;      eg_decoder_create(m, &ex, NULL, &d);                // one per stream
- *   eg_decoder_run(d, tokens, n, pcm);                     // pcm: n * hop floats
- *   // or streaming: eg_decoder_push(d, tok, k, sink, user) ... eg_decoder_flush(d, sink, user)
+ *   eg_decoder_run(d, tokens, phones, n, pcm);             // pcm: n * hop floats
+ *   // or streaming: eg_decoder_push(d, tok, ph, k, sink, user) ... eg_decoder_flush(d, sink, user)
+ *
+ * Phoneme conditioning: a codec with edgegen.codec.n_phonemes > 0 also takes, per frame, the id of the phoneme
+ * the frame belongs to (the TTS pipeline expands the AR model's ids by their durations); phones may be NULL
+ * only for an unconditioned codec, which ignores them.
  *
  * The convolutions are non-causal: frame t depends on tokens t-R .. t+R, R = eg_codec_receptive_frames().
  * Streaming therefore lags R frames behind the input. Frames are computed in windows of at most chunk_frames
@@ -63,15 +67,21 @@ typedef enum eg_status (*eg_pcm_sink)(void *user, const float *pcm, int n_sample
 enum eg_status eg_decoder_check_tokens(const struct eg_codec_config *cfg, const int32_t *tokens, int n,
                                        int64_t first_pos);
 
-/* Append n tokens (all checked first: on a bad token nothing is consumed) and emit every sample that no
- * later token can change. */
-enum eg_status eg_decoder_push(struct eg_decoder *d, const int32_t *tokens, int n, eg_pcm_sink sink, void *user);
+/* 0 when the decoder is not phoneme-conditioned, or phones is non-NULL with every id in [0, n_phonemes);
+ * otherwise EG_ERR_INVALID_ARG and a log line naming the frame (first_pos + index) and the id. */
+enum eg_status eg_decoder_check_phonemes(const struct eg_codec_config *cfg, const int32_t *phones, int n,
+                                         int64_t first_pos);
+
+/* Append n tokens and their frame phoneme ids (all checked first: on a bad value nothing is consumed) and emit
+ * every sample that no later token can change. */
+enum eg_status eg_decoder_push(struct eg_decoder *d, const int32_t *tokens, const int32_t *phones, int n,
+                               eg_pcm_sink sink, void *user);
 /* End of stream: decode the remaining frames (zero padding after the last token, as the whole-utterance
  * decode), emit the rest so that the stream totals n_tokens * hop samples, then reset. */
 enum eg_status eg_decoder_flush(struct eg_decoder *d, eg_pcm_sink sink, void *user);
 
 /* Whole utterance: reset, push, flush into pcm [n * hop]. */
-enum eg_status eg_decoder_run(struct eg_decoder *d, const int32_t *tokens, int n, float *pcm);
+enum eg_status eg_decoder_run(struct eg_decoder *d, const int32_t *tokens, const int32_t *phones, int n, float *pcm);
 
 /* Frames actually computed by the network so far, counting the context recomputed per window (for bench). */
 int64_t eg_decoder_frames_computed(const struct eg_decoder *d);

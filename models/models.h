@@ -26,6 +26,9 @@ struct eg_codec_config {
     uint32_t dim, ffn_dim, n_layers, kernel_size;  /* kernel_size odd */
     float    layer_norm_eps;
     float    mag_clamp;               /* exp(logmag) is clamped to at most this */
+    uint32_t n_phonemes;              /* edgegen.codec.n_phonemes (optional, default 0): > 0 = the decoder is
+                                       * phoneme-conditioned, every frame also takes a phoneme id in
+                                       * [0, n_phonemes) (edgegen.codec.phonemes names them, as edgegen.ar.phonemes) */
 };
 
 struct eg_codec_block {               /* ConvNeXtBlock */
@@ -39,6 +42,7 @@ struct eg_codec_block {               /* ConvNeXtBlock */
 
 struct eg_codec_weights {
     struct eg_linear embed;           /* f32 [dim][kernel*latent] (torch [dim][latent][kernel] → (dim,kernel,latent)) */
+    const float *phone_embed;         /* f32 [n_phonemes][dim], added to the embed output; NULL if n_phonemes = 0 */
     const float *norm_w, *norm_b;     /* f32 [dim] */
     struct eg_codec_block *blocks;    /* [n_layers], owned by the model */
     const float *final_norm_w, *final_norm_b; /* f32 [dim] */
@@ -58,6 +62,10 @@ enum eg_status eg_codec_model_load(const char *path, struct eg_codec_model **out
 /* Same from an already opened GGUF, borrowed: it must outlive the model. */
 enum eg_status eg_codec_model_from_gguf(const struct eg_gguf *g, struct eg_codec_model **out);
 void eg_codec_model_destroy(struct eg_codec_model *m);   /* NULL allowed */
+
+/* Symbol of phoneme id (edgegen.codec.phonemes; "" for an unused id); NULL when the decoder is not
+ * phoneme-conditioned or id is out of range. Valid while the model lives. */
+const char *eg_codec_model_phoneme(const struct eg_codec_model *m, int id);
 
 /* Receptive field of the decoder in frames on each side: (kernel/2) * (1 + n_layers). */
 int eg_codec_receptive_frames(const struct eg_codec_config *cfg);

@@ -530,6 +530,20 @@ static struct eg_spectral *create(const struct eg_codec_model *m, struct eg_exec
         return s;
     }
     char vpath[600];
+    if (c->n_phonemes) {   /* the device composition has no phoneme-embedding rows (yet): say so, stay on the CPU */
+        snprintf(why, sizeof why, "the OpenCL stage does not implement phoneme-conditioned decoders "
+                 "(edgegen.codec.n_phonemes = %u)", c->n_phonemes);
+        if (mode == EG_BACKEND_OPENCL) {
+            EG_LOGE("OpenCL decoder stage unusable (--device opencl is strict, no CPU fallback): %s", why);
+            eg_spectral_destroy(s);
+            *err = EG_ERR_UNSUPPORTED;
+            return NULL;
+        }
+        snprintf(s->reason, sizeof s->reason, "not usable: %s", why);
+        EG_LOGI("decoder stage on the CPU: %s", why);
+        *err = EG_OK;
+        return s;
+    }
     const int cache = use_cache && mode == EG_BACKEND_AUTO && verdict_path(s, vpath, sizeof vpath);
     if (cache && verdict_load(s, vpath)) {
         EG_LOGI("decoder stage: %s", s->reason);

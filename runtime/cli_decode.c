@@ -1,6 +1,7 @@
 /* runtime/cli_decode.c — `edgegen decode TOKENS -o out.wav`: codec tokens → speech with the NAR decoder.
  *
- * Tokens are whitespace-separated integers (FSQ codes) from a file or stdin. Without --chunk all tokens are read
+ * Tokens are whitespace-separated integers (FSQ codes) from a file or stdin; for a phoneme-conditioned codec each
+ * is written TOKEN:PHONEME (the frame's phoneme id). Without --chunk all tokens are read
  * and checked first, so a bad token fails before any output exists; with --chunk tokens are decoded as they
  * arrive (a pipe from a token generator) and audio is written as soon as it is final. Output goes through
  * runtime/wav.c: temp file + rename (no partial file on failure), or a pipe-safe stream to stdout with `-o -`.
@@ -33,7 +34,9 @@ static void usage(FILE *f) {
             "usage: edgegen decode [TOKENS] -o OUT [options]\n"
             "\n"
             "Decode codec tokens (FSQ codes, whitespace-separated integers) to 16-bit mono speech with the NAR\n"
-            "decoder. TOKENS is a text file; \"-\" or no argument reads stdin.\n"
+            "decoder. TOKENS is a text file; \"-\" or no argument reads stdin. A phoneme-conditioned codec\n"
+            "(edgegen.codec.n_phonemes in `edgegen inspect`) takes TOKEN:PHONEME pairs, the phoneme id of each\n"
+            "frame; other codecs ignore a :PHONEME suffix.\n"
             "\n"
             "options:\n"
             "  -o, --output OUT   WAV file to write (written to a temporary name and renamed when complete:\n"
@@ -55,7 +58,8 @@ static void usage(FILE *f) {
             "  -v, --verbose      print the model, kernel table, timing and real-time factor to stderr\n"
             "  -h, --help         this help\n"
             "\n"
-            "A token outside [0, prod(fsq_levels)) is an error naming its position and value; nothing is written.\n"
+            "A token outside [0, prod(fsq_levels)), a phoneme id outside [0, n_phonemes) or a missing :PHONEME for\n"
+            "a phoneme-conditioned codec is an error naming its position and value; nothing is written.\n"
             "\n"
             "environment:\n"
             "  EDGEGEN_MODEL_DIR   first directory searched for the default model\n"
@@ -116,8 +120,18 @@ int eg_cli_default_model(const char *sub, const char *const *names, char *out, s
 
 /* ---- token input --------------------------------------------------------------------------------------------- */
 
-/* Next whitespace-separated integer; 1 ok, 0 end of input, -1 malformed (logged with its position). */
-static int next_token(FILE *f, int64_t pos, int32_t *tok) {
+static int parse_i32(const char *s, int32_t *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < INT32_MIN || v > INT32_MAX) return 0;
+    *out = (int32_t)v;
+    return 1;
+}
+
+/* Next whitespace-separated TOKEN or TOKEN:PHONEME (*ph = -1 when absent); 1 ok, 0 end of input, -1 malformed
+ * (logged with its position). need_ph: the codec is phoneme-conditioned, so the :PHONEME part is required. */
+static int next_token(FILE *f, int64_t pos, int need_ph, int32_t *tok, int32_t *ph) {
     char word[32];
     int c, n = 0;
     while ((c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')) {}
@@ -132,37 +146,45 @@ static int next_token(FILE *f, int64_t pos, int32_t *tok) {
         return -1;
     }
     word[n] = 0;
-    char *end;
-    errno = 0;
-    long v = strtol(word, &end, 10);
-    if (*end || errno || v < INT32_MIN || v > INT32_MAX) {
-        EG_LOGE("token %lld: \"%s\" is not an integer", (long long)pos, word);
+    char *colon = strchr(word, ':');
+    if (colon) *colon = 0;
+    if (!parse_i32(word, tok) || (colon && !parse_i32(colon + 1, ph))) {
+        if (colon) *colon = ':';
+        EG_LOGE("token %lld: \"%s\" is not an integer or TOKEN:PHONEME pair", (long long)pos, word);
         return -1;
     }
-    *tok = (int32_t)v;
+    if (!colon) *ph = -1;
+    if (need_ph && !colon) {
+        EG_LOGE("token %lld: the codec is phoneme-conditioned: expected TOKEN:PHONEME, found \"%s\"", (long long)pos, word);
+        return -1;
+    }
     return 1;
 }
 
-/* All tokens of f into a growing array. */
-static enum eg_status read_tokens(FILE *f, int32_t **out, int *n_out) {
-    int32_t *t = NULL, v;
+/* All tokens of f (and their phoneme ids, -1 where absent) into growing arrays. */
+static enum eg_status read_tokens(FILE *f, int need_ph, int32_t **out, int32_t **ph_out, int *n_out) {
+    int32_t *t = NULL, *p = NULL, v, w;
     int n = 0, cap = 0, r;
-    while ((r = next_token(f, n, &v)) == 1) {
+    while ((r = next_token(f, n, need_ph, &v, &w)) == 1) {
         if (n == cap) {
-            if (cap >= INT_MAX / 2) { free(t); EG_LOGE("too many tokens"); return EG_ERR_INVALID_ARG; }
+            if (cap >= INT_MAX / 2) { free(t); free(p); EG_LOGE("too many tokens"); return EG_ERR_INVALID_ARG; }
             cap = cap ? 2 * cap : 4096;
             int32_t *nt = realloc(t, sizeof *t * (size_t)cap);
-            if (!nt) { free(t); return EG_ERR_NOMEM; }
-            t = nt;
+            if (nt) t = nt;
+            int32_t *np = nt ? realloc(p, sizeof *p * (size_t)cap) : NULL;
+            if (!np) { free(t); free(p); return EG_ERR_NOMEM; }
+            p = np;
         }
-        t[n++] = v;
+        t[n] = v;
+        p[n++] = w;
     }
     if (r < 0 || ferror(f)) {
         if (ferror(f)) EG_LOGE("reading tokens: %s", strerror(errno));
-        free(t);
+        free(t); free(p);
         return EG_ERR_INVALID_ARG;
     }
     *out = t;
+    *ph_out = p;
     *n_out = n;
     return EG_OK;
 }
@@ -237,7 +259,7 @@ static int run(int argc, char **argv) {
     int rc = 1;
     enum eg_status st;
     FILE *in = NULL;
-    int32_t *tokens = NULL;
+    int32_t *tokens = NULL, *phones = NULL;
     int n_tokens = 0;
     struct eg_codec_model *model = NULL;
     struct eg_exec ex = {0};
@@ -279,28 +301,30 @@ static int run(int argc, char **argv) {
     const uint64_t t1 = eg_time_ns();   /* decode time excludes loading */
 
     const struct eg_codec_config *cfg = &model->cfg;
+    const int need_ph = cfg->n_phonemes > 0;
     struct eg_wav_params wp = { .sample_rate_hz = (int)cfg->sample_rate_hz, .raw = raw };
     if (!chunk) {
         /* whole input first: every token checked before the output file exists */
-        if ((st = read_tokens(in, &tokens, &n_tokens)) != EG_OK) goto out;
+        if ((st = read_tokens(in, need_ph, &tokens, &phones, &n_tokens)) != EG_OK) goto out;
         if (n_tokens == 0) { EG_LOGE("%s: no tokens", in_path); goto out; }
         if ((st = eg_decoder_check_tokens(cfg, tokens, n_tokens, 0)) != EG_OK) goto out;
+        if ((st = eg_decoder_check_phonemes(cfg, phones, n_tokens, 0)) != EG_OK) goto out;
         wp.n_samples_hint = (uint64_t)n_tokens * cfg->hop;
         if ((st = eg_wav_open(out_path, &wp, &wav)) != EG_OK) goto out;
-        if ((st = eg_decoder_push(dec, tokens, n_tokens, wav_sink, wav)) != EG_OK) goto out;
+        if ((st = eg_decoder_push(dec, tokens, phones, n_tokens, wav_sink, wav)) != EG_OK) goto out;
     } else {
         /* streaming: push every `chunk` tokens as they are read */
-        int32_t *buf = malloc(sizeof *buf * (size_t)chunk);
+        int32_t *buf = malloc(sizeof *buf * 2 * (size_t)chunk), *pbuf = buf + (buf ? chunk : 0);
         int n = 0, r;
         if (!buf) goto out;
         if ((st = eg_wav_open(out_path, &wp, &wav)) != EG_OK) { free(buf); goto out; }
         st = EG_OK;
-        while (st == EG_OK && (r = next_token(in, n_tokens, &buf[n])) == 1) {
+        while (st == EG_OK && (r = next_token(in, n_tokens, need_ph, &buf[n], &pbuf[n])) == 1) {
             n_tokens++;
-            if (++n == chunk) { st = eg_decoder_push(dec, buf, n, wav_sink, wav); n = 0; }
+            if (++n == chunk) { st = eg_decoder_push(dec, buf, pbuf, n, wav_sink, wav); n = 0; }
         }
         if (st == EG_OK && r < 0) st = EG_ERR_INVALID_ARG;
-        if (st == EG_OK && n) st = eg_decoder_push(dec, buf, n, wav_sink, wav);
+        if (st == EG_OK && n) st = eg_decoder_push(dec, buf, pbuf, n, wav_sink, wav);
         free(buf);
         if (st != EG_OK) goto out;
         if (n_tokens == 0) { EG_LOGE("%s: no tokens", in_path); goto out; }
@@ -332,6 +356,7 @@ out:
     eg_exec_free(&ex);
     eg_codec_model_destroy(model);
     free(tokens);
+    free(phones);
     if (in && in != stdin) fclose(in);
     return rc;
 }

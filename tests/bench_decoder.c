@@ -25,7 +25,8 @@ static int exists(const char *p) {
 }
 
 /* Median and min seconds per decode of n tokens. chunk 0: eg_decoder_run with a window holding everything. */
-static int time_decode(const struct eg_codec_model *m, int threads, int chunk, const int32_t *tok, int n, double min_trial,
+static int time_decode(const struct eg_codec_model *m, int threads, int chunk, const int32_t *tok, const int32_t *ph, int n,
+                       double min_trial,
                        double *t_min, double *t_med, size_t *arena_bytes, double *frames_ratio) {
     struct eg_exec ex;
     struct eg_decoder *d;
@@ -35,14 +36,14 @@ static int time_decode(const struct eg_codec_model *m, int threads, int chunk, c
     if (!pcm || eg_exec_init(&ex, EG_ISA_AUTO, threads) != EG_OK) { free(pcm); return -1; }
     if (eg_decoder_create(m, &ex, &p, &d) != EG_OK) { eg_exec_free(&ex); free(pcm); return -1; }
     *arena_bytes = eg_decoder_arena_bytes(m, &ex, &p);
-    eg_decoder_run(d, tok, n, pcm);   /* warm-up: page in weights, fault the arena */
+    eg_decoder_run(d, tok, ph, n, pcm);   /* warm-up: page in weights, fault the arena */
     const int64_t c0 = eg_decoder_frames_computed(d);
-    eg_decoder_run(d, tok, n, pcm);
+    eg_decoder_run(d, tok, ph, n, pcm);
     *frames_ratio = (double)(eg_decoder_frames_computed(d) - c0) / ((double)n * (1 + m->cfg.n_layers));
     for (int t = 0; t < 9; t++) {
         int reps = 0;
         uint64_t t0 = eg_time_ns(), el;
-        do { eg_decoder_run(d, tok, n, pcm); reps++; el = eg_time_ns() - t0; } while ((double)el * 1e-9 < min_trial);
+        do { eg_decoder_run(d, tok, ph, n, pcm); reps++; el = eg_time_ns() - t0; } while ((double)el * 1e-9 < min_trial);
         trials[t] = (double)el * 1e-9 / reps;
     }
     qsort(trials, 9, sizeof trials[0], cmp_d);
@@ -63,6 +64,9 @@ static void bench_model(const char *path, int n, double min_trial) {
     int32_t *tok = malloc(sizeof *tok * (size_t)n);
     uint64_t s = 12345;
     for (int i = 0; i < n; i++) { s = s * 6364136223846793005ull + 1442695040888963407ull; tok[i] = (int32_t)((s >> 33) % c->n_codes); }
+    /* a phoneme-conditioned codec also gets a frame phoneme id (runs of 3 frames, about speech rate) */
+    int32_t *ph = c->n_phonemes ? malloc(sizeof *ph * (size_t)n) : NULL;
+    for (int i = 0; ph && i < n; i++) ph[i] = (int32_t)((uint32_t)(i / 3) % c->n_phonemes);
 
     printf("\n%s\n  dim %u, ffn %u, %u layers, kernel %u, n_fft %u, hop %u, %u Hz; matrices %s; %d frames = %.1f s audio\n",
            path, c->dim, c->ffn_dim, c->n_layers, c->kernel_size, c->n_fft, c->hop, c->sample_rate_hz,
@@ -76,7 +80,7 @@ static void bench_model(const char *path, int n, double min_trial) {
         for (int th = 1; th <= 2; th++) {
             double tmin, tmed, ratio;
             size_t arena;
-            if (time_decode(m, th, chunks[ci], tok, n, min_trial, &tmin, &tmed, &arena, &ratio) != 0) {
+            if (time_decode(m, th, chunks[ci], tok, ph, n, min_trial, &tmin, &tmed, &arena, &ratio) != 0) {
                 printf("  %d threads chunk %d: failed\n", th, chunks[ci]);
                 continue;
             }
@@ -86,6 +90,7 @@ static void bench_model(const char *path, int n, double min_trial) {
                    audio_s / tmed, flops_frame * n / tmed * 1e-9, ratio, (double)arena / 1024.0);
         }
     free(tok);
+    free(ph);
     eg_codec_model_destroy(m);
 }
 

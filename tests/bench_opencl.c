@@ -34,11 +34,11 @@ static double time_decoder(const struct eg_codec_model *m, struct eg_exec *ex, s
     p.chunk_frames = 256;
     p.stage = stage;
     if (eg_decoder_create(m, ex, &p, &d) != EG_OK) return -1;
-    if (eg_decoder_run(d, tok, n, pcm) != EG_OK) { eg_decoder_destroy(d); return -1; }
+    if (eg_decoder_run(d, tok, NULL, n, pcm) != EG_OK) { eg_decoder_destroy(d); return -1; }
     const int reps = n > 100 ? (g_reps + 1) / 2 : g_reps;
     for (int r = 0; r < reps; r++) {
         const double t0 = eg_cl_now_ms();
-        eg_decoder_run(d, tok, n, pcm);
+        eg_decoder_run(d, tok, NULL, n, pcm);
         t[r] = eg_cl_now_ms() - t0;
     }
     eg_decoder_destroy(d);

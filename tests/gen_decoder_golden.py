@@ -12,6 +12,11 @@ reference waveforms:
                                                   replaced by its dequantised value (so C-vs-torch isolates
                                                   the runtime from the quantisation error)
 
+  tests/golden/decoder_tiny_ph_{f32,q8_0}.gguf    a phoneme-conditioned tiny decoder (n_phonemes 12, symbols
+                                                  "p0".."p11", random embedding rows)
+  tests/golden/decoder_phones.txt                 T phoneme ids, one per frame (runs of 1-5 frames)
+  tests/golden/decoder_ref_ph_{f32,q8_0}.f32      its reference waveforms for decoder_tokens.txt + decoder_phones.txt
+
   --full OUT.gguf [--dtype q8_0]   instead: a random-weight full-size decoder (256/768/6, n_fft 1024, hop 320)
                                    for tests/bench_decoder.c when no trained model is present.
 
@@ -43,7 +48,7 @@ QTYPES = {"f32": QT.F32, "f16": QT.F16, "q8_0": QT.Q8_0}
 def make_decoder(c, seed):
     torch.manual_seed(seed)
     dec = Decoder(c["latent_dim"], c["dim"], c["ffn_dim"], c["n_layers"], c["kernel_size"], c["n_fft"], c["hop"],
-                  c["mag_clamp"], c["eps"]).eval()
+                  c["mag_clamp"], c["eps"], n_phonemes=c.get("n_phonemes", 0)).eval()
     with torch.no_grad():
         # make the random network exercise everything: non-trivial LayerNorm affine params, phases beyond +-pi,
         # log-magnitudes above log(mag_clamp) so the clamp is hit
@@ -55,6 +60,8 @@ def make_decoder(c, seed):
         half = c["n_fft"] // 2 + 1
         dec.head.weight[:half] *= 2.5
         dec.head.weight[half:] *= 4.0
+        if dec.n_phonemes:                                # (zero-initialised for training: make the rows matter)
+            dec.phone_embed.weight.copy_(torch.randn_like(dec.phone_embed.weight))
     return dec
 
 
@@ -78,7 +85,8 @@ def quant_roundtrip(a, qt):
     return quants.dequantize(quants.quantize(a, qt), qt).reshape(a.shape).astype(np.float32)
 
 
-def write_gguf(path, dec, c, qtype):
+def write_gguf(path, dec, c, qtype, phonemes=None):
+    """phonemes: the symbol of each id (len n_phonemes) for a phoneme-conditioned decoder."""
     w = gguf.GGUFWriter(path, "edgegen.codec")
     w.add_custom_alignment(64)
     pre = "edgegen.codec."
@@ -89,6 +97,9 @@ def write_gguf(path, dec, c, qtype):
     w.add_array(pre + "fsq_levels", [int(x) for x in c["fsq_levels"]])
     w.add_float32(pre + "layer_norm_eps", float(c["eps"]))
     w.add_float32(pre + "mag_clamp", float(c["mag_clamp"]))
+    if c.get("n_phonemes", 0):
+        w.add_uint32(pre + "n_phonemes", int(c["n_phonemes"]))
+        w.add_array(pre + "phonemes", list(phonemes))
     for name, (a, quantisable) in gguf_tensors(dec).items():
         qt = QTYPES[qtype] if quantisable else QT.F32
         if qt == QT.F32:
@@ -114,11 +125,12 @@ def dequantised_copy(dec, c, qtype, seed):
     return d2
 
 
-def reference(dec, c, tokens):
+def reference(dec, c, tokens, phones=None):
     fsq = FSQ(c["fsq_levels"])
     with torch.no_grad():
         v = fsq.codes_to_values(torch.tensor(tokens, dtype=torch.long).view(1, -1))
-        return dec(v)[0].numpy().astype("<f4")
+        p = torch.tensor(phones, dtype=torch.long).view(1, -1) if phones is not None else None
+        return dec(v, p)[0].numpy().astype("<f4")
 
 
 def main():
@@ -151,6 +163,26 @@ def main():
         assert y.shape == (args.frames * c["hop"],)
         y.tofile(os.path.join(args.out, f"decoder_ref_{qtype}.f32"))
         print(f"{qtype}: {len(y)} samples, rms {np.sqrt(np.mean(y ** 2)):.4f}, peak {np.abs(y).max():.4f}")
+
+    # phoneme-conditioned variant: same tokens, frame phoneme ids in runs of 1..5 frames (as durations make them)
+    cp = dict(c, n_phonemes=12)
+    dec_ph = make_decoder(cp, seed + 1)
+    syms = [f"p{i}" for i in range(cp["n_phonemes"])]
+    phones = []
+    while len(phones) < args.frames:
+        phones += [int(rng.integers(0, cp["n_phonemes"]))] * int(rng.integers(1, 6))
+    phones = phones[: args.frames]
+    phones[0], phones[-1] = 0, cp["n_phonemes"] - 1
+    with open(os.path.join(args.out, "decoder_phones.txt"), "w") as f:
+        f.write(" ".join(str(p) for p in phones) + "\n")
+    for qtype in ("f32", "q8_0"):
+        write_gguf(os.path.join(args.out, f"decoder_tiny_ph_{qtype}.gguf"), dec_ph, cp, qtype, syms)
+        ref_dec = dec_ph if qtype == "f32" else dequantised_copy(dec_ph, cp, qtype, seed + 1)
+        y = reference(ref_dec, cp, tokens.tolist(), phones)
+        y.tofile(os.path.join(args.out, f"decoder_ref_ph_{qtype}.f32"))
+        y0 = reference(ref_dec, cp, tokens.tolist(), [0] * args.frames)
+        print(f"ph {qtype}: rms {np.sqrt(np.mean(y ** 2)):.4f}; the phonemes change the output by "
+              f"{10 * np.log10(np.sum(y ** 2) / np.sum((y - y0) ** 2)):.1f} dB SNR")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ phoneme inventory (so espeak-ng phonemes of real text map to ids):
   tests/golden/tts_tiny_ar_ls2-f32.gguf  the same AR model with edgegen.ar.length_scale = 2 (duration calibration)
   tests/golden/tts_tiny_codec-f32.gguf   random codec Decoder (dim 32, 2 layers, kernel 7), fsq_levels [5, 3, 3],
                                          16 kHz, hop 160 (100 frames/s), n_fft 512
+  tests/golden/tts_tiny_codec_ph-f32.gguf  the same shape, phoneme-conditioned on the AR's 256-id inventory
 
 Weights are random: the audio is noise-like, which is all the pipeline tests need (streaming == whole,
 determinism, first audio before the end of the sentence, error paths). Deterministic (seeded).
@@ -76,7 +77,10 @@ def main():
               source="tests/gen_tts_golden.py", length_scale=2.0)
     dec = DG.make_decoder(CODEC_CFG, 11)
     DG.write_gguf(os.path.join(out, "tts_tiny_codec-f32.gguf"), dec, CODEC_CFG, "f32")
-    for f in ("tts_tiny_ar-f32.gguf", "tts_tiny_ar_ls2-f32.gguf", "tts_tiny_codec-f32.gguf"):
+    cp = dict(CODEC_CFG, n_phonemes=AR_CFG["n_phonemes"])
+    syms = EX.phoneme_inventory(AR_CFG["n_phonemes"])[0]
+    DG.write_gguf(os.path.join(out, "tts_tiny_codec_ph-f32.gguf"), DG.make_decoder(cp, 12), cp, "f32", syms)
+    for f in ("tts_tiny_ar-f32.gguf", "tts_tiny_ar_ls2-f32.gguf", "tts_tiny_codec-f32.gguf", "tts_tiny_codec_ph-f32.gguf"):
         print(f, os.path.getsize(os.path.join(out, f)))
 
 

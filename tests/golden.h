@@ -36,9 +36,10 @@ static inline void *golden_read(const char *name, size_t *n) {
 }
 
 /* The golden codec tokens (decoder_tokens.txt, whitespace-separated, at most 4096): malloc'd, or NULL. */
-static inline int32_t *golden_decoder_tokens(int *n) {
+/* Whitespace-separated integers of a golden text file (at most 4096); NULL if absent. */
+static inline int32_t *golden_int_file(const char *name, int *n) {
     char path[512];
-    snprintf(path, sizeof path, "%s/decoder_tokens.txt", golden_dir());
+    snprintf(path, sizeof path, "%s/%s", golden_dir(), name);
     FILE *f = fopen(path, "r");
     *n = 0;
     if (!f) return NULL;
@@ -49,6 +50,8 @@ static inline int32_t *golden_decoder_tokens(int *n) {
     *n = k;
     return t;
 }
+
+static inline int32_t *golden_decoder_tokens(int *n) { return golden_int_file("decoder_tokens.txt", n); }
 
 /* Tests that provoke errors on purpose silence the log around the call. */
 static inline void golden_quiet_log(enum eg_log_level level, const char *msg, void *user) {

@@ -19,6 +19,7 @@ check() { name=$1; shift; if "$@"; then ok "$name"; else fail "$name"; fi; }
 # u32le FILE OFFSET: little-endian u32 at a byte offset
 u32le() { od -An -tu4 -j "$2" -N4 "$1" | tr -d ' '; }
 size() { wc -c < "$1" | tr -d ' '; }
+differ() { ! cmp -s "$1" "$2"; }
 
 if [ ! -x "$EG" ]; then echo "SKIP all: $EG not built"; echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
 if [ ! -f "$MODEL" ] || [ ! -f "$TOK" ]; then echo "SKIP all: golden files missing"; echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
@@ -104,6 +105,32 @@ EDGEGEN_MODEL_DIR="$T/models" "$EG" decode "$TOK" -o "$T/def.wav" -t 1
 check "default model via EDGEGEN_MODEL_DIR/codec/pico-codec-f32.gguf" cmp -s "$T/a.wav" "$T/def.wav"
 "$EG" decode "$TOK" -m "$MODEL" -o "$T/ref.wav" --isa ref -t 1
 check "--isa ref decodes (same length)" [ "$(size "$T/ref.wav")" -eq $((44 + BYTES)) ]
+
+# ---- a phoneme-conditioned codec: TOKEN:PHONEME pairs ---------------------------------------------------------------
+PHM=$G/decoder_tiny_ph_f32.gguf
+PH=$G/decoder_phones.txt
+if [ -f "$PHM" ] && [ -f "$PH" ]; then
+    # pair every token with its frame's phoneme id (the C test checks these samples against PyTorch)
+    tr -s ' \n' '\n\n' < "$TOK" | grep . > "$T/tk"; tr -s ' \n' '\n\n' < "$PH" | grep . > "$T/pk"
+    paste -d: "$T/tk" "$T/pk" | tr '\n' ' ' > "$T/pairs.txt"
+    "$EG" decode "$T/pairs.txt" -m "$PHM" -o "$T/ph.wav" -t 1 2>"$T/err"; rc=$?
+    check "TOKEN:PHONEME pairs decode (exit 0, full length)" [ "$rc" -eq 0 ] && [ "$(size "$T/ph.wav")" -eq $((44 + BYTES)) ]
+    "$EG" decode "$T/pairs.txt" -m "$PHM" -o "$T/phc.wav" -t 2 --chunk 3 2>/dev/null
+    check "pairs: --chunk 3 --threads 2 = whole" cmp -s "$T/ph.wav" "$T/phc.wav"
+    sed 's/:[0-9]*/:3/g' "$T/pairs.txt" > "$T/pairs3.txt"
+    "$EG" decode "$T/pairs3.txt" -m "$PHM" -o "$T/ph3.wav" -t 1 2>/dev/null
+    check "pairs: the phoneme ids change the audio" differ "$T/ph.wav" "$T/ph3.wav"
+    "$EG" decode "$TOK" -m "$PHM" -o "$T/noph.wav" 2>"$T/err"; rc=$?
+    check "phoneme-conditioned codec, plain tokens: exit 1, says TOKEN:PHONEME, no file" [ "$rc" -eq 1 ] && grep -q "expected TOKEN:PHONEME" "$T/err" && [ ! -e "$T/noph.wav" ]
+    printf '1:0 2:12 3:1\n' | "$EG" decode - -m "$PHM" -o "$T/badph.wav" 2>"$T/err"; rc=$?
+    check "phoneme id out of range: exit 1, named, no file" [ "$rc" -eq 1 ] && grep -q "phoneme of frame 1: id 12 out of range" "$T/err" && [ ! -e "$T/badph.wav" ]
+    printf '1:0 2:x 3:1\n' | "$EG" decode - -m "$PHM" -o "$T/badph.wav" --chunk 2 2>"$T/err"; rc=$?
+    check "malformed pair while streaming: exit 1, named, no file" [ "$rc" -eq 1 ] && grep -q 'token 1: "2:x"' "$T/err" && [ ! -e "$T/badph.wav" ]
+    "$EG" decode "$T/pairs.txt" -m "$MODEL" -o "$T/plainph.wav" -t 1 2>/dev/null
+    check "plain codec ignores :PHONEME (= plain tokens)" cmp -s "$T/a.wav" "$T/plainph.wav"
+else
+    S=$((S + 1)); echo "SKIP phoneme-conditioned decode: golden files missing"
+fi
 
 echo "$P passed, $F failed, $S skipped"
 [ "$F" -eq 0 ]

@@ -3,7 +3,9 @@
  *   - golden parity by SNR: C(f32) vs torch(f32) >= 60 dB; C(f16|q8_0) vs torch with the same dequantised
  *     matrices >= 60 dB, and vs torch(f32) reported (quantisation error, >= 25 dB);
  *   - 1/2/3 threads bit-identical; streaming (chunks 1, 3, 7, 16, > utterance, odd push sizes) vs whole;
- *   - bad tokens and bad metadata (patched golden files) rejected with a status, never a crash.
+ *   - bad tokens and bad metadata (patched golden files) rejected with a status, never a crash;
+ *   - the phoneme-conditioned decoder (decoder_tiny_ph_*): parity with the frame phoneme ids, the ids matter,
+ *     streaming == whole, missing / out-of-range ids and inconsistent phoneme metadata rejected.
  * Golden files are read from $EG_GOLDEN_DIR or tests/golden (tests run from the repository root).
  */
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 
 static float *read_ref(const char *dtype, size_t *n) {
     char name[64];
-    snprintf(name, sizeof name, "decoder_ref_%s.f32", dtype);
+    snprintf(name, sizeof name, "decoder_ref_%s.f32", dtype);   /* dtype may be "ph_f32" etc. */
     size_t nb;
     float *r = golden_read(name, &nb);
     *n = nb / sizeof(float);
@@ -44,17 +46,23 @@ static double snr_db(const float *ref, const float *got, size_t n) {
     return e == 0 ? INFINITY : 10.0 * log10(s / e);
 }
 
-/* Decode tokens with a fresh exec/decoder; returns malloc'd PCM [n*hop] or NULL. */
-static float *decode(const struct eg_codec_model *m, const int32_t *tok, int n, int threads, int chunk) {
+/* Decode tokens (+ frame phoneme ids, NULL for a plain decoder) with a fresh exec/decoder; returns malloc'd PCM
+ * [n*hop] or NULL. */
+static float *decode_ph(const struct eg_codec_model *m, const int32_t *tok, const int32_t *ph, int n, int threads,
+                        int chunk) {
     struct eg_exec ex;
     struct eg_decoder *d = NULL;
     struct eg_decoder_params p = { .chunk_frames = chunk };
     float *pcm = malloc(sizeof(float) * (size_t)n * m->cfg.hop + 1);
     if (eg_exec_init(&ex, EG_ISA_AUTO, threads) != EG_OK) { free(pcm); return NULL; }
-    if (eg_decoder_create(m, &ex, &p, &d) != EG_OK || eg_decoder_run(d, tok, n, pcm) != EG_OK) { free(pcm); pcm = NULL; }
+    if (eg_decoder_create(m, &ex, &p, &d) != EG_OK || eg_decoder_run(d, tok, ph, n, pcm) != EG_OK) { free(pcm); pcm = NULL; }
     eg_decoder_destroy(d);
     eg_exec_free(&ex);
     return pcm;
+}
+
+static float *decode(const struct eg_codec_model *m, const int32_t *tok, int n, int threads, int chunk) {
+    return decode_ph(m, tok, NULL, n, threads, chunk);
 }
 
 /* ---- iFFT ------------------------------------------------------------------------------------------------- */
@@ -187,7 +195,7 @@ TEST(decoder_stream_matches_whole) {
             for (int i = 0; i < n && st == EG_OK; i += pushes[pi]) {
                 const int k = n - i < pushes[pi] ? n - i : pushes[pi];
                 c.pushed = i + k;
-                st = eg_decoder_push(d, tok + i, k, collect_fn, &c);
+                st = eg_decoder_push(d, tok + i, NULL, k, collect_fn, &c);
             }
             if (st == EG_OK) st = eg_decoder_flush(d, collect_fn, &c);
             CHECK(st == EG_OK, "chunk %d push %d: %s", chunks[ci], pushes[pi], eg_status_str(st));
@@ -235,10 +243,10 @@ TEST(decoder_bad_tokens) {
     REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK && eg_decoder_create(m, &ex, NULL, &d) == EG_OK, "create");
     const int32_t bad1[3] = { 1, -1, 2 }, bad2[2] = { 0, (int32_t)m->cfg.n_codes };
     QUIET();
-    CHECK(eg_decoder_push(d, bad1, 3, NULL, NULL) == EG_ERR_INVALID_ARG, "-1 accepted");
-    CHECK(eg_decoder_push(d, bad2, 2, NULL, NULL) == EG_ERR_INVALID_ARG, "n_codes accepted");
+    CHECK(eg_decoder_push(d, bad1, NULL, 3, NULL, NULL) == EG_ERR_INVALID_ARG, "-1 accepted");
+    CHECK(eg_decoder_push(d, bad2, NULL, 2, NULL, NULL) == EG_ERR_INVALID_ARG, "n_codes accepted");
     float pcm[2 * 64];
-    CHECK(eg_decoder_run(d, bad2, 2, pcm) == EG_ERR_INVALID_ARG, "run accepted n_codes");
+    CHECK(eg_decoder_run(d, bad2, NULL, 2, pcm) == EG_ERR_INVALID_ARG, "run accepted n_codes");
     LOUD();
     eg_decoder_destroy(d);
     eg_exec_free(&ex);
@@ -288,5 +296,115 @@ TEST(decoder_bad_metadata) {
     CHECK(load_patched(file, n, "edgegen.codec.fsq_levels", 1, 1) == EG_ERR_FORMAT, "FSQ level 1 accepted");
     CHECK(load_patched(file, n, "edgegen.codec.fsq_levels", 99999, 1) == EG_ERR_FORMAT, "2^16 codes accepted");
     LOUD();
+    free(file);
+}
+
+/* ---- phoneme-conditioned decoder (edgegen.codec.n_phonemes) ---------------------------------------------- */
+
+static void golden_ph_case(struct th_state *th_, const char *dtype, double min_snr) {
+    char mname[64], rname[32];
+    int n = 0, n_ph = 0;
+    size_t n_ref = 0;
+    int32_t *tok = golden_decoder_tokens(&n), *ph = golden_int_file("decoder_phones.txt", &n_ph);
+    snprintf(rname, sizeof rname, "ph_%s", dtype);
+    float *ref = read_ref(rname, &n_ref);
+    struct eg_codec_model *m = NULL;
+    snprintf(mname, sizeof mname, "%s/decoder_tiny_ph_%s.gguf", golden_dir(), dtype);
+    if (!tok || !ph || !ref || eg_codec_model_load(mname, &m) != EG_OK) {
+        free(tok); free(ph); free(ref);
+        SKIP("golden files missing in %s (python3 tests/gen_decoder_golden.py)", golden_dir());
+    }
+    REQUIRE(n_ph == n && n_ref == (size_t)n * m->cfg.hop && m->cfg.n_phonemes == 12, "golden shapes");
+    CHECK(!strcmp(eg_codec_model_phoneme(m, 3), "p3") && eg_codec_model_phoneme(m, 12) == NULL, "symbols");
+    float *pcm = decode_ph(m, tok, ph, n, 1, 64);
+    REQUIRE(pcm, "decode");
+    const double s = snr_db(ref, pcm, n_ref);
+    printf("     ph %s: SNR vs torch %.1f dB\n", dtype, s);
+    CHECK(s >= min_snr, "ph %s: SNR %.1f dB < %.0f", dtype, s, min_snr);
+    /* the ids must matter: every id shifted by one gives clearly different audio */
+    int32_t *ph2 = malloc(sizeof *ph2 * (size_t)n);
+    for (int i = 0; i < n; i++) ph2[i] = (ph[i] + 1) % 12;
+    float *pcm2 = decode_ph(m, tok, ph2, n, 1, 64);
+    REQUIRE(pcm2, "decode shifted");
+    CHECK(snr_db(ref, pcm2, n_ref) < 20.0, "ph %s: other phoneme ids barely change the audio (%.1f dB)", dtype,
+          snr_db(ref, pcm2, n_ref));
+    /* threads and streaming windows do not change a bit */
+    float *pcm3 = decode_ph(m, tok, ph, n, 3, 5);
+    REQUIRE(pcm3, "decode 3 threads chunk 5");
+    CHECK(!memcmp(pcm, pcm3, sizeof(float) * n_ref), "ph %s: 3 threads / chunk 5 differ from 1 thread / chunk 64", dtype);
+    free(pcm); free(pcm2); free(pcm3); free(ph2); free(tok); free(ph); free(ref);
+    eg_codec_model_destroy(m);
+}
+
+TEST(decoder_phoneme_golden_f32) { golden_ph_case(th_, "f32", 60.0); }
+TEST(decoder_phoneme_golden_q8_0) { golden_ph_case(th_, "q8_0", 60.0); }
+
+TEST(decoder_phoneme_stream_and_errors) {
+    char path[512];
+    int n = 0, n_ph = 0;
+    int32_t *tok = golden_decoder_tokens(&n), *ph = golden_int_file("decoder_phones.txt", &n_ph);
+    struct eg_codec_model *m = NULL;
+    snprintf(path, sizeof path, "%s/decoder_tiny_ph_f32.gguf", golden_dir());
+    if (!tok || !ph || eg_codec_model_load(path, &m) != EG_OK) { free(tok); free(ph); SKIP("golden files missing"); }
+    const size_t n_pcm = (size_t)n * m->cfg.hop;
+    float *whole = decode_ph(m, tok, ph, n, 1, n + 10);
+    REQUIRE(whole, "whole");
+    struct eg_exec ex;
+    struct eg_decoder *d;
+    struct eg_decoder_params p = { .chunk_frames = 4, .first_chunk_frames = 2 };
+    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 2) == EG_OK && eg_decoder_create(m, &ex, &p, &d) == EG_OK, "create");
+    struct collect c = { malloc(sizeof(float) * n_pcm), 0, n_pcm, 0, 0, 0 };
+    enum eg_status st = EG_OK;
+    for (int i = 0; i < n && st == EG_OK; i += 3) st = eg_decoder_push(d, tok + i, ph + i, n - i < 3 ? n - i : 3, collect_fn, &c);
+    if (st == EG_OK) st = eg_decoder_flush(d, collect_fn, &c);
+    CHECK(st == EG_OK && c.n == n_pcm && !memcmp(c.pcm, whole, sizeof(float) * n_pcm), "streamed != whole");
+    CHECK(c.calls > 2, "did not stream (%d calls)", c.calls);
+    /* missing / out-of-range ids: refused before anything is consumed */
+    const int32_t t2[2] = { 1, 2 }, bad_lo[2] = { 0, -1 }, bad_hi[2] = { 11, 12 };
+    float pcm[2 * 64];
+    QUIET();
+    CHECK(eg_decoder_push(d, t2, NULL, 2, NULL, NULL) == EG_ERR_INVALID_ARG, "NULL phonemes accepted");
+    CHECK(eg_decoder_push(d, t2, bad_lo, 2, NULL, NULL) == EG_ERR_INVALID_ARG, "phoneme -1 accepted");
+    CHECK(eg_decoder_push(d, t2, bad_hi, 2, NULL, NULL) == EG_ERR_INVALID_ARG, "phoneme n_phonemes accepted");
+    CHECK(eg_decoder_run(d, t2, NULL, 2, pcm) == EG_ERR_INVALID_ARG, "run without phonemes accepted");
+    LOUD();
+    eg_decoder_destroy(d);
+    eg_exec_free(&ex);
+    /* a plain decoder ignores phoneme ids, even out-of-range ones */
+    struct eg_codec_model *plain = load_tiny("f32");
+    REQUIRE(plain, "plain");
+    float *a = decode_ph(plain, tok, NULL, n, 1, 64), *b = decode_ph(plain, tok, bad_hi, 2, 1, 64);
+    CHECK(a && b, "plain decoder with phoneme ids");
+    free(a); free(b);
+    eg_codec_model_destroy(plain);
+    free(c.pcm); free(whole); free(tok); free(ph);
+    eg_codec_model_destroy(m);
+}
+
+TEST(decoder_phoneme_bad_metadata) {
+    size_t n;
+    uint8_t *file = golden_read("decoder_tiny_ph_f32.gguf", &n);
+    if (!file) SKIP("golden files missing");
+    QUIET();
+    CHECK(load_patched(file, n, "edgegen.codec.n_phonemes", 12, -1) == EG_OK, "unpatched value rejected");
+    CHECK(load_patched(file, n, "edgegen.codec.n_phonemes", 13, -1) == EG_ERR_FORMAT, "13 ids, 12 symbols accepted");
+    CHECK(load_patched(file, n, "edgegen.codec.n_phonemes", 0, -1) == EG_ERR_FORMAT, "n_phonemes 0 accepted");
+    LOUD();
+    /* the key renamed away (same length) while the embedding tensor stays: refused, not silently unconditioned */
+    uint8_t *buf = aligned_alloc(64, (n + 63) & ~(size_t)63);
+    memcpy(buf, file, n);
+    int renamed = 0;
+    for (size_t i = 0; i + 24 < n; i++)
+        if (!memcmp(buf + i, "edgegen.codec.n_phonemes", 24)) { buf[i + 14] = 'x'; renamed = 1; break; }
+    REQUIRE(renamed, "key not found");
+    struct eg_gguf *g = NULL;
+    struct eg_codec_model *m = NULL;
+    REQUIRE(eg_gguf_parse(buf, n, "renamed", &g) == EG_OK, "parse");
+    QUIET();
+    CHECK(eg_codec_model_from_gguf(g, &m) == EG_ERR_FORMAT, "phoneme embedding without n_phonemes accepted");
+    LOUD();
+    eg_codec_model_destroy(m);
+    eg_gguf_close(g);
+    free(buf);
     free(file);
 }

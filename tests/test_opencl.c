@@ -308,7 +308,7 @@ static float *decode_with(const struct eg_codec_model *m, struct eg_exec *ex, st
     p.stage = stage;
     float *pcm = malloc(sizeof(float) * (size_t)n * m->cfg.hop);
     enum eg_status st = eg_decoder_create(m, ex, &p, &d);
-    if (st == EG_OK) st = eg_decoder_run(d, tok, n, pcm);
+    if (st == EG_OK) st = eg_decoder_run(d, tok, NULL, n, pcm);
     eg_decoder_destroy(d);
     if (st_out) *st_out = st;
     if (st != EG_OK) { free(pcm); return NULL; }
@@ -430,7 +430,7 @@ TEST(opencl_decoder_streaming) {
         st = EG_OK;
         for (int i = 0, step = 1; i < n && st == EG_OK; i += step, step = step % 5 + 2) {
             const int k = i + step > n ? n - i : step;
-            st = eg_decoder_push(d, tok + i, k, pcm_sink, &b);
+            st = eg_decoder_push(d, tok + i, NULL, k, pcm_sink, &b);
         }
         if (st == EG_OK) st = eg_decoder_flush(d, pcm_sink, &b);
         CHECK(st == EG_OK && b.n == (int64_t)n_pcm, "chunk %d: stream %s, %lld of %zu samples", chunks[ci],

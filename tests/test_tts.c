@@ -9,6 +9,7 @@
 #include "ar_lm.h"
 #include "decoder.h"
 #include "edgegen.h"
+#include "golden.h"
 #include "harness.h"
 #include "models.h"
 #include "sampler.h"
@@ -191,7 +192,7 @@ TEST(tts_stream_equals_whole) {
     REQUIRE(eg_sampler_init(&smp, &sp, (int)ar->cfg.n_codes, scratch) == EG_OK, "sampler");
     REQUIRE(eg_ar_generate(as, &smp, tok) == EG_OK, "generate");
     REQUIRE(eg_decoder_create(codec, &ex, NULL, &dec) == EG_OK, "decoder");
-    REQUIRE(eg_decoder_run(dec, tok, (int)T, ref) == EG_OK, "run");
+    REQUIRE(eg_decoder_run(dec, tok, NULL, (int)T, ref) == EG_OK, "run");
     const int fade = 16000 * 5 / 1000;
     const int64_t N = T * hop;
     for (int64_t i = 0; i < N; i++) {
@@ -356,6 +357,93 @@ TEST(tts_model_length_scale) {
     eg_ctx_destroy(plain1); eg_ctx_destroy(plain05); eg_ctx_destroy(ls2);
     rec_free(&a); rec_free(&b); rec_free(&c);
     eg_model_free(m); eg_model_free(m2);
+}
+
+/* A phoneme-conditioned codec (tts_tiny_codec_ph): the pipeline feeds each frame the id whose duration covers it.
+ * Reference: the AR's greedy tokens and predicted durations, ids expanded frame by frame, eg_decoder_run, fade. */
+#define CODEC_PH_PATH "tests/golden/tts_tiny_codec_ph-f32.gguf"
+TEST(tts_phoneme_conditioned_codec) {
+    enum eg_status st;
+    struct eg_model *m = eg_model_load(AR_PATH, CODEC_PH_PATH, &st);
+    REQUIRE(m, "load " AR_PATH " + " CODEC_PH_PATH ": %d", st);
+    int32_t ids[128];
+    const int n_ids = make_ids(m, 30, 9, ids);
+    REQUIRE(n_ids > 0, "ids");
+    struct eg_ar_model *ar = NULL;
+    struct eg_codec_model *codec = NULL;
+    struct eg_exec ex = { 0 };
+    struct eg_ar_state *as = NULL;
+    struct eg_decoder *dec = NULL;
+    REQUIRE(eg_ar_model_load(AR_PATH, &ar) == EG_OK && eg_codec_model_load(CODEC_PH_PATH, &codec) == EG_OK, "models");
+    REQUIRE(codec->cfg.n_phonemes == ar->cfg.n_phonemes, "golden codec is conditioned on the AR's ids");
+    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK && eg_ar_state_create(ar, &ex, 2 * 256 + 3, &as) == EG_OK, "state");
+    int32_t durs[128];
+    REQUIRE(eg_ar_encode(as, ids, n_ids) == EG_OK && eg_ar_predict_durations(as, 1.0f, durs) == EG_OK, "encode");
+    const int64_t T = eg_ar_n_frames(as);
+    const int hop = (int)codec->cfg.hop;
+    struct eg_sampler smp;
+    struct eg_sampler_params sp = { .temperature = 0, .top_k = 0, .top_p = 1, .seed = 0 };
+    void *scratch = malloc(eg_sampler_scratch_bytes((int)ar->cfg.n_codes));
+    int32_t *tok = malloc(sizeof *tok * (size_t)T), *ph = malloc(sizeof *ph * (size_t)T), *ph0 = malloc(sizeof *ph0 * (size_t)T);
+    float *ref = malloc(sizeof *ref * (size_t)(T * hop)), *ref0 = malloc(sizeof *ref0 * (size_t)(T * hop));
+    REQUIRE(scratch && tok && ph && ph0 && ref && ref0, "alloc");
+    int64_t t = 0;
+    for (int i = 0; i < n_ids; i++)
+        for (int k = 0; k < durs[i]; k++) ph[t++] = ids[i];
+    REQUIRE(t == T && T > 60, "durations sum to %lld of %lld frames", (long long)t, (long long)T);
+    for (int64_t i = 0; i < T; i++) ph0[i] = ids[0];
+    REQUIRE(eg_sampler_init(&smp, &sp, (int)ar->cfg.n_codes, scratch) == EG_OK && eg_ar_generate(as, &smp, tok) == EG_OK, "gen");
+    REQUIRE(eg_decoder_create(codec, &ex, NULL, &dec) == EG_OK && eg_decoder_run(dec, tok, ph, (int)T, ref) == EG_OK &&
+            eg_decoder_run(dec, tok, ph0, (int)T, ref0) == EG_OK, "decode");
+    const int fade = 16000 * 5 / 1000;
+    const int64_t N = T * hop;
+    for (int64_t i = 0; i < N; i++) {
+        const int64_t e = N - 1 - i;
+        if (i < fade) ref[i] *= (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / fade));
+        if (e < fade) ref[i] *= (float)(0.5 - 0.5 * cos(M_PI * (e + 0.5) / fade));
+    }
+    CHECK(max_abs_diff(ref, ref0, (size_t)N) > 1e-3, "the phoneme ids do not change the golden codec's output");
+    for (int chunk = 1; chunk <= 64; chunk *= 8) {
+        struct rec r = { 0 };
+        struct eg_ctx_params p = cpu_params();
+        p.temperature = 0; p.chunk_frames = chunk; p.on_audio = rec_fn; p.on_audio_user = &r;
+        struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
+        REQUIRE(ctx, "ctx");
+        CHECK(eg_ctx_synthesize_ids(ctx, ids, n_ids) == EG_OK, "synthesize");
+        CHECK(r.n == N && memcmp(r.f, ref, sizeof(float) * (size_t)N) == 0, "chunk %d: pipeline != tokens + expanded ids "
+              "through the decoder (%lld of %lld samples)", chunk, (long long)r.n, (long long)N);
+        eg_ctx_destroy(ctx);
+        rec_free(&r);
+    }
+    eg_decoder_destroy(dec); eg_ar_state_destroy(as); eg_exec_free(&ex);
+    eg_ar_model_destroy(ar); eg_codec_model_destroy(codec);
+    free(scratch); free(tok); free(ph); free(ph0); free(ref); free(ref0);
+    eg_model_free(m);
+
+    /* a conditioned codec whose phoneme symbols differ from the AR's is not a pair: patch id 0's symbol "_" */
+    FILE *f = fopen(CODEC_PH_PATH, "rb");
+    REQUIRE(f, "open");
+    static unsigned char buf[1 << 18];
+    const size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    REQUIRE(n > 0 && n < sizeof buf, "read %zu", n);
+    const char key[] = "edgegen.codec.phonemes";
+    size_t at = 0;
+    for (size_t i = 0; i + sizeof key < n && !at; i++)
+        if (!memcmp(buf + i, key, sizeof key - 1)) at = i + sizeof key - 1 + 4 + 4 + 8 + 8;   /* type, elem type, count, len */
+    REQUIRE(at && buf[at] == '_', "symbol 0 is '%c'", at ? buf[at] : '?');
+    buf[at] = 'X';
+    char tmp[] = "/tmp/eg-codec-ph-XXXXXX";
+    const int fd = mkstemp(tmp);
+    REQUIRE(fd >= 0, "mkstemp");
+    f = fdopen(fd, "wb");
+    REQUIRE(f && fwrite(buf, 1, n, f) == n && fclose(f) == 0, "write");
+    QUIET();
+    struct eg_model *bad = eg_model_load(AR_PATH, tmp, &st);
+    LOUD();
+    CHECK(!bad && st == EG_ERR_FORMAT, "mismatched phoneme symbols accepted (%d)", st);
+    eg_model_free(bad);
+    remove(tmp);
 }
 
 TEST(tts_s16_matches_f32_and_cancel) {

@@ -5,11 +5,18 @@
       [--max-items N] [--edgegen build/edgegen] [--threads 1]
   -> DIR/<id>.wav, one per utterance, 16-bit mono, by `edgegen decode` (the shipped C decoder)
 
+A phoneme-conditioned codec (edgegen.codec.n_phonemes) gets TOKEN:PHONEME pairs: the frame phoneme ids come from
+models/data/ar/SPLIT.jsonl.gz (the runtime phonemiser's ids with the teacher's 50 Hz durations, ar_data.py), i.e.
+the teacher's own timing -- what the TTS pipeline has from the AR model's durations. --phones auto (default) uses
+them when the model has the key; --phones off never.
+
 This is the "PyTorch encode -> C decode" half of the codec quality gate; models/eval/eval_teacher.py then scores
 DIR against the teacher's audio (STOI, PESQ, mel distance, Whisper / pocketsphinx WER). The token file of each
 utterance goes through stdin, as a user would pipe it.
 """
 import argparse
+import gzip
+import json
 import os
 import subprocess
 import sys
@@ -28,19 +35,37 @@ def main():
     ap.add_argument("--max-items", type=int, default=0)
     ap.add_argument("--edgegen", default=os.path.join(REPO, "build", "edgegen"))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--phones", default="auto", choices=["auto", "off"])
     a = ap.parse_args()
+    phones = None
+    if a.phones == "auto":
+        r = subprocess.run([a.edgegen, "inspect", a.model], capture_output=True, text=True)
+        if "edgegen.codec.n_phonemes" in r.stdout:
+            phones = {}
+            with gzip.open(os.path.join(REPO, "models", "data", "ar", a.split + ".jsonl.gz"), "rt", encoding="utf-8") as f:
+                for line in f:
+                    j = json.loads(line)
+                    phones[j["id"]] = np.repeat(np.asarray(j["phoneme_ids"]), np.asarray(j["dur"]))
     z = np.load(os.path.join(a.tokens_dir, a.split + ".npz"))
     ids, off, codes = [str(i) for i in z["ids"]], z["offsets"], z["codes"]
     os.makedirs(a.out_dir, exist_ok=True)
     n = len(ids) if not a.max_items else min(a.max_items, len(ids))
     for k in range(n):
-        toks = " ".join(str(int(c)) for c in codes[off[k]:off[k + 1]]) + "\n"
+        c = codes[off[k]:off[k + 1]]
+        if phones is None:
+            toks = " ".join(str(int(t)) for t in c) + "\n"
+        else:
+            p = phones[ids[k]]
+            if len(p) != len(c):
+                sys.exit(f"decode_split: {ids[k]}: {len(p)} phoneme frames vs {len(c)} tokens")
+            toks = " ".join(f"{int(t)}:{int(q)}" for t, q in zip(c, p)) + "\n"
         out = os.path.join(a.out_dir, ids[k] + ".wav")
         r = subprocess.run([a.edgegen, "decode", "-", "-o", out, "-m", a.model, "-t", str(a.threads)],
                            input=toks.encode(), capture_output=True)
         if r.returncode != 0:
             sys.exit(f"decode_split: {ids[k]}: edgegen decode failed ({r.returncode}): {r.stderr.decode().strip()}")
-    print(f"decode_split: {n} utterances of {a.split} -> {a.out_dir} ({os.path.basename(a.model)})")
+    print(f"decode_split: {n} utterances of {a.split} -> {a.out_dir} ({os.path.basename(a.model)}"
+          f"{', with frame phoneme ids' if phones is not None else ''})")
 
 
 if __name__ == "__main__":

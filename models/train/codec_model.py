@@ -88,22 +88,35 @@ def istft_same(mag, phase, n_fft, hop, window):
 
 
 class Decoder(nn.Module):
-    """FSQ values [B, latent_dim, T] -> waveform [B, T*hop]."""
+    """FSQ values [B, latent_dim, T] (+ frame phoneme ids [B, T] when n_phonemes > 0) -> waveform [B, T*hop].
+
+    Phoneme conditioning (n_phonemes > 0): the frame's phoneme id (the TTS pipeline knows it from the AR
+    model's durations; for resynthesis it comes from the teacher's alignment) adds a learned row to the
+    embedding conv's output, before the first LayerNorm: x_t = conv(v)_t + E[phone_t]. The tokens carry
+    prosody and timbre; the id tells the decoder which sound it is (models/train/RUNS.md, "Phoneme-conditioned decoder")."""
 
     def __init__(self, latent_dim=5, dim=256, ffn_dim=768, n_layers=6, kernel_size=7, n_fft=1024, hop=320,
-                 mag_clamp=100.0, eps=1e-6):
+                 mag_clamp=100.0, eps=1e-6, n_phonemes=0):
         super().__init__()
         self.n_fft, self.hop, self.mag_clamp = n_fft, hop, mag_clamp
         self.embed = nn.Conv1d(latent_dim, dim, kernel_size, padding=kernel_size // 2)
+        self.n_phonemes = n_phonemes
+        if n_phonemes > 0:
+            self.phone_embed = nn.Embedding(n_phonemes, dim)
+            nn.init.zeros_(self.phone_embed.weight)     # starts as the unconditioned decoder it is warm-started from
         self.norm = nn.LayerNorm(dim, eps=eps)
         self.blocks = nn.ModuleList([ConvNeXtBlock(dim, ffn_dim, kernel_size, 1.0 / n_layers, eps) for _ in range(n_layers)])
         self.final_norm = nn.LayerNorm(dim, eps=eps)
         self.head = nn.Linear(dim, n_fft + 2)          # [log-magnitude (n_fft/2+1) | phase (n_fft/2+1)]
         self.register_buffer("window", hann_periodic(n_fft), persistent=False)
 
-    def spectral(self, v):
-        """values [B, D, T] -> (mag, phase) [B, n_fft/2+1, T]."""
+    def spectral(self, v, phones=None):
+        """values [B, D, T] (+ phones [B, T] long) -> (mag, phase) [B, n_fft/2+1, T]."""
         x = self.embed(v)
+        if self.n_phonemes > 0:
+            if phones is None:
+                raise ValueError("this decoder is phoneme-conditioned: pass the frame phoneme ids")
+            x = x + self.phone_embed(phones).transpose(1, 2)
         x = self.norm(x.transpose(1, 2)).transpose(1, 2)
         for b in self.blocks:
             x = b(x)
@@ -112,8 +125,8 @@ class Decoder(nn.Module):
         mag = torch.exp(logmag).clamp(max=self.mag_clamp)
         return mag, phase
 
-    def forward(self, v):
-        mag, phase = self.spectral(v)
+    def forward(self, v, phones=None):
+        mag, phase = self.spectral(v, phones)
         return istft_same(mag, phase, self.n_fft, self.hop, self.window)
 
 
@@ -181,19 +194,19 @@ class Codec(nn.Module):
         self.encoder = Encoder(c["n_mels"], c["enc_dim"], c["enc_ffn_dim"], c["enc_layers"], len(c["fsq_levels"]), c["kernel_size"])
         self.fsq = FSQ(c["fsq_levels"])
         self.decoder = Decoder(len(c["fsq_levels"]), c["dec_dim"], c["dec_ffn_dim"], c["dec_layers"], c["kernel_size"],
-                               c["n_fft"], c["hop"], c["mag_clamp"])
+                               c["n_fft"], c["hop"], c["mag_clamp"], n_phonemes=c["n_phonemes"])
 
     def encode(self, y):
         """waveform [B, T*hop] -> (values [B, D, T], codes [B, T])"""
         mel = self.mel(y)[..., : y.shape[-1] // self.cfg["hop"]]
         return self.fsq(self.encoder(mel))
 
-    def forward(self, y):
+    def forward(self, y, phones=None):
         v, codes = self.encode(y)
-        return self.decoder(v), codes
+        return self.decoder(v, phones), codes
 
 
 DEFAULT_CONFIG = dict(sample_rate=16000, n_fft=1024, hop=320, n_mels=80, kernel_size=7,
                       enc_dim=256, enc_ffn_dim=768, enc_layers=4,
                       dec_dim=256, dec_ffn_dim=768, dec_layers=6,
-                      fsq_levels=[7, 5, 5, 5, 5], mag_clamp=100.0)
+                      fsq_levels=[7, 5, 5, 5, 5], mag_clamp=100.0, n_phonemes=0)

@@ -7,10 +7,13 @@
 
 --ckpt: a full checkpoint (ckpt.pt / best.pt, key "model") or a compact fp16 weights file (key "state_dict").
 Keys: edgegen.codec.{sample_rate, hop_length, n_fft, latent_dim, fsq_levels (u32 array), dim, ffn_dim, n_layers,
-kernel_size} (u32), {layer_norm_eps, mag_clamp} (f32). Tensors = decoder module names prefixed "dec.";
+kernel_size} (u32), {layer_norm_eps, mag_clamp} (f32); a phoneme-conditioned decoder (cfg n_phonemes > 0) also
+n_phonemes (u32) and phonemes (string array: the symbol of each id, export_ar.phoneme_inventory -- the AR model's
+inventory, checked id for id when the runtime pairs the two). Tensors = decoder module names prefixed "dec.";
 layouts (numpy shapes, last axis innermost):
   dec.embed.weight           (dim, kernel, latent)   = torch [out][in][k] -> [out][k][in]
   dec.blocks.i.dwconv.weight (kernel, dim)           = torch [dim][1][k]  -> [k][dim]
+  dec.phone_embed.weight     (n_phonemes, dim)       = torch layout (only when phoneme-conditioned)
   Linear weights             (out, in)               = torch layout
   everything else            1-D f32.
 Variants: f32 = all f32; f16 / q8_0 / q4_0 = only pwconv1/pwconv2/head weights converted, everything else f32.
@@ -62,6 +65,7 @@ def metadata(cfg):
                 "n_layers": cfg["dec_layers"], "kernel_size": cfg["kernel_size"]},
         "f32": {"layer_norm_eps": 1e-6, "mag_clamp": float(cfg["mag_clamp"])},
         "arr_u32": {"fsq_levels": [int(x) for x in cfg["fsq_levels"]]},
+        **({"n_phonemes": int(cfg["n_phonemes"])} if cfg.get("n_phonemes", 0) else {}),
     }
 
 
@@ -143,6 +147,10 @@ def export(cfg, dec, out_path, variant, meta_extra=None, use_project=True, name=
         _kv(w, "f32", f"{ARCH}.{k}", v)
     for k, v in md["arr_u32"].items():
         _kv(w, "arr_u32", f"{ARCH}.{k}", v)
+    if md.get("n_phonemes"):
+        from export_ar import phoneme_inventory
+        _kv(w, "u32", f"{ARCH}.n_phonemes", md["n_phonemes"])
+        w.add_arr_str(f"{ARCH}.phonemes", phoneme_inventory(md["n_phonemes"])[0])
     for k, v in (meta_extra or {}).items():
         try:
             _kv(w, "str", k, str(v))

@@ -53,6 +53,8 @@ KEYS = {
     "edgegen.codec.kernel_size": "u32",
     "edgegen.codec.layer_norm_eps": "f32",
     "edgegen.codec.mag_clamp": "f32",
+    "edgegen.codec.n_phonemes": "u32",
+    "edgegen.codec.phonemes": "str[]",
     # AR model (architecture "edgegen.ar"), models/train/ar_model.py PicoAR, written by export_ar.py
     "edgegen.ar.n_phonemes": "u32",
     "edgegen.ar.dim": "u32",
