@@ -513,7 +513,13 @@ static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sin
      * "not on the device (any more)": compute the window here. Nothing of it has been emitted yet. */
     int on_device = 0;
     if (d->stage) {
-        const enum eg_status st = eg_spectral_window(d->stage, d->cols, a, c, end, d->spec, d->spec_ld);
+        const float *add = NULL;
+        if (w->phone_embed) {   /* the phoneme rows of frames [e0, e1), staged in h (unused until the blocks) */
+            for (int64_t o = e0; o < e1; o++)
+                memcpy(d->h + (size_t)(o - e0) * dim, w->phone_embed + (size_t)d->phon[o - d->hist0] * dim, sizeof(float) * dim);
+            add = d->h;
+        }
+        const enum eg_status st = eg_spectral_window(d->stage, d->cols, add, a, c, end, d->spec, d->spec_ld);
         if (st != EG_OK && st != EG_ERR_UNSUPPORTED) return st;
         on_device = st == EG_OK;
     }

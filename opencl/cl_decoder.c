@@ -1,7 +1,8 @@
 /* opencl/cl_decoder.c — the decoder's spectral stage on an OpenCL device, its CPU composition (the probe's
  * reference), and the placement between them (see cl_decoder.h). The maths is models/decoder.c decode_frames:
  *
- *   x = LayerNorm(embed(cols))                       embed = gemm over im2col rows, columns (kernel, latent)
+ *   x = LayerNorm(embed(cols) [+ add])               embed = gemm over im2col rows, columns (kernel, latent);
+ *                                                    add = the phoneme-embedding rows of a conditioned decoder
  *   per block: h = dwconv(x) → LayerNorm → Linear dim→ffn → GELU → Linear ffn→dim;  x += gamma * h
  *   o = head(LayerNorm(x)) = [log-mag | phase];  mag = min(exp(log-mag), clamp);  re/im = mag * cos/sin
  *
@@ -244,7 +245,8 @@ fail:
 
 /* Frames [a, a+c) of a stream with frames [0, end); cols = im2col rows of [e0, e1) (cl_decoder.h). Leaves
  * re/im of the c frames in st_re/st_im. The caller validated a, c, end. */
-static enum eg_status device_window(struct eg_spectral *s, const float *cols, int64_t a, int c, int64_t end) {
+static enum eg_status device_window(struct eg_spectral *s, const float *cols, const float *add, int64_t a, int c,
+                                    int64_t end) {
     const struct eg_codec_config *cfg = &s->m->cfg;
     const struct eg_cl_ops *o = &s->ops;
     const int dim = s->dim, ffn = s->ffn, kw = s->kw, k2 = s->k2, nb = s->nb;
@@ -263,8 +265,11 @@ static enum eg_status device_window(struct eg_spectral *s, const float *cols, in
     if (ROW(e1) < last_row)
         TRY(eg_cl_write(s->cl, s->d_x, ROW(e1) * dim * sizeof(float), (last_row - ROW(e1)) * dim * sizeof(float), s->zeros));
 
+    if (add) TRY(eg_cl_write(s->cl, s->d_h, 0, (size_t)(e1 - e0) * dim * sizeof(float), add));   /* d_h is free here */
     TRY(eg_cl_gemm_f32(o, eg_cl_at(s->d_x, ROW(e0) * dim), dim, eg_cl_at(s->d_cols, 0), s->n_cols,
                        eg_cl_at(s->d_embed_w, 0), s->n_cols, eg_cl_at(s->d_embed_b, 0), (int)(e1 - e0), dim, s->n_cols));
+    if (add) TRY(eg_cl_add_f32(o, eg_cl_at(s->d_x, ROW(e0) * dim), eg_cl_at(s->d_x, ROW(e0) * dim), eg_cl_at(s->d_h, 0),
+                               (int)(e1 - e0) * dim));
     TRY(eg_cl_layer_norm_f32(o, eg_cl_at(s->d_x, ROW(e0) * dim), dim, eg_cl_at(s->d_x, ROW(e0) * dim), dim,
                              eg_cl_at(s->d_norm_g, 0), eg_cl_at(s->d_norm_b, 0), (int)(e1 - e0), dim, eps));
     for (uint32_t l = 0; l < cfg->n_layers; l++) {
@@ -311,22 +316,23 @@ static enum eg_status device_failed(struct eg_spectral *s, enum eg_status st) {
 }
 
 /* Run a window, retrying once after clFinish (a transient CL_OUT_OF_RESOURCES, reliability.md §3.1). */
-static enum eg_status window_retry(struct eg_spectral *s, const float *cols, int64_t a, int c, int64_t end) {
-    enum eg_status st = device_window(s, cols, a, c, end);
+static enum eg_status window_retry(struct eg_spectral *s, const float *cols, const float *add, int64_t a, int c,
+                                   int64_t end) {
+    enum eg_status st = device_window(s, cols, add, a, c, end);
     if (st == EG_OK) return EG_OK;
     char first[256];
     snprintf(first, sizeof first, "%s", s->cl->why);
     eg_cl_finish(s->cl);
-    st = device_window(s, cols, a, c, end);
+    st = device_window(s, cols, add, a, c, end);
     if (st != EG_OK) snprintf(s->cl->why, sizeof s->cl->why, "%s", first);
     return st;
 }
 
-enum eg_status eg_spectral_window(struct eg_spectral *s, const float *cols, int64_t a, int c, int64_t end,
-                                  float *spec, int ld) {
+enum eg_status eg_spectral_window(struct eg_spectral *s, const float *cols, const float *add, int64_t a, int c,
+                                  int64_t end, float *spec, int ld) {
     if (!s || !s->use_device) return EG_ERR_UNSUPPORTED;
     if (!cols || !spec || c < 1 || c > s->max_frames || a < 0 || a + c > end || ld < 2 * s->nb) return EG_ERR_INVALID_ARG;
-    enum eg_status st = window_retry(s, cols, a, c, end);
+    enum eg_status st = window_retry(s, cols, add, a, c, end);
     if (st != EG_OK) return device_failed(s, st);
     for (int i = 0; i < c; i++) {
         float *row = spec + (size_t)i * ld;
@@ -340,7 +346,7 @@ enum eg_status eg_spectral_run_device(struct eg_spectral *s, const float *values
     if (!s || !s->cl) return EG_ERR_UNSUPPORTED;
     if (!values || !re || !im || t < 1 || t > s->max_frames) return EG_ERR_INVALID_ARG;
     im2col(s, values, t);
-    enum eg_status st = device_window(s, s->cols, 0, t, t);
+    enum eg_status st = device_window(s, s->cols, NULL, 0, t, t);
     if (st != EG_OK) return st;
     memcpy(re, s->st_re, sizeof(float) * (size_t)t * s->nb);
     memcpy(im, s->st_im, sizeof(float) * (size_t)t * s->nb);
@@ -351,7 +357,7 @@ enum eg_status eg_spectral_run(struct eg_spectral *s, const float *values, int t
     if (!s || !values || !re || !im || t < 1 || t > s->max_frames) return EG_ERR_INVALID_ARG;
     if (s->use_device) {
         im2col(s, values, t);
-        enum eg_status st = window_retry(s, s->cols, 0, t, t);
+        enum eg_status st = window_retry(s, s->cols, NULL, 0, t, t);
         if (st == EG_OK) {
             memcpy(re, s->st_re, sizeof(float) * (size_t)t * s->nb);
             memcpy(im, s->st_im, sizeof(float) * (size_t)t * s->nb);
@@ -530,20 +536,6 @@ static struct eg_spectral *create(const struct eg_codec_model *m, struct eg_exec
         return s;
     }
     char vpath[600];
-    if (c->n_phonemes) {   /* the device composition has no phoneme-embedding rows (yet): say so, stay on the CPU */
-        snprintf(why, sizeof why, "the OpenCL stage does not implement phoneme-conditioned decoders "
-                 "(edgegen.codec.n_phonemes = %u)", c->n_phonemes);
-        if (mode == EG_BACKEND_OPENCL) {
-            EG_LOGE("OpenCL decoder stage unusable (--device opencl is strict, no CPU fallback): %s", why);
-            eg_spectral_destroy(s);
-            *err = EG_ERR_UNSUPPORTED;
-            return NULL;
-        }
-        snprintf(s->reason, sizeof s->reason, "not usable: %s", why);
-        EG_LOGI("decoder stage on the CPU: %s", why);
-        *err = EG_OK;
-        return s;
-    }
     const int cache = use_cache && mode == EG_BACKEND_AUTO && verdict_path(s, vpath, sizeof vpath);
     if (cache && verdict_load(s, vpath)) {
         EG_LOGI("decoder stage: %s", s->reason);

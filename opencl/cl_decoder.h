@@ -60,17 +60,20 @@ void eg_spectral_destroy(struct eg_spectral *s);   /* NULL allowed */
 /* The decoder hook: frames [a, a + c) of a stream whose frames [0, end) are known (a >= 0, a + c <= end,
  * 1 <= c <= max_frames). cols: the embed im2col rows of frames [e0, e1) = [max(0, a - R0), min(end, a + c + R0)),
  * R0 = (kernel/2) * n_layers, each kernel*latent floats in (kernel, latent) order with zeros outside [0, end)
- * (models/decoder.c decode_frames). Every stage computes the rows the next needs, clipped to [0, end) with zero
+ * (models/decoder.c decode_frames). add: NULL, or (phoneme-conditioned decoder) rows [e1 - e0][dim] added to the
+ * embed conv's output before the first LayerNorm (the frames' phoneme-embedding rows). Every stage computes the
+ * rows the next needs, clipped to [0, end) with zero
  * padding, exactly as the CPU decoder. Output: spec row i (stride ld >= n_fft + 2) = [re (n_fft/2 + 1) |
  * im (n_fft/2 + 1)] of frame a + i, mag = min(exp(log-mag), mag_clamp), re/im = mag * cos/sin(phase).
  * Returns EG_OK (computed on the device), EG_ERR_UNSUPPORTED (not on the device, or dropped just now after a
  * run-time failure in AUTO mode: compute this window on the CPU), EG_ERR_INVALID_ARG, or in OPENCL mode the
  * device failure (EG_ERR_DEVICE) after one error line. */
-enum eg_status eg_spectral_window(struct eg_spectral *s, const float *cols, int64_t a, int c, int64_t end,
-                                  float *spec, int ld);
+enum eg_status eg_spectral_window(struct eg_spectral *s, const float *cols, const float *add, int64_t a, int c,
+                                  int64_t end, float *spec, int ld);
 
 /* Whole utterance through the placement: values [t][latent_dim] (FSQ values) → re, im [t][n_fft/2 + 1],
- * 1 <= t <= max_frames, zero padding at both ends. Falls back as above (the result then comes from the CPU). */
+ * 1 <= t <= max_frames, zero padding at both ends. These whole-utterance forms (the placement probe's) have no
+ * phoneme rows: for a conditioned decoder they compute the network with every phoneme row zero. Falls back as above (the result then comes from the CPU). */
 enum eg_status eg_spectral_run(struct eg_spectral *s, const float *values, int t, float *re, float *im);
 /* Force one path (tests and benchmarks): the CPU composition (ex's table and pool) always works; the device
  * returns EG_ERR_UNSUPPORTED when the object has no device stage (CPU mode, not chosen, or dropped). Neither

@@ -300,19 +300,24 @@ static struct eg_codec_model *load_tiny(const char *dtype) {
 
 
 /* Decode tokens whole-utterance with `chunk` frames per window; stage NULL → CPU only. PCM [n*hop] or NULL. */
-static float *decode_with(const struct eg_codec_model *m, struct eg_exec *ex, struct eg_spectral *stage,
-                          const int32_t *tok, int n, int chunk, enum eg_status *st_out) {
+static float *decode_ph_with(const struct eg_codec_model *m, struct eg_exec *ex, struct eg_spectral *stage,
+                             const int32_t *tok, const int32_t *ph, int n, int chunk, enum eg_status *st_out) {
     struct eg_decoder_params p = eg_decoder_default_params();
     struct eg_decoder *d = NULL;
     p.chunk_frames = chunk;
     p.stage = stage;
     float *pcm = malloc(sizeof(float) * (size_t)n * m->cfg.hop);
     enum eg_status st = eg_decoder_create(m, ex, &p, &d);
-    if (st == EG_OK) st = eg_decoder_run(d, tok, NULL, n, pcm);
+    if (st == EG_OK) st = eg_decoder_run(d, tok, ph, n, pcm);
     eg_decoder_destroy(d);
     if (st_out) *st_out = st;
     if (st != EG_OK) { free(pcm); return NULL; }
     return pcm;
+}
+
+static float *decode_with(const struct eg_codec_model *m, struct eg_exec *ex, struct eg_spectral *stage,
+                          const int32_t *tok, int n, int chunk, enum eg_status *st_out) {
+    return decode_ph_with(m, ex, stage, tok, NULL, n, chunk, st_out);
 }
 
 /* The stage alone: device vs its CPU composition on FSQ values, several lengths (shorter after longer: the
@@ -392,6 +397,40 @@ static void golden_case(struct th_state *th_, const char *dtype) {
 TEST(opencl_decoder_golden_f32) { NEED_CL(); golden_case(th_, "f32"); }
 TEST(opencl_decoder_golden_q8_0) { NEED_CL(); golden_case(th_, "q8_0"); }
 TEST(opencl_decoder_golden_f16) { NEED_CL(); golden_case(th_, "f16"); }
+
+/* A phoneme-conditioned decoder (decoder_tiny_ph_f32): the phoneme rows go to the device with each window; the
+ * waveform must match the CPU (and so PyTorch, test_decoder.c) for every window size. */
+TEST(opencl_decoder_phoneme_conditioned) {
+    enum eg_status st;
+    struct eg_exec ex;
+    char path[512];
+    int n = 0, n_ph = 0;
+    struct eg_codec_model *m = NULL;
+    NEED_CL();
+    snprintf(path, sizeof path, "%s/decoder_tiny_ph_f32.gguf", golden_dir());
+    int32_t *tok = golden_decoder_tokens(&n), *ph = golden_int_file("decoder_phones.txt", &n_ph);
+    REQUIRE(eg_codec_model_load(path, &m) == EG_OK && tok && ph && n_ph == n, "golden phoneme decoder (%s)", golden_dir());
+    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 2) == EG_OK, "exec");
+    static const int chunks[] = { 64, 7, 1 };
+    for (size_t ci = 0; ci < sizeof chunks / sizeof chunks[0]; ci++) {
+        struct eg_spectral *s = eg_spectral_create(m, &ex, chunks[ci], EG_BACKEND_OPENCL, &st);
+        REQUIRE(s && eg_spectral_on_device(s), "chunk %d: stage: %s", chunks[ci], eg_status_str(st));
+        float *cpu = decode_ph_with(m, &ex, NULL, tok, ph, n, chunks[ci], NULL);
+        float *dev = decode_ph_with(m, &ex, s, tok, ph, n, chunks[ci], &st);
+        CHECK(cpu && dev, "chunk %d: decode %s", chunks[ci], eg_status_str(st));
+        if (cpu && dev) {
+            const double snr = eg_snr_db(cpu, dev, (size_t)n * m->cfg.hop);
+            CHECK(snr >= 60, "chunk %d: waveform SNR %.1f dB < 60", chunks[ci], snr);
+            if (ci == 0) printf("  phoneme-conditioned, chunk %d: waveform SNR OpenCL vs CPU %.1f dB\n", chunks[ci], snr);
+        }
+        CHECK(eg_spectral_on_device(s), "chunk %d: stage left the device: %s", chunks[ci], eg_spectral_reason(s));
+        free(cpu); free(dev);
+        eg_spectral_destroy(s);
+    }
+    eg_exec_free(&ex);
+    eg_codec_model_destroy(m);
+    free(tok); free(ph);
+}
 
 struct pcm_buf { float *pcm; int64_t n, cap; };
 static enum eg_status pcm_sink(void *user, const float *pcm, int n) {

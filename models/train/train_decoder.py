@@ -47,6 +47,7 @@ TRAIN_DEFAULTS = dict(
     w_mel=1.0, w_stft=1.0, stft_res=[[512, 128], [1024, 256], [2048, 512]],
     log_every=50, eval_every=500, val_items=48, ckpt_minutes=6.0, weights_minutes=20.0,
     init_from="/root/.cache/edgegen-train/codec/codec-a-frozen-11000.pt", max_hours=0.0, stop_file="",
+    phone_lr_mult=1.0,   # learning-rate multiplier of the (new, zero-initialised) phoneme embedding
 )
 
 
@@ -156,7 +157,10 @@ def main():
         p_.requires_grad_(False)
     model.encoder.eval()
     params = [p_ for p_ in model.decoder.parameters()]
-    opt = torch.optim.AdamW(params, lr=tc["lr"], betas=tuple(tc["betas"]), weight_decay=tc["weight_decay"])
+    pe = [p_ for n_, p_ in model.decoder.named_parameters() if n_.startswith("phone_embed.")]
+    rest = [p_ for n_, p_ in model.decoder.named_parameters() if not n_.startswith("phone_embed.")]
+    groups = [{"params": rest}] + ([{"params": pe, "lr": tc["lr"] * tc["phone_lr_mult"], "weight_decay": 0.0}] if pe else [])
+    opt = torch.optim.AdamW(groups, lr=tc["lr"], betas=tuple(tc["betas"]), weight_decay=tc["weight_decay"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda_factory(tc))
     spec = SpectralLoss(cfg, tc["w_mel"], tc["w_stft"], tc["stft_res"])
     need_ph = cfg.get("n_phonemes", 0) > 0
