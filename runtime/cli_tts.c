@@ -50,7 +50,7 @@ static void usage(FILE *f) {
             "      --codec PATH      codec decoder GGUF (edgegen.codec). Default: pico-codec-{q8_0,f16,f32}.gguf\n"
             "                        next to the AR model, or in ../codec/ relative to it\n"
             "      --seed N          sampling seed, 0 .. 2^64-1 (default 0); same seed → identical audio\n"
-            "      --temperature T   0 .. 100 (default 0.6; 0 = greedy)\n"
+            "      --temperature T   0 .. 100 (default 0.3; 0 = greedy)\n"
             "      --top-k K         0 .. 65536 (default 50; 0 = off)\n"
             "      --top-p P         (0, 1] (default 1 = off)\n"
             "      --speed S         0.1 .. 10 (default 1; 2 = twice as fast)\n"

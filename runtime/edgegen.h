@@ -147,7 +147,7 @@ typedef enum eg_status (*eg_phonemiser_fn)(void *user, const char *utf8, int max
 struct eg_ctx_params {
     /* sampling (models/sampler.h semantics) */
     uint64_t seed;            /* default 0. Each sentence reseeds from (seed, sentence index in the stream) */
-    float    temperature;     /* default 0.6; <= 0: greedy */
+    float    temperature;     /* default 0.3; <= 0: greedy */
     int      top_k;           /* default 50; <= 0: off */
     float    top_p;           /* default 1.0 (off); in (0, 1] */
     /* timing */

@@ -26,8 +26,10 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 [ -x "$EG" ] || { echo "FAIL $EG not built"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 make -s BUILD="$BUILD" "$BENCH_AR" >/dev/null 2>&1 || true
 
-# 1500 tokens in [0, 4375) (every codec here has fsq_levels 7,5,5,5,5), deterministic
-awk 'BEGIN { s = 12345; for (i = 0; i < 1500; i++) { s = (s * 1103515245 + 12345) % 2147483648; printf "%d ", int(s / 65536) % 4375 } print "" }' >"$tmp/tokens.txt"
+# 1500 tokens in [0, 4375) (every codec here has fsq_levels 7,5,5,5,5), deterministic,
+# as TOKEN:PHONEME pairs (ids in runs of 3 frames, < 12 so every conditioned golden/trained codec takes them; a plain
+# codec ignores the suffix)
+awk 'BEGIN { s = 12345; for (i = 0; i < 1500; i++) { s = (s * 1103515245 + 12345) % 2147483648; printf "%d:%d ", int(s / 65536) % 4375, int(i / 3) % 12 } print "" }' >"$tmp/tokens.txt"
 
 printf '%-28s %3s %12s %12s %7s\n' "model" "thr" "estimate" "peak RSS" "ratio"
 # row NAME THREADS "memory: estimated X MiB, peak RSS Y MiB" line

@@ -8,10 +8,12 @@ For each utterance of models/data/tokens/SPLIT.npz: PyTorch Decoder(codes_to_val
 checkpoint the GGUF files were exported from, and `edgegen decode - -o - --raw -m MODEL` (16-bit PCM, so the
 best possible SNR is that of 16-bit quantisation, ~75-85 dB for speech at this level). SNR = 10 log10(sum ref^2 /
 sum (ref - c)^2) over the whole split (and the worst utterance). Lengths must match exactly (T * hop samples).
-The reference is clipped to [-1, 32767/32768] first: the decoder can overshoot full scale (it did by 11 % on one of
+A phoneme-conditioned decoder (cfg n_phonemes > 0) gets the frame phoneme ids of models/data/ar/SPLIT.jsonl.gz on
+both sides (TOKEN:PHONEME pairs for the C decoder). The reference is clipped to [-1, 32767/32768] first: the decoder can overshoot full scale (it did by 11 % on one of
 the first 20 valid utterances at step 11000) and any 16-bit writer saturates there.
 """
 import argparse
+import gzip
 import json
 import os
 import subprocess
@@ -41,19 +43,31 @@ def main():
     model.load_state_dict(sd, strict=False)
     model.eval()
     z = np.load(os.path.join(REPO, "models", "data", "tokens", a.split + ".npz"))
-    off, codes = z["offsets"], z["codes"]
+    off, codes, ids = z["offsets"], z["codes"], [str(u) for u in z["ids"]]
     n = min(a.max_items, len(off) - 1)
+    phones = None
+    if st["cfg"].get("n_phonemes", 0):
+        phones = {}
+        with gzip.open(os.path.join(REPO, "models", "data", "ar", a.split + ".jsonl.gz"), "rt", encoding="utf-8") as f:
+            for line in f:
+                j = json.loads(line)
+                phones[j["id"]] = np.repeat(np.asarray(j["phoneme_ids"], np.int64), np.asarray(j["dur"], np.int64))
     refs = []
     with torch.no_grad():
         for k in range(n):
             c = torch.from_numpy(codes[off[k]:off[k + 1]].astype(np.int64))[None]
-            refs.append(model.decoder(model.fsq.codes_to_values(c))[0].numpy().astype(np.float64))
+            p = torch.from_numpy(phones[ids[k]])[None] if phones is not None else None
+            refs.append(model.decoder(model.fsq.codes_to_values(c), p)[0].numpy().astype(np.float64))
     out = {"ckpt": a.ckpt, "split": a.split, "n": n, "models": {}}
     for path in a.models.split(","):
         num = den = 0.0
         worst = float("inf")
         for k in range(n):
-            toks = " ".join(str(int(x)) for x in codes[off[k]:off[k + 1]]).encode()
+            ck = codes[off[k]:off[k + 1]]
+            if phones is None:
+                toks = " ".join(str(int(x)) for x in ck).encode()
+            else:
+                toks = " ".join(f"{int(x)}:{int(q)}" for x, q in zip(ck, phones[ids[k]])).encode()
             r = subprocess.run([a.edgegen, "decode", "-", "-o", "-", "--raw", "-m", os.path.join(REPO, path), "-t", "1"],
                                input=toks, capture_output=True)
             if r.returncode != 0:

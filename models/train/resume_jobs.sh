@@ -4,6 +4,7 @@
 # running are left alone. setsid detaches them from the calling shell, so they outlive it.
 #   sh models/train/resume_jobs.sh            the decoder GAN fine-tune (one core; the AR run ar-small is done)
 #   JOBS="codec-a synth" sh ...               any of: codec-a codec-b-gan codec-c-dec-gan ar-small ar-a synth
+#                                             dec-phone-a dec-phone-b dec-phone-c dec-phone-d (train_decoder.py)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/root/.cache/edgegen-venv/bin/python
@@ -20,6 +21,12 @@ for job in $JOBS; do
         if pgrep -f "configs/$job.json" >/dev/null; then echo "$job: already running"; continue; fi
         mkdir -p "$STATE/codec/$job"
         (cd "$ROOT/models/train" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup "$PY" train_codec.py \
+            --config "configs/$job.json" >> "$STATE/codec/$job/stdout.log" 2>&1 < /dev/null &)
+        echo "$job: started (log: $STATE/codec/$job/stdout.log)" ;;
+    dec-*)
+        if pgrep -f "configs/$job.json" >/dev/null; then echo "$job: already running"; continue; fi
+        mkdir -p "$STATE/codec/$job"
+        (cd "$ROOT/models/train" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup /usr/bin/python3 train_decoder.py \
             --config "configs/$job.json" >> "$STATE/codec/$job/stdout.log" 2>&1 < /dev/null &)
         echo "$job: started (log: $STATE/codec/$job/stdout.log)" ;;
     ar-*)
