@@ -160,6 +160,54 @@ TEST(tts_params) {
     eg_model_free(m);
 }
 
+/* What the pipeline must produce for ids at temperature 0, computed from the models directly: eg_ar_generate's
+ * greedy tokens, decoded whole by codec_path (phones: 0 = none, 1 = each frame's id expanded from the predicted
+ * durations, 2 = every frame ids[0]), faded in and out as the pipeline documents. Malloc'd PCM [*n_samples]
+ * (*n_frames frames) or NULL. */
+static float *reference_pcm(const char *codec_path, const int32_t *ids, int n_ids, int phones, int64_t *n_frames,
+                            int64_t *n_samples) {
+    struct eg_ar_model *ar = NULL;
+    struct eg_codec_model *codec = NULL;
+    struct eg_exec ex = { 0 };
+    struct eg_ar_state *as = NULL;
+    struct eg_decoder *dec = NULL;
+    struct eg_sampler smp;
+    const struct eg_sampler_params sp = { .temperature = 0, .top_k = 0, .top_p = 1, .seed = 0 };
+    void *scratch = NULL;
+    int32_t *tok = NULL, *ph = NULL, durs[1024];
+    float *ref = NULL;
+    int ok = n_ids <= 1024 && eg_ar_model_load(AR_PATH, &ar) == EG_OK && eg_codec_model_load(codec_path, &codec) == EG_OK &&
+             eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK && eg_ar_state_create(ar, &ex, 2 * 256 + 3, &as) == EG_OK &&
+             eg_ar_encode(as, ids, n_ids) == EG_OK && eg_ar_predict_durations(as, 1.0f, durs) == EG_OK;
+    const int64_t T = ok ? eg_ar_n_frames(as) : 0, N = T * (ok ? (int64_t)codec->cfg.hop : 0);
+    if (ok) {
+        scratch = malloc(eg_sampler_scratch_bytes((int)ar->cfg.n_codes));
+        tok = malloc(sizeof *tok * (size_t)T);
+        ph = malloc(sizeof *ph * (size_t)T);
+        ref = malloc(sizeof *ref * (size_t)N);
+        ok = T > 0 && scratch && tok && ph && ref;
+    }
+    int64_t t = 0;
+    for (int i = 0; ok && i < n_ids; i++)
+        for (int k = 0; k < durs[i] && t < T; k++) ph[t++] = phones == 2 ? ids[0] : ids[i];
+    ok = ok && t == T && eg_sampler_init(&smp, &sp, (int)ar->cfg.n_codes, scratch) == EG_OK &&
+         eg_ar_generate(as, &smp, tok) == EG_OK && eg_decoder_create(codec, &ex, NULL, &dec) == EG_OK &&
+         eg_decoder_run(dec, tok, phones ? ph : NULL, (int)T, ref) == EG_OK;
+    const int fade = 16000 * 5 / 1000;
+    for (int64_t i = 0; ok && i < N; i++) {
+        const int64_t e = N - 1 - i;
+        if (i < fade) ref[i] *= (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / fade));
+        if (e < fade) ref[i] *= (float)(0.5 - 0.5 * cos(M_PI * (e + 0.5) / fade));
+    }
+    eg_decoder_destroy(dec); eg_ar_state_destroy(as); eg_exec_free(&ex);
+    eg_ar_model_destroy(ar); eg_codec_model_destroy(codec);
+    free(scratch); free(tok); free(ph);
+    if (!ok) { free(ref); return NULL; }
+    *n_frames = T;
+    *n_samples = N;
+    return ref;
+}
+
 /* Greedy: the token sequence is eg_ar_generate's; decode it whole and fade it as the pipeline documents; the
  * streamed callbacks must concatenate to exactly that, for a tiny and a large decoder window. */
 TEST(tts_stream_equals_whole) {
@@ -170,38 +218,10 @@ TEST(tts_stream_equals_whole) {
     const int n_ids = make_ids(m, 40, 3, ids);
     REQUIRE(n_ids > 0, "ids");
 
-    /* reference: the models directly */
-    struct eg_ar_model *ar = NULL;
-    struct eg_codec_model *codec = NULL;
-    struct eg_exec ex = { 0 };
-    struct eg_ar_state *as = NULL;
-    struct eg_decoder *dec = NULL;
-    REQUIRE(eg_ar_model_load(AR_PATH, &ar) == EG_OK && eg_codec_model_load(CODEC_PATH, &codec) == EG_OK, "models");
-    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "exec");
-    REQUIRE(eg_ar_state_create(ar, &ex, 2 * 256 + 3, &as) == EG_OK, "ar state");
-    REQUIRE(eg_ar_encode(as, ids, n_ids) == EG_OK && eg_ar_predict_durations(as, 1.0f, NULL) == EG_OK, "encode");
-    const int64_t T = eg_ar_n_frames(as);
+    int64_t T = 0, N = 0;
+    float *ref = reference_pcm(CODEC_PATH, ids, n_ids, 0, &T, &N);
+    REQUIRE(ref, "reference");
     REQUIRE(T > 60, "frames %lld", (long long)T);
-    struct eg_sampler smp;
-    struct eg_sampler_params sp = { .temperature = 0, .top_k = 0, .top_p = 1, .seed = 0 };
-    void *scratch = malloc(eg_sampler_scratch_bytes((int)ar->cfg.n_codes));
-    int32_t *tok = malloc(sizeof *tok * (size_t)T);
-    const int hop = (int)codec->cfg.hop;
-    float *ref = malloc(sizeof *ref * (size_t)(T * hop));
-    REQUIRE(scratch && tok && ref, "alloc");
-    REQUIRE(eg_sampler_init(&smp, &sp, (int)ar->cfg.n_codes, scratch) == EG_OK, "sampler");
-    REQUIRE(eg_ar_generate(as, &smp, tok) == EG_OK, "generate");
-    REQUIRE(eg_decoder_create(codec, &ex, NULL, &dec) == EG_OK, "decoder");
-    REQUIRE(eg_decoder_run(dec, tok, NULL, (int)T, ref) == EG_OK, "run");
-    const int fade = 16000 * 5 / 1000;
-    const int64_t N = T * hop;
-    for (int64_t i = 0; i < N; i++) {
-        float g1 = i < fade ? (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / fade)) : 1.0f;
-        int64_t e = N - 1 - i;
-        float g2 = e < fade ? (float)(0.5 - 0.5 * cos(M_PI * (e + 0.5) / fade)) : 1.0f;
-        if (i < fade) ref[i] *= g1;
-        if (e < fade) ref[i] *= g2;
-    }
 
     const int chunks[] = { 1, 16, 1024 };
     for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
@@ -222,12 +242,7 @@ TEST(tts_stream_equals_whole) {
         eg_ctx_destroy(ctx);
         rec_free(&r);
     }
-    eg_decoder_destroy(dec);
-    eg_ar_state_destroy(as);
-    eg_exec_free(&ex);
-    eg_ar_model_destroy(ar);
-    eg_codec_model_destroy(codec);
-    free(scratch); free(tok); free(ref);
+    free(ref);
     eg_model_free(m);
 }
 
@@ -369,39 +384,9 @@ TEST(tts_phoneme_conditioned_codec) {
     int32_t ids[128];
     const int n_ids = make_ids(m, 30, 9, ids);
     REQUIRE(n_ids > 0, "ids");
-    struct eg_ar_model *ar = NULL;
-    struct eg_codec_model *codec = NULL;
-    struct eg_exec ex = { 0 };
-    struct eg_ar_state *as = NULL;
-    struct eg_decoder *dec = NULL;
-    REQUIRE(eg_ar_model_load(AR_PATH, &ar) == EG_OK && eg_codec_model_load(CODEC_PH_PATH, &codec) == EG_OK, "models");
-    REQUIRE(codec->cfg.n_phonemes == ar->cfg.n_phonemes, "golden codec is conditioned on the AR's ids");
-    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK && eg_ar_state_create(ar, &ex, 2 * 256 + 3, &as) == EG_OK, "state");
-    int32_t durs[128];
-    REQUIRE(eg_ar_encode(as, ids, n_ids) == EG_OK && eg_ar_predict_durations(as, 1.0f, durs) == EG_OK, "encode");
-    const int64_t T = eg_ar_n_frames(as);
-    const int hop = (int)codec->cfg.hop;
-    struct eg_sampler smp;
-    struct eg_sampler_params sp = { .temperature = 0, .top_k = 0, .top_p = 1, .seed = 0 };
-    void *scratch = malloc(eg_sampler_scratch_bytes((int)ar->cfg.n_codes));
-    int32_t *tok = malloc(sizeof *tok * (size_t)T), *ph = malloc(sizeof *ph * (size_t)T), *ph0 = malloc(sizeof *ph0 * (size_t)T);
-    float *ref = malloc(sizeof *ref * (size_t)(T * hop)), *ref0 = malloc(sizeof *ref0 * (size_t)(T * hop));
-    REQUIRE(scratch && tok && ph && ph0 && ref && ref0, "alloc");
-    int64_t t = 0;
-    for (int i = 0; i < n_ids; i++)
-        for (int k = 0; k < durs[i]; k++) ph[t++] = ids[i];
-    REQUIRE(t == T && T > 60, "durations sum to %lld of %lld frames", (long long)t, (long long)T);
-    for (int64_t i = 0; i < T; i++) ph0[i] = ids[0];
-    REQUIRE(eg_sampler_init(&smp, &sp, (int)ar->cfg.n_codes, scratch) == EG_OK && eg_ar_generate(as, &smp, tok) == EG_OK, "gen");
-    REQUIRE(eg_decoder_create(codec, &ex, NULL, &dec) == EG_OK && eg_decoder_run(dec, tok, ph, (int)T, ref) == EG_OK &&
-            eg_decoder_run(dec, tok, ph0, (int)T, ref0) == EG_OK, "decode");
-    const int fade = 16000 * 5 / 1000;
-    const int64_t N = T * hop;
-    for (int64_t i = 0; i < N; i++) {
-        const int64_t e = N - 1 - i;
-        if (i < fade) ref[i] *= (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / fade));
-        if (e < fade) ref[i] *= (float)(0.5 - 0.5 * cos(M_PI * (e + 0.5) / fade));
-    }
+    int64_t T = 0, N = 0, T0 = 0, N0 = 0;
+    float *ref = reference_pcm(CODEC_PH_PATH, ids, n_ids, 1, &T, &N), *ref0 = reference_pcm(CODEC_PH_PATH, ids, n_ids, 2, &T0, &N0);
+    REQUIRE(ref && ref0 && N0 == N && T > 60, "references (%lld frames)", (long long)T);
     CHECK(max_abs_diff(ref, ref0, (size_t)N) > 1e-3, "the phoneme ids do not change the golden codec's output");
     for (int chunk = 1; chunk <= 64; chunk *= 8) {
         struct rec r = { 0 };
@@ -415,9 +400,7 @@ TEST(tts_phoneme_conditioned_codec) {
         eg_ctx_destroy(ctx);
         rec_free(&r);
     }
-    eg_decoder_destroy(dec); eg_ar_state_destroy(as); eg_exec_free(&ex);
-    eg_ar_model_destroy(ar); eg_codec_model_destroy(codec);
-    free(scratch); free(tok); free(ph); free(ph0); free(ref); free(ref0);
+    free(ref); free(ref0);
     eg_model_free(m);
 
     /* a conditioned codec whose phoneme symbols differ from the AR's is not a pair: patch id 0's symbol "_" */

@@ -74,6 +74,49 @@ def atomic_save(obj, path):
     os.replace(tmp, path)
 
 
+def open_run(run):
+    """-> (ROOT/run, P): P prints a line and appends it to ROOT/run/train.log."""
+    rdir = ROOT / run
+    rdir.mkdir(parents=True, exist_ok=True)
+    log = open(rdir / "train.log", "a", buffering=1)
+
+    def P(*a):
+        s = " ".join(str(x) for x in a)
+        print(s, flush=True)
+        log.write(s + "\n")
+    return rdir, P
+
+
+def optimiser_step(loss, opt, sched, params, clip):
+    """backward, clip the gradient norm, step (skipped when the norm is not finite), schedule; -> the norm."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    gn = torch.nn.utils.clip_grad_norm_(params, clip)
+    if torch.isfinite(gn):
+        opt.step()
+    sched.step()
+    return gn
+
+
+class StepLog:
+    """Means of the loss parts and of the seconds per step since the last log line."""
+
+    def __init__(self):
+        self.acc, self.n, self.t = {}, 0, 0.0
+
+    def add(self, parts, dt):
+        self.n += 1
+        self.t += dt
+        for k, v in parts.items():
+            self.acc[k] = self.acc.get(k, 0.0) + v
+
+    def line(self, step, lr):
+        s = (f"step {step} " + " ".join(f"{k}={v / self.n:.4f}" for k, v in self.acc.items())
+             + f" lr={lr:.2e} s/step={self.t / self.n:.3f}")
+        self.__init__()
+        return s
+
+
 def compact_weights(model, cfg, meta):
     sd = {k: (v.detach().to(torch.float16) if v.is_floating_point() else v.detach().clone())
           for k, v in model.state_dict().items() if k.startswith(("encoder.", "decoder.", "fsq."))}
@@ -128,15 +171,7 @@ def main():
     mcfg = cfgj.get("model", {})
     tc = dict(TRAIN_DEFAULTS, **cfgj.get("train", {}))
     run = tc["run"]
-    rdir = ROOT / run
-    rdir.mkdir(parents=True, exist_ok=True)
-    log = open(rdir / "train.log", "a", buffering=1)
-
-    def P(*a):
-        s = " ".join(str(x) for x in a)
-        print(s, flush=True)
-        log.write(s + "\n")
-
+    rdir, P = open_run(run)
     torch.manual_seed(tc["seed"]); np.random.seed(tc["seed"]); random.seed(tc["seed"])
     model = Codec(mcfg)
     cfg = model.cfg
@@ -207,8 +242,7 @@ def main():
     max_steps = args.max_steps or tc["total_steps"]
     t_ck = t_w = time.time()
     t_start = time.time()
-    win = {"n": 0, "t": 0.0}
-    acc = {}
+    slog = StepLog()
     model.train()
     if tc["freeze_encoder"]:
         model.encoder.eval()
@@ -273,23 +307,13 @@ def main():
                 p.requires_grad_(True)
             loss = tc["w_spec_gan"] * l_spec + tc["w_adv"] * adv + tc["w_fm"] * fm
             parts.update(d=ld.item(), adv=adv.item(), fm=fm.item())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), tc["grad_clip"])
-        if torch.isfinite(gn):
-            opt.step()
-        sched.step()
+        gn = optimiser_step(loss, opt, sched, model.parameters(), tc["grad_clip"])
         step += 1
         dt = time.time() - t0
         t_trained += dt
-        win["n"] += 1; win["t"] += dt
-        for k, v in dict(parts, loss=loss.item(), gn=float(gn)).items():
-            acc[k] = acc.get(k, 0.0) + v
+        slog.add(dict(parts, loss=loss.item(), gn=float(gn)), dt)
         if step % tc["log_every"] == 0:
-            P(f"step {step} " + " ".join(f"{k}={v/win['n']:.4f}" for k, v in acc.items())
-              + f" lr={sched.get_last_lr()[0]:.2e} s/step={win['t']/win['n']:.3f} data={len(sampler.ids)}"
-              f" trained_h={t_trained/3600:.2f}")
-            win = {"n": 0, "t": 0.0}; acc = {}
+            P(slog.line(step, sched.get_last_lr()[0]) + f" data={len(sampler.ids)} trained_h={t_trained/3600:.2f}")
         if step % tc["eval_every"] == 0:
             te = time.time()
             m, info = evaluate(model, val, spec.mel, tc["eval_stoi_items"])

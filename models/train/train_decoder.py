@@ -20,7 +20,6 @@ export_codec.py, eval_codec.py and codec_parity.py take them as they are.
 import argparse
 import gzip
 import json
-import math
 import os
 import random
 import sys
@@ -38,7 +37,7 @@ sys.path.insert(0, str(HERE))
 from codec_model import Codec  # noqa: E402
 import data as D  # noqa: E402
 from losses import SpectralLoss  # noqa: E402
-from train_codec import ROOT, atomic_save, compact_weights, lr_lambda_factory  # noqa: E402
+from train_codec import StepLog, atomic_save, compact_weights, lr_lambda_factory, open_run, optimiser_step  # noqa: E402
 
 DATA = HERE.parent / "data"
 TRAIN_DEFAULTS = dict(
@@ -138,15 +137,7 @@ def main():
     torch.set_num_interop_threads(1)
     cfgj = json.load(open(args.config))
     tc = dict(TRAIN_DEFAULTS, **cfgj.get("train", {}))
-    rdir = ROOT / tc["run"]
-    rdir.mkdir(parents=True, exist_ok=True)
-    log = open(rdir / "train.log", "a", buffering=1)
-
-    def P(*a):
-        s = " ".join(str(x) for x in a)
-        print(s, flush=True)
-        log.write(s + "\n")
-
+    rdir, P = open_run(tc["run"])
     torch.manual_seed(tc["seed"]); np.random.seed(tc["seed"]); random.seed(tc["seed"])
     init = torch.load(tc["init_from"], map_location="cpu")
     cfg = dict(init["cfg"], **cfgj.get("model", {}))
@@ -213,7 +204,7 @@ def main():
         P(f"EVAL step 0 val_mel_l1={m0:.4f}")
     max_steps = args.max_steps or tc["total_steps"]
     t_ck = t_w = t_start = time.time()
-    acc, win = {}, {"n": 0, "t": 0.0}
+    slog = StepLog()
     model.decoder.train()
     while step < max_steps:
         if tc["stop_file"] and os.path.exists(tc["stop_file"]):
@@ -225,22 +216,13 @@ def main():
         v = model.fsq.codes_to_values(codes)
         y_hat = model.decoder(v, phones if need_ph else None)
         loss, parts = spec(y_hat, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        gn = torch.nn.utils.clip_grad_norm_(params, tc["grad_clip"])
-        if torch.isfinite(gn):
-            opt.step()
-        sched.step()
+        gn = optimiser_step(loss, opt, sched, params, tc["grad_clip"])
         step += 1
         dt = time.time() - ts
         t_trained += dt
-        win["n"] += 1; win["t"] += dt
-        for k, x in dict(parts, loss=loss.item(), gn=float(gn)).items():
-            acc[k] = acc.get(k, 0.0) + x
+        slog.add(dict(parts, loss=loss.item(), gn=float(gn)), dt)
         if step % tc["log_every"] == 0:
-            P(f"step {step} " + " ".join(f"{k}={x/win['n']:.4f}" for k, x in acc.items())
-              + f" lr={sched.get_last_lr()[0]:.2e} s/step={win['t']/win['n']:.3f} trained_h={t_trained/3600:.2f}")
-            acc, win = {}, {"n": 0, "t": 0.0}
+            P(slog.line(step, sched.get_last_lr()[0]) + f" trained_h={t_trained/3600:.2f}")
         if step % tc["eval_every"] == 0 or step == max_steps:
             te = time.time()
             m = evaluate(model, val, spec.mel)
