@@ -87,6 +87,15 @@ def open_run(run):
     return rdir, P
 
 
+def stop_reason(tc, t_start):
+    """Why to stop before the next step (tc stop_file exists, or max_hours since t_start passed), else None."""
+    if tc["stop_file"] and os.path.exists(tc["stop_file"]):
+        return "stop file present"
+    if tc["max_hours"] and time.time() - t_start > tc["max_hours"] * 3600:
+        return "max_hours reached"
+    return None
+
+
 def optimiser_step(loss, opt, sched, params, clip):
     """backward, clip the gradient norm, step (skipped when the norm is not finite), schedule; -> the norm."""
     opt.zero_grad(set_to_none=True)
@@ -268,10 +277,9 @@ def main():
         P(f"WEIGHTS {out} step={s_step} val_mel_l1={s_best:.4f} size={out.stat().st_size/1e6:.1f}MB")
 
     while step < max_steps:
-        if tc["stop_file"] and os.path.exists(tc["stop_file"]):
-            P("stop file present"); break
-        if tc["max_hours"] and time.time() - t_start > tc["max_hours"] * 3600:
-            P("max_hours reached"); break
+        why = stop_reason(tc, t_start)
+        if why:
+            P(why); break
         t0 = time.time()
         if step % tc["rescan_every"] == 0 and step > 0:
             splits = D.discover()

@@ -37,7 +37,8 @@ sys.path.insert(0, str(HERE))
 from codec_model import Codec  # noqa: E402
 import data as D  # noqa: E402
 from losses import SpectralLoss  # noqa: E402
-from train_codec import StepLog, atomic_save, compact_weights, lr_lambda_factory, open_run, optimiser_step  # noqa: E402
+from train_codec import (StepLog, atomic_save, compact_weights, lr_lambda_factory, open_run, optimiser_step,  # noqa: E402
+                         stop_reason)
 
 DATA = HERE.parent / "data"
 TRAIN_DEFAULTS = dict(
@@ -207,10 +208,9 @@ def main():
     slog = StepLog()
     model.decoder.train()
     while step < max_steps:
-        if tc["stop_file"] and os.path.exists(tc["stop_file"]):
-            P("stop file present"); break
-        if tc["max_hours"] and time.time() - t_start > tc["max_hours"] * 3600:
-            P("max_hours reached"); break
+        why = stop_reason(tc, t_start)
+        if why:
+            P(why); break
         ts = time.time()
         codes, phones, y = sampler.batch(tc["batch"])
         v = model.fsq.codes_to_values(codes)
