@@ -617,6 +617,11 @@ enum eg_status eg_ar_predict_durations(struct eg_ar_state *st, float length_scal
 int64_t eg_ar_n_frames(const struct eg_ar_state *st) { return st ? st->n_frames : 0; }
 int64_t eg_ar_position(const struct eg_ar_state *st) { return st ? st->pos : 0; }
 
+int eg_ar_step_phoneme(const struct eg_ar_state *st) {
+    if (!st || st->pos == 0 || st->n_ph == 0) return -1;
+    return st->cur < st->n_ph ? st->cur : st->n_ph - 1;   /* eg_ar_step's length regulation for frame pos - 1 */
+}
+
 void eg_ar_reset(struct eg_ar_state *st) {
     if (!st) return;
     st->pos = 0;

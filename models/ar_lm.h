@@ -132,6 +132,9 @@ enum eg_status eg_ar_predict_durations(struct eg_ar_state *st, float length_scal
 enum eg_status eg_ar_set_durations(struct eg_ar_state *st, const int32_t *frames, int n);
 int64_t eg_ar_n_frames(const struct eg_ar_state *st);    /* sum of the durations */
 int64_t eg_ar_position(const struct eg_ar_state *st);    /* frames stepped since the last set/reset */
+/* Index (into the encoded ids) of the phoneme the last eg_ar_step's frame belongs to, by the length regulation
+ * above (zero-length phonemes skipped; past the durations the last one); -1 before the first step. */
+int     eg_ar_step_phoneme(const struct eg_ar_state *st);
 void    eg_ar_reset(struct eg_ar_state *st);             /* restart decoding at frame 0 (KV cache emptied) */
 
 /* One decoder step for the frame at eg_ar_position(): prev_token = the token of the previous frame, or n_codes

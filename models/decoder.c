@@ -487,6 +487,11 @@ static void spec_task(void *arg, int task, int thread) {
 
 /* ---- one window: frames [a, a + c) ------------------------------------------------------------------------ */
 
+/* Phoneme-embedding row of frame fr (phoneme-conditioned decoders; fr in the token history). */
+static const float *phone_row(const struct eg_decoder *d, int64_t fr) {
+    return d->m->w.phone_embed + (size_t)d->phon[fr - d->hist0] * d->m->cfg.dim;
+}
+
 static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sink, void *user) {
     const struct eg_codec_config *cfg = &d->m->cfg;
     const struct eg_codec_weights *w = &d->m->w;
@@ -516,7 +521,7 @@ static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sin
         const float *add = NULL;
         if (w->phone_embed) {   /* the phoneme rows of frames [e0, e1), staged in h (unused until the blocks) */
             for (int64_t o = e0; o < e1; o++)
-                memcpy(d->h + (size_t)(o - e0) * dim, w->phone_embed + (size_t)d->phon[o - d->hist0] * dim, sizeof(float) * dim);
+                memcpy(d->h + (size_t)(o - e0) * dim, phone_row(d, o), sizeof(float) * dim);
             add = d->h;
         }
         const enum eg_status st = eg_spectral_window(d->stage, d->cols, add, a, c, end, d->spec, d->spec_ld);
@@ -527,7 +532,7 @@ static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sin
         eg_linear_rows(d->ex, &w->embed, XROW(e0), dim, d->cols, d->n_cols, (int)(e1 - e0), EG_ACT_NONE, NULL);
         if (w->phone_embed)   /* x_t = conv(v)_t + E[phone_t], then the LayerNorm (codec_model.Decoder.spectral) */
             for (int64_t o = e0; o < e1; o++)
-                k->add_f32(XROW(o), XROW(o), w->phone_embed + (size_t)d->phon[o - d->hist0] * dim, dim);
+                k->add_f32(XROW(o), XROW(o), phone_row(d, o), dim);
         k->layer_norm_f32(XROW(e0), XROW(e0), w->norm_w, w->norm_b, (int)(e1 - e0), dim, eps);
         d->n_computed += e1 - e0;
 

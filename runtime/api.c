@@ -139,21 +139,20 @@ struct eg_model *eg_model_load(const char *ar_path, const char *codec_path, enum
     }
     if (m->codec->cfg.n_phonemes) {   /* a phoneme-conditioned codec must name the AR's phonemes, id for id */
         const uint32_t na = m->ar->cfg.n_phonemes, nc = m->codec->cfg.n_phonemes;
-        int bad = na == nc ? -1 : (int)(na < nc ? na : nc);
-        for (uint32_t id = 0; bad < 0 && id < na; id++) {
-            const char *sa = eg_ar_model_phoneme(m->ar, (int)id), *sc = eg_codec_model_phoneme(m->codec, (int)id);
-            if (!sa || !sc || strcmp(sa, sc)) bad = (int)id;
-        }
-        if (bad >= 0) {
-            if (na != nc)
-                EG_LOGE("%s and %s are not a pair: edgegen.ar.n_phonemes %u != edgegen.codec.n_phonemes %u",
-                        ar_path, codec_path, na, nc);
-            else
-                EG_LOGE("%s and %s are not a pair: phoneme id %d is \"%s\" in edgegen.ar.phonemes but \"%s\" in "
-                        "edgegen.codec.phonemes", ar_path, codec_path, bad, eg_ar_model_phoneme(m->ar, bad),
-                        eg_codec_model_phoneme(m->codec, bad));
+        if (na != nc) {
+            EG_LOGE("%s and %s are not a pair: edgegen.ar.n_phonemes %u != edgegen.codec.n_phonemes %u",
+                    ar_path, codec_path, na, nc);
             st = EG_ERR_FORMAT;
             goto err_free;
+        }
+        for (uint32_t id = 0; id < na; id++) {
+            const char *sa = eg_ar_model_phoneme(m->ar, (int)id), *sc = eg_codec_model_phoneme(m->codec, (int)id);
+            if (!sa || !sc || strcmp(sa, sc)) {
+                EG_LOGE("%s and %s are not a pair: phoneme id %u is \"%s\" in edgegen.ar.phonemes but \"%s\" in "
+                        "edgegen.codec.phonemes", ar_path, codec_path, id, sa ? sa : "", sc ? sc : "");
+                st = EG_ERR_FORMAT;
+                goto err_free;
+            }
         }
     }
     if ((st = build_phone_table(m)) != EG_OK) goto err_free;
@@ -211,7 +210,6 @@ struct eg_ctx {
     void *sampler_scratch;      /* eg_sampler_scratch_bytes(n_codes) */
     int max_ids;
     int32_t *ids;               /* [max_ids] */
-    int32_t *durs;              /* [max_ids] frames per phoneme id of the sentence (phoneme-conditioned codec) */
     float *ramp;                /* [n_fade] raised-cosine fade-in gains */
     int n_fade;
     float *stage_f;             /* [EG_STAGE_SAMPLES] */
@@ -272,7 +270,6 @@ static size_t ctx_layout(struct eg_ctx *ctx, const struct eg_model *m, const str
     const size_t sizes[] = {
         eg_sampler_scratch_bytes((int)m->ar->cfg.n_codes),
         sizeof(int32_t) * (size_t)max_ids,
-        sizeof(int32_t) * (size_t)max_ids,
         sizeof(float) * (size_t)n_fade_samples(m),
         sizeof(float) * EG_STAGE_SAMPLES,
         sizeof(int16_t) * EG_STAGE_SAMPLES,
@@ -287,11 +284,10 @@ static size_t ctx_layout(struct eg_ctx *ctx, const struct eg_model *m, const str
         ctx->max_ids = max_ids;
         ctx->sampler_scratch = ptr[0];
         ctx->ids = ptr[1];
-        ctx->durs = ptr[2];
-        ctx->ramp = ptr[3];
+        ctx->ramp = ptr[2];
         ctx->n_fade = n_fade_samples(m);
-        ctx->stage_f = ptr[4];
-        ctx->stage_s = ptr[5];
+        ctx->stage_f = ptr[3];
+        ctx->stage_s = ptr[4];
     }
     return total;
 }
@@ -519,7 +515,7 @@ static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids
     const struct eg_ar_config *c = &ctx->m->ar->cfg;
     if ((st = eg_ar_encode(ctx->ar, ids, n_ids)) != EG_OK) return st;
     /* the model's duration calibration (edgegen.ar.length_scale, 1 when absent) times the caller's 1/speed */
-    if ((st = eg_ar_predict_durations(ctx->ar, c->length_scale / ctx->p.speed, ctx->durs)) != EG_OK) return st;
+    if ((st = eg_ar_predict_durations(ctx->ar, c->length_scale / ctx->p.speed, NULL)) != EG_OK) return st;
     const int64_t n_frames = eg_ar_n_frames(ctx->ar);
     ctx->stats.n_sentences++;
     ctx->stats.n_frames_sentence = n_frames;
@@ -537,22 +533,15 @@ static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids
     eg_decoder_reset(ctx->dec);
 
     int32_t prev = (int32_t)c->n_codes;   /* BOS */
-    int ph = -1;                          /* the frame's phoneme: ids[ph], durs[ph] frames long (they sum to n_frames) */
-    int32_t left = 0;
     for (int64_t t = 0; t < n_frames; t++) {
         const float *logits;
-        while (left == 0 && ph + 1 < n_ids) left = ctx->durs[++ph];
-        if (left <= 0) {   /* durations sum to n_frames: cannot happen */
-            EG_LOGE("%s:%d: internal check failed: durations end before frame %lld", __FILE__, __LINE__, (long long)t);
-            st = EG_ERR_INTERNAL;
-            goto fail;
-        }
-        left--;
         if ((st = eg_ar_step(ctx->ar, prev, &logits)) != EG_OK) goto fail;
         prev = eg_sampler_sample(&ctx->sampler, logits);
         ctx->stats.n_frames++;
         ctx->stats.n_frames_done_sentence++;
-        if ((st = eg_decoder_push(ctx->dec, &prev, &ids[ph], 1, sentence_sink, ctx)) != EG_OK) goto fail;
+        /* the frame's phoneme id (a phoneme-conditioned codec reads it; the AR's own length regulation says which) */
+        const int32_t *phone = &ids[eg_ar_step_phoneme(ctx->ar)];
+        if ((st = eg_decoder_push(ctx->dec, &prev, phone, 1, sentence_sink, ctx)) != EG_OK) goto fail;
     }
     if ((st = eg_decoder_flush(ctx->dec, sentence_sink, ctx)) != EG_OK) goto fail;
     EG_CHECK(ctx->sent_pos == ctx->sent_len);

@@ -13,7 +13,6 @@ both sides (TOKEN:PHONEME pairs for the C decoder). The reference is clipped to 
 the first 20 valid utterances at step 11000) and any 16-bit writer saturates there.
 """
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -25,6 +24,8 @@ import torch
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "models", "train"))
 from codec_model import Codec  # noqa: E402
+from data import load_phone_frames  # noqa: E402
+from decode_split import token_text  # noqa: E402
 
 
 def main():
@@ -45,13 +46,7 @@ def main():
     z = np.load(os.path.join(REPO, "models", "data", "tokens", a.split + ".npz"))
     off, codes, ids = z["offsets"], z["codes"], [str(u) for u in z["ids"]]
     n = min(a.max_items, len(off) - 1)
-    phones = None
-    if st["cfg"].get("n_phonemes", 0):
-        phones = {}
-        with gzip.open(os.path.join(REPO, "models", "data", "ar", a.split + ".jsonl.gz"), "rt", encoding="utf-8") as f:
-            for line in f:
-                j = json.loads(line)
-                phones[j["id"]] = np.repeat(np.asarray(j["phoneme_ids"], np.int64), np.asarray(j["dur"], np.int64))
+    phones = load_phone_frames(a.split) if st["cfg"].get("n_phonemes", 0) else None
     refs = []
     with torch.no_grad():
         for k in range(n):
@@ -63,11 +58,7 @@ def main():
         num = den = 0.0
         worst = float("inf")
         for k in range(n):
-            ck = codes[off[k]:off[k + 1]]
-            if phones is None:
-                toks = " ".join(str(int(x)) for x in ck).encode()
-            else:
-                toks = " ".join(f"{int(x)}:{int(q)}" for x, q in zip(ck, phones[ids[k]])).encode()
+            toks = token_text(codes[off[k]:off[k + 1]], phones[ids[k]] if phones is not None else None).encode()
             r = subprocess.run([a.edgegen, "decode", "-", "-o", "-", "--raw", "-m", os.path.join(REPO, path), "-t", "1"],
                                input=toks, capture_output=True)
             if r.returncode != 0:

@@ -15,8 +15,6 @@ DIR against the teacher's audio (STOI, PESQ, mel distance, Whisper / pocketsphin
 utterance goes through stdin, as a user would pipe it.
 """
 import argparse
-import gzip
-import json
 import os
 import subprocess
 import sys
@@ -24,6 +22,17 @@ import sys
 import numpy as np
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "models", "train"))
+from data import load_phone_frames  # noqa: E402
+
+
+def token_text(codes, phones=None):
+    """`edgegen decode` input: whitespace-separated tokens, or TOKEN:PHONEME pairs when phones (same length) is given."""
+    if phones is None:
+        return " ".join(str(int(t)) for t in codes) + "\n"
+    if len(phones) != len(codes):
+        raise ValueError(f"{len(phones)} phoneme frames vs {len(codes)} tokens")
+    return " ".join(f"{int(t)}:{int(q)}" for t, q in zip(codes, phones)) + "\n"
 
 
 def main():
@@ -41,24 +50,16 @@ def main():
     if a.phones == "auto":
         r = subprocess.run([a.edgegen, "inspect", a.model], capture_output=True, text=True)
         if "edgegen.codec.n_phonemes" in r.stdout:
-            phones = {}
-            with gzip.open(os.path.join(REPO, "models", "data", "ar", a.split + ".jsonl.gz"), "rt", encoding="utf-8") as f:
-                for line in f:
-                    j = json.loads(line)
-                    phones[j["id"]] = np.repeat(np.asarray(j["phoneme_ids"]), np.asarray(j["dur"]))
+            phones = load_phone_frames(a.split)
     z = np.load(os.path.join(a.tokens_dir, a.split + ".npz"))
     ids, off, codes = [str(i) for i in z["ids"]], z["offsets"], z["codes"]
     os.makedirs(a.out_dir, exist_ok=True)
     n = len(ids) if not a.max_items else min(a.max_items, len(ids))
     for k in range(n):
-        c = codes[off[k]:off[k + 1]]
-        if phones is None:
-            toks = " ".join(str(int(t)) for t in c) + "\n"
-        else:
-            p = phones[ids[k]]
-            if len(p) != len(c):
-                sys.exit(f"decode_split: {ids[k]}: {len(p)} phoneme frames vs {len(c)} tokens")
-            toks = " ".join(f"{int(t)}:{int(q)}" for t, q in zip(c, p)) + "\n"
+        try:
+            toks = token_text(codes[off[k]:off[k + 1]], phones[ids[k]] if phones is not None else None)
+        except ValueError as e:
+            sys.exit(f"decode_split: {ids[k]}: {e}")
         out = os.path.join(a.out_dir, ids[k] + ".wav")
         r = subprocess.run([a.edgegen, "decode", "-", "-o", out, "-m", a.model, "-t", str(a.threads)],
                            input=toks.encode(), capture_output=True)

@@ -11,6 +11,7 @@ trained on); everything else -> "train". Utterances under <corpus>/eval/ are alw
 Ids present in audio but in no list are treated as train unless sha1(id) puts them in the 1 % fallback
 validation bucket (only used when no validation list exists at all).
 """
+import gzip
 import hashlib
 import json
 import os
@@ -23,6 +24,21 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("EDGEGEN_CORPUS", "/root/.cache/edgegen-train/corpus"))
 MANIFEST_DIR = Path(os.environ.get("EDGEGEN_MANIFEST_DIR", REPO / "models" / "data" / "manifest"))
 TEXT_DIR = Path(os.environ.get("EDGEGEN_TEXT_DIR", REPO / "models" / "data" / "text"))
+AR_DATA_DIR = REPO / "models" / "data" / "ar"
+
+
+def load_phone_frames(split, ar_dir=AR_DATA_DIR):
+    """uid -> int64 [n_frames] phoneme id of each 50 Hz frame: ar_dir/SPLIT.jsonl.gz's ids (the runtime phonemiser's,
+    ar_data.py) repeated by their durations -- what the TTS pipeline feeds a phoneme-conditioned decoder."""
+    out = {}
+    with gzip.open(Path(ar_dir) / f"{split}.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            fr = np.repeat(np.asarray(r["phoneme_ids"], np.int64), np.asarray(r["dur"], np.int64))
+            if len(fr) != r["n_frames"]:
+                raise ValueError(f"{split}/{r['id']}: durations sum to {len(fr)}, n_frames {r['n_frames']}")
+            out[r["id"]] = fr
+    return out
 
 
 def shard_dir(uid):

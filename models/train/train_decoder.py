@@ -18,7 +18,6 @@ models/train/checkpoints/<run>-weights.pt. The checkpoints hold a whole Codec (f
 export_codec.py, eval_codec.py and codec_parity.py take them as they are.
 """
 import argparse
-import gzip
 import json
 import os
 import random
@@ -57,23 +56,10 @@ def load_tokens(split):
     return {u: codes[offs[i]:offs[i + 1]].astype(np.int64) for i, u in enumerate(ids)}
 
 
-def load_phone_frames(split):
-    """uid -> int64 [n_frames] phoneme id per 50 Hz frame (ids repeated by their durations)."""
-    out = {}
-    with gzip.open(DATA / "ar" / f"{split}.jsonl.gz", "rt", encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            fr = np.repeat(np.asarray(r["phoneme_ids"], np.int64), np.asarray(r["dur"], np.int64))
-            if len(fr) != r["n_frames"]:
-                raise ValueError(f"{split}/{r['id']}: durations sum to {len(fr)}, n_frames {r['n_frames']}")
-            out[r["id"]] = fr
-    return out
-
-
 def utterances(split, items, need_phones, limit=0):
     """-> list of (uid, codes [T], phones [T] or None, audio float32 [T*hop]) with T = the token count."""
     toks = load_tokens(split)
-    ph = load_phone_frames(split) if need_phones else {}
+    ph = D.load_phone_frames(split) if need_phones else {}
     res, skipped = [], 0
     for uid, p in sorted(items):
         if uid not in toks or (need_phones and uid not in ph):
