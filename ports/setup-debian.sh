@@ -9,7 +9,7 @@ PKGS="build-essential pkg-config libsleef-dev libespeak-ng-dev espeak-ng-data oc
 MULTI=""
 host=$(dpkg --print-architecture 2>/dev/null || echo unknown)
 if [ "$host" = amd64 ] && [ "${EG_SETUP_CROSS:-1}" = 1 ]; then
-    PKGS="$PKGS qemu-user gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf"
+    PKGS="$PKGS qemu-user gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross"
     MULTI="libsleef-dev:arm64 libsleef-dev:armhf"
 fi
 
