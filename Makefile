@@ -27,7 +27,7 @@ BUILD   ?= build$(if $(PORT),-$(PORT))$(if $(SAN),-san)
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -ffp-contract=off -fPIC -pthread $(PORT_CFLAGS)
-CPPFLAGS += -D_GNU_SOURCE -Iruntime -Iports -Isimd -Imodels -Iopencl $(PORT_CPPFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -I. $(PORT_CPPFLAGS)   # one -I: every #include names its folder ("models/decoder.h")
 LDFLAGS  += $(PORT_LDFLAGS) -pthread
 LDLIBS   += -lsleef -lm -ldl
 ifneq ($(SAN),)
@@ -36,16 +36,19 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 
 # ---- sources ---------------------------------------------------------------------------------------------
-RUNTIME_SRCS := runtime/core.c runtime/arena.c runtime/cpu_x86.c runtime/cpu_arm.c runtime/cpu_common.c runtime/mem.c runtime/dispatch.c runtime/pool.c runtime/gguf.c runtime/memplan.c ports/posix.c runtime/wav.c runtime/api.c runtime/normalize.c
-SIMD_SRCS    := simd/kernels_ref.c
-MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c models/ar_lm.c models/sampler.c
+# By layer (README.md "Layering"; tests/check_layers.py enforces the order): each may include only those above it here.
+PORT_SRCS    := ports/posix.c ports/log.c
+CORE_SRCS    := runtime/core/core.c runtime/core/arena.c runtime/core/cpu_x86.c runtime/core/cpu_arm.c runtime/core/cpu_common.c runtime/core/mem.c runtime/core/pool.c runtime/core/gguf.c runtime/core/memplan.c runtime/core/wav.c
+SIMD_SRCS    := simd/dispatch.c simd/kernels_ref.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c opencl/cl_decoder.c
-CLI_SRCS     := runtime/cli.c runtime/cli_info.c runtime/cli_inspect.c runtime/cli_decode.c runtime/cli_tts.c
+MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c models/ar_lm.c models/sampler.c
+PIPELINE_SRCS := runtime/pipeline/api.c runtime/text/normalize.c
+CLI_SRCS     := runtime/cli/cli.c runtime/cli/cli_info.c runtime/cli/cli_inspect.c runtime/cli/cli_decode.c runtime/cli/cli_tts.c
 TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_normalize.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c tests/test_ar.c tests/test_tts.c
 
-# Text front end (runtime/text.c): links libespeak-ng (GPL-3), so it goes into the CLI and the test runner only,
+# Text front end (runtime/text/text.c): links libespeak-ng (GPL-3), so it goes into the CLI and the test runner only,
 # never into libedgegen.a/.so (MIT). Built when the target's espeak-ng headers are present (EG_WITH_ESPEAK=0/1).
-TEXT_SRCS    := runtime/text.c
+TEXT_SRCS    := runtime/text/text.c
 ifeq ($(PORT),)
 EG_WITH_ESPEAK ?= $(if $(wildcard /usr/include/espeak-ng/speak_lib.h),1,0)
 else
@@ -81,7 +84,7 @@ CPPFLAGS  += -DEG_BUILD_NEON
 $(BUILD)/simd/arm/kernels_neon.o:   ISA_CFLAGS = $(ARMV7_NEON_CFLAGS)
 endif
 
-LIB_SRCS  := $(RUNTIME_SRCS) $(SIMD_SRCS) $(MODEL_SRCS) $(OPENCL_SRCS)
+LIB_SRCS  := $(PORT_SRCS) $(CORE_SRCS) $(SIMD_SRCS) $(OPENCL_SRCS) $(MODEL_SRCS) $(PIPELINE_SRCS)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(TEXT_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEXT_SRCS:%.c=$(BUILD)/%.o)
@@ -211,11 +214,11 @@ bench-peers: $(CLI) $(BENCH_AR) $(BENCH_DECODER) $(if $(wildcard models/ar/pico-
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   ?= build-fuzz
-FUZZ_SRCS    := tests/fuzz_gguf.c runtime/gguf.c runtime/core.c ports/posix.c
-FUZZ_CFLAGS  := -std=c11 -g -O1 -D_GNU_SOURCE -Iruntime -Iports -fsanitize=fuzzer,address,undefined \
+FUZZ_SRCS    := tests/fuzz_gguf.c runtime/core/gguf.c runtime/core/core.c ports/posix.c ports/log.c
+FUZZ_CFLAGS  := -std=c11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_ARGS    ?= -max_len=16384 -rss_limit_mb=2048 -timeout=10
-$(FUZZ_BUILD)/fuzz_gguf: $(FUZZ_SRCS) runtime/gguf.h runtime/internal.h runtime/edgegen.h ports/port.h tests/gguf_exercise.h
+$(FUZZ_BUILD)/fuzz_gguf: $(FUZZ_SRCS) runtime/core/gguf.h runtime/core/internal.h runtime/edgegen.h ports/port.h ports/log.h tests/gguf_exercise.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@
 fuzz-build: $(FUZZ_BUILD)/fuzz_gguf

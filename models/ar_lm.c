@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ar_lm.h"
-#include "internal.h"
-#include "memplan.h"
+#include "models/ar_lm.h"
+#include "runtime/core/internal.h"
+#include "runtime/core/memplan.h"
 
 /* ==== model loading ======================================================================================== */
 

@@ -26,9 +26,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "exec.h"
-#include "gguf.h"
-#include "sampler.h"
+#include "models/exec.h"
+#include "runtime/core/gguf.h"
+#include "models/sampler.h"
 
 #define EG_AR_ARCH        "edgegen.ar"
 #define EG_AR_MAX_FSQ     16                 /* FSQ digits we accept */

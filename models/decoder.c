@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cl_decoder.h"
-#include "decoder.h"
-#include "internal.h"
-#include "istft.h"
-#include "memplan.h"
+#include "opencl/cl_decoder.h"
+#include "models/decoder.h"
+#include "runtime/core/internal.h"
+#include "models/istft.h"
+#include "runtime/core/memplan.h"
 
 /* ==== model loading ======================================================================================== */
 
@@ -365,7 +365,7 @@ enum eg_status eg_decoder_memplan(const struct eg_codec_model *m, const struct e
     return st;
 }
 
-/* Estimator for `edgegen.codec` files (registered in runtime/memplan.c): one decoder for p->n_threads threads and
+/* Estimator for `edgegen.codec` files (registered in runtime/core/memplan.c): one decoder for p->n_threads threads and
  * p->chunk_frames frames per window, as `edgegen decode` creates it. Weights are bound zero-copy (no repack);
  * every bound tensor is read for each window, so the whole mapping becomes resident (the "weights" part). */
 enum eg_status eg_codec_memplan(const struct eg_gguf *g, const struct eg_memplan_params *p, struct eg_memplan *plan) {

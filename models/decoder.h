@@ -24,8 +24,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "exec.h"
-#include "models.h"
+#include "models/exec.h"
+#include "models/models.h"
 
 struct eg_spectral;      /* opencl/cl_decoder.h */
 

@@ -10,11 +10,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "cpu.h"
-#include "dispatch.h"
-#include "exec.h"
-#include "internal.h"
-#include "pool.h"
+#include "runtime/core/cpu.h"
+#include "simd/dispatch.h"
+#include "models/exec.h"
+#include "runtime/core/internal.h"
+#include "runtime/core/pool.h"
 
 enum eg_status eg_exec_init(struct eg_exec *ex, enum eg_isa isa, int n_threads) {
     struct eg_cpu cpu;

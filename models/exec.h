@@ -14,9 +14,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "edgegen.h"
-#include "gguf.h"
-#include "kernels.h"
+#include "runtime/edgegen.h"
+#include "runtime/core/gguf.h"
+#include "simd/kernels.h"
 
 struct eg_pool;
 
@@ -28,7 +28,7 @@ struct eg_exec {
     size_t min_parallel_bytes; /* matrix-vector work below this many weight bytes runs on the calling thread */
 };
 
-/* Each pool run costs a few microseconds even with spinning workers (runtime/pool.c), so vector work is only
+/* Each pool run costs a few microseconds even with spinning workers (runtime/core/pool.c), so vector work is only
  * spread over the pool above this many weight bytes (override: EDGEGEN_PAR_MIN_BYTES). Measured on the dev VM,
  * full-size AR q8_0 step at 2 threads: 512 KiB -> 377 us, 128 KiB -> 235 us (1 thread: 350 us). Running the
  * same fixed tasks inline changes nothing in the results. */

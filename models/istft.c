@@ -9,8 +9,8 @@
  */
 #include <math.h>
 #include <string.h>
-#include "internal.h"
-#include "istft.h"
+#include "runtime/core/internal.h"
+#include "models/istft.h"
 
 static int is_pow2(int n) { return n > 0 && (n & (n - 1)) == 0; }
 

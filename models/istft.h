@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "edgegen.h"
+#include "runtime/edgegen.h"
 
 struct eg_istft {
     int n_fft;            /* power of two >= 4 */

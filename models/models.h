@@ -7,9 +7,9 @@
 #define EG_MODELS_H
 
 #include <stdint.h>
-#include "edgegen.h"
-#include "exec.h"
-#include "gguf.h"
+#include "runtime/edgegen.h"
+#include "models/exec.h"
+#include "runtime/core/gguf.h"
 
 /* ==== pico-codec decoder (architecture "edgegen.codec", models/train/codec_model.py: Decoder) ============== */
 

@@ -8,8 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "sampler.h"
-#include "internal.h"
+#include "models/sampler.h"
+#include "runtime/core/internal.h"
 
 struct eg_sampler_params eg_sampler_default_params(void) {
     struct eg_sampler_params p = { .temperature = 0.6f, .top_k = 50, .top_p = 1.0f, .seed = 0 };

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "edgegen.h"
+#include "runtime/edgegen.h"
 
 struct eg_sampler_params {
     float    temperature;   /* <= 0: greedy (argmax) */

@@ -19,14 +19,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cl_decoder.h"
-#include "cl_ops.h"
-#include "cpu.h"
-#include "decoder.h"
-#include "dispatch.h"
-#include "exec.h"
-#include "internal.h"
-#include "models.h"
+#include "opencl/cl_decoder.h"
+#include "opencl/cl_ops.h"
+#include "runtime/core/cpu.h"
+#include "models/decoder.h"
+#include "simd/dispatch.h"
+#include "models/exec.h"
+#include "runtime/core/internal.h"
+#include "models/models.h"
 
 #define PROBE_FRAMES 24
 

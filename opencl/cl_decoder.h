@@ -39,7 +39,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "edgegen.h"
+#include "runtime/edgegen.h"
 
 struct eg_codec_model;
 struct eg_exec;

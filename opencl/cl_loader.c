@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "cl_loader.h"
+#include "opencl/cl_loader.h"
 
 enum eg_status eg_cl_api_open(struct eg_cl_api *api, char *why, size_t why_len) {
     static const char *const names[] = { "libOpenCL.so.1", "libOpenCL.so", NULL };

@@ -17,7 +17,7 @@
 #define CL_USE_DEPRECATED_OPENCL_1_2_APIS
 #include <CL/cl.h>
 #include <stddef.h>
-#include "edgegen.h"
+#include "runtime/edgegen.h"
 
 /* Every OpenCL entry point edgegen calls: X(name without the "cl" prefix). */
 #define EG_CL_FUNCS(X)                                                                                    \

@@ -6,8 +6,8 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "cl_ops.h"
-#include "internal.h"
+#include "opencl/cl_ops.h"
+#include "runtime/core/internal.h"
 
 static size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 

@@ -9,7 +9,7 @@
 #ifndef EG_CL_OPS_H
 #define EG_CL_OPS_H
 
-#include "cl_runtime.h"
+#include "opencl/cl_runtime.h"
 
 struct eg_cl_view { cl_mem mem; size_t off; };   /* off in floats */
 static inline struct eg_cl_view eg_cl_at(cl_mem m, size_t off) { struct eg_cl_view v = { m, off }; return v; }

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "cl_runtime.h"
-#include "internal.h"
+#include "opencl/cl_runtime.h"
+#include "runtime/core/internal.h"
 #include "cl_kernels_gen.h"   /* eg_cl_sources[], EG_CL_N_SOURCES (generated) */
 
 double eg_cl_now_ms(void) {

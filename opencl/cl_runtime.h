@@ -21,7 +21,7 @@
 #ifndef EG_CL_RUNTIME_H
 #define EG_CL_RUNTIME_H
 
-#include "cl_loader.h"
+#include "opencl/cl_loader.h"
 
 struct eg_cl_device_info {
     int platform_index, device_index;

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "edgegen.h"
+#include "runtime/edgegen.h"
 
 /* A whole file, read-only. `data` is page-aligned (mmap) or 4096-byte aligned (read() fallback); it is
  * immutable for the map's lifetime and may be shared across threads. */

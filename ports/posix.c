@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "internal.h"
-#include "port.h"
+#include "ports/log.h"
+#include "ports/port.h"
 
 #define EG_READ_ALIGN 4096   /* heap copies get page-like alignment, so any data offset keeps its alignment */
 

@@ -23,7 +23,7 @@
  *
  * Text: the library does not phonemise. Give it phoneme ids (eg_ctx_synthesize_ids), phoneme codepoints
  * (eg_ctx_synthesize_phonemes; mapped with the model's inventory) or text plus a phonemiser callback
- * (eg_ctx_synthesize_text). The `edgegen` CLI plugs in its espeak-ng front end (runtime/text.c, GPL-3) that way.
+ * (eg_ctx_synthesize_text). The `edgegen` CLI plugs in its espeak-ng front end (runtime/text/text.c, GPL-3) that way.
  *
  * Thread safety: a model (struct eg_model) is immutable after eg_model_load() and may be shared by any number
  * of contexts and threads. A context (struct eg_ctx) is one stream of work and must be used by one thread at a

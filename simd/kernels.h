@@ -2,14 +2,14 @@
  *
  * Every ISA translation unit (simd/kernels_ref.c, simd/x86/kernels_avx2.c, simd/x86/kernels_avx512.c,
  * simd/arm/kernels_neon.c, simd/arm/kernels_dotprod.c) exports exactly one `const struct eg_kernels` table.
- * runtime/dispatch.c picks the best table the CPU *and* OS can run and fills NULL slots from the next table down, ending at the scalar
+ * simd/dispatch.c picks the best table the CPU *and* OS can run and fills NULL slots from the next table down, ending at the scalar
  * reference, which implements every op and is the source of truth for tests.
  *
  * Conventions for every op:
  *  - Counts are `int` elements (>= 0); n == 0 is a no-op. No alignment is required of any pointer.
  *  - Outputs may alias inputs only where the op says so ("in place allowed").
  *  - Matrices are row-major. "W[m][k]" means row i starts at W + i*k (for quantised types: at byte i*row_bytes).
- *  - Kernels are single-threaded; runtime/pool.c splits work into fixed-size blocks, so a kernel must compute
+ *  - Kernels are single-threaded; runtime/core/pool.c splits work into fixed-size blocks, so a kernel must compute
  *    each output element the same way wherever it lies in the call (no dependence on m, n or row position):
  *    results are then bit-identical for any thread count.
  *  - Kernels never allocate, never fail, never print.
@@ -34,7 +34,7 @@ struct eg_block_q4_0 { uint16_t d; uint8_t qs[EG_QK / 2]; };
 
 struct eg_kernels {
     const char *name;   /* "ref", "avx2", "avx512", "neon", "neon-dotprod" */
-    uint64_t needs;     /* EG_CPU_* bits (runtime/cpu.h) the CPU and OS must provide to run this table */
+    uint64_t needs;     /* EG_CPU_* bits (runtime/core/cpu.h) the CPU and OS must provide to run this table */
 
     /* ---- matrix-vector: y[i] = sum_j W[i][j] * x[j] (+ bias[i] if bias != NULL), i < m, j < k ----------- */
     void (*matvec_f32)(float *y, const float *w, const float *x, const float *bias, int m, int k);
@@ -87,7 +87,7 @@ struct eg_kernels {
 };
 
 /* The tables. A table is only *linked* when its file is built for this target (EG_BUILD_AVX2 etc.);
- * whether the CPU can *run* it is runtime/cpu.h's business. */
+ * whether the CPU can *run* it is runtime/core/cpu.h's business. */
 extern const struct eg_kernels eg_kernels_ref;
 #if defined(EG_BUILD_AVX2)
 extern const struct eg_kernels eg_kernels_avx2;

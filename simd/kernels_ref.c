@@ -11,8 +11,8 @@
  */
 #include <math.h>
 #include <string.h>
-#include "kernels.h"
-#include "cpu.h"
+#include "simd/kernels.h"
+#include "runtime/core/cpu.h"
 
 /* ---- f16 <-> f32 (IEEE binary16) ------------------------------------------------------------------------- */
 

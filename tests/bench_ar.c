@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ar_lm.h"
-#include "memplan.h"
-#include "port.h"
-#include "sampler.h"
+#include "models/ar_lm.h"
+#include "runtime/core/memplan.h"
+#include "ports/port.h"
+#include "models/sampler.h"
 
 #define REPS 5
 

@@ -22,10 +22,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include "cpu.h"
-#include "dispatch.h"
-#include "kernels.h"
-#include "pool.h"
+#include "runtime/core/cpu.h"
+#include "simd/dispatch.h"
+#include "simd/kernels.h"
+#include "runtime/core/pool.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif

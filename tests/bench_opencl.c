@@ -14,12 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cl_decoder.h"
-#include "cl_ops.h"
-#include "cpu.h"
-#include "decoder.h"
-#include "dispatch.h"
-#include "exec.h"
+#include "opencl/cl_decoder.h"
+#include "opencl/cl_ops.h"
+#include "runtime/core/cpu.h"
+#include "models/decoder.h"
+#include "simd/dispatch.h"
+#include "models/exec.h"
 
 static int cmp_d(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_d); return v[n / 2]; }

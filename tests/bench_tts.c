@@ -14,11 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "edgegen.h"
-#include "port.h"
+#include "runtime/edgegen.h"
+#include "ports/port.h"
 
 /* "The old lighthouse keeper walked slowly along the rocky shore, counting the boats that returned safely before
- * the storm arrived." (20 words) through runtime/text.c, 131 phoneme codepoints. */
+ * the storm arrived." (20 words) through runtime/text/text.c, 131 phoneme codepoints. */
 static const char *const SENTENCE_IPA =   /* UTF-8 */
     "ðɪ ˈoʊld lˈaɪthaʊs kˈiːpɚ wˈɔːkt slˈoʊli ɐlˈɔŋ ðə ɹˈɑːki ʃˈoːɹ, kˈaʊntɪŋ ðə bˈoʊts ðæt ɹᵻtˈɜːnd sˈeɪfli "
     "bᵻfˌoːɹ ðə stˈoːɹm ɚɹˈaɪvd.";

@@ -1,4 +1,4 @@
-/* tests/fuzz_gguf.c — libFuzzer target for the GGUF reader (runtime/gguf.c): parse a buffer, and on success drive
+/* tests/fuzz_gguf.c — libFuzzer target for the GGUF reader (runtime/core/gguf.c): parse a buffer, and on success drive
  * the whole read API (keys, rendering, typed getters, tensor lookup and bind, every data byte) through
  * tests/gguf_exercise.h, which traps when a promised invariant breaks. No patches needed: the reader never
  * aborts, leaks nothing on error paths and allocates O(input size).
@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "edgegen.h"
-#include "gguf.h"
-#include "gguf_exercise.h"
+#include "runtime/edgegen.h"
+#include "runtime/core/gguf.h"
+#include "tests/gguf_exercise.h"
 
 static void quiet(enum eg_log_level level, const char *msg, void *user) {
     (void)level;

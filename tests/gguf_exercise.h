@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 #include <string.h>
-#include "gguf.h"
+#include "runtime/core/gguf.h"
 
 static inline uint64_t gguf_exercise(const struct eg_gguf *g, const uint8_t *base, size_t size) {
     uint64_t sum = 0;

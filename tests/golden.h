@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "edgegen.h"
+#include "runtime/edgegen.h"
 
 static inline const char *golden_dir(void) {
     const char *d = getenv("EG_GOLDEN_DIR");

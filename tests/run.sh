@@ -45,6 +45,8 @@ for isa in avx2; do
         skip_suite "native EDGEGEN_ISA=$isa" "this CPU/build cannot run the $isa table"
     fi
 done
+if command -v python3 >/dev/null 2>&1; then suite "layers" python3 tests/check_layers.py
+else skip_suite "layers" "python3 is missing (ports/setup-debian.sh)"; fi
 suite "cli info" sh tests/test_cli_info.sh "$BUILD/edgegen"
 suite "cli decode" sh tests/test_cli_decode.sh "$BUILD/edgegen"
 suite "cli tts" sh tests/test_cli_tts.sh "$BUILD/edgegen"

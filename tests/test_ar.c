@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "ar_lm.h"
-#include "golden.h"
-#include "harness.h"
-#include "internal.h"
-#include "sampler.h"
+#include "models/ar_lm.h"
+#include "tests/golden.h"
+#include "tests/harness.h"
+#include "runtime/core/internal.h"
+#include "models/sampler.h"
 
 
 

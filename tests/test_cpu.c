@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "harness.h"
-#include "cpu.h"
-#include "dispatch.h"
+#include "tests/harness.h"
+#include "runtime/core/cpu.h"
+#include "simd/dispatch.h"
 
 static const char *data_dir(void) {
     const char *d = getenv("EG_TEST_DATA");

@@ -10,11 +10,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "decoder.h"
-#include "golden.h"
-#include "harness.h"
-#include "internal.h"
-#include "istft.h"
+#include "models/decoder.h"
+#include "tests/golden.h"
+#include "tests/harness.h"
+#include "runtime/core/internal.h"
+#include "models/istft.h"
 
 
 

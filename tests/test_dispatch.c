@@ -4,10 +4,10 @@
  * tests run the tables linked into this build on this machine. */
 #include <stdlib.h>
 #include <string.h>
-#include "harness.h"
-#include "cpu.h"
-#include "dispatch.h"
-#include "internal.h"
+#include "tests/harness.h"
+#include "runtime/core/cpu.h"
+#include "simd/dispatch.h"
+#include "runtime/core/internal.h"
 
 /* ---- capture the library's log lines so tests can check them (and keep the output clean) --------------- */
 static char g_log[1024];

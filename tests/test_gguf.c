@@ -1,5 +1,5 @@
-/* tests/test_gguf.c — the GGUF reader (runtime/gguf.c), file mapping (ports/posix.c) and memory plan
- * (runtime/memplan.c).
+/* tests/test_gguf.c — the GGUF reader (runtime/core/gguf.c), file mapping (ports/posix.c) and memory plan
+ * (runtime/core/memplan.c).
  *
  *   gguf_roundtrip_*   golden files written by the Python exporter (tests/golden/gen_gguf_golden.py) read back:
  *                      every metadata type, every tensor type, mmap and read() paths
@@ -15,13 +15,13 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include "ar_lm.h"
-#include "decoder.h"
-#include "gguf.h"
-#include "gguf_exercise.h"
-#include "harness.h"
-#include "memplan.h"
-#include "port.h"
+#include "models/ar_lm.h"
+#include "models/decoder.h"
+#include "runtime/core/gguf.h"
+#include "tests/gguf_exercise.h"
+#include "tests/harness.h"
+#include "runtime/core/memplan.h"
+#include "ports/port.h"
 
 /* ---- log capture ------------------------------------------------------------------------------------------ */
 struct logcap { int n; char last[1024]; };

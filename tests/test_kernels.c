@@ -17,10 +17,10 @@
  */
 #include <float.h>
 #include <stdlib.h>
-#include "harness.h"
-#include "kernels.h"
-#include "cpu.h"
-#include "dispatch.h"
+#include "tests/harness.h"
+#include "simd/kernels.h"
+#include "runtime/core/cpu.h"
+#include "simd/dispatch.h"
 
 #define TOL_MATVEC_F32  1e-10   /* f32/f16 weights, reordered f32 sums + FMA       [8.1e-12] */
 #define TOL_MATVEC_Q    2e-5    /* x quantised to int8 per 32-block; NMSE scaled by ||w_i||*||x||, see

@@ -2,7 +2,7 @@
  * Usage: test_runner [substring] [-x substring]...
  *   substring     only tests whose name contains it
  *   -x substring  leave out tests whose name contains it (e.g. -x device under LeakSanitizer: PoCL leaks) */
-#include "harness.h"
+#include "tests/harness.h"
 
 static struct th_test *g_tests;
 

@@ -1,8 +1,8 @@
-/* tests/test_normalize.c — text normalisation (runtime/normalize.c): a table of written form → words for every
+/* tests/test_normalize.c — text normalisation (runtime/text/normalize.c): a table of written form → words for every
  * rule, tails, byte-identical pass-through, bounded output (guard bytes on overflow), invalid UTF-8 (passed
  * through unchanged: eg_phonemize() rejects it later), and every line of the shared edge-case texts. */
-#include "harness.h"
-#include "normalize.h"
+#include "tests/harness.h"
+#include "runtime/text/normalize.h"
 
 static const struct { const char *in, *want; } CASES[] = {
     /* currency */

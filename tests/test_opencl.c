@@ -14,14 +14,14 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "golden.h"
-#include "harness.h"
-#include "cl_decoder.h"
-#include "cl_ops.h"
-#include "decoder.h"
-#include "exec.h"
-#include "internal.h"
-#include "kernels.h"
+#include "tests/golden.h"
+#include "tests/harness.h"
+#include "opencl/cl_decoder.h"
+#include "opencl/cl_ops.h"
+#include "models/decoder.h"
+#include "models/exec.h"
+#include "runtime/core/internal.h"
+#include "simd/kernels.h"
 
 /* ---- shared device context -------------------------------------------------------------------------------- */
 static struct eg_cl *g_cl;

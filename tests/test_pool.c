@@ -4,9 +4,9 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
-#include "harness.h"
-#include "pool.h"
-#include "internal.h"
+#include "tests/harness.h"
+#include "runtime/core/pool.h"
+#include "runtime/core/internal.h"
 
 static void quiet(enum eg_log_level level, const char *msg, void *user) { (void)level; (void)msg; (void)user; }
 

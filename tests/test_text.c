@@ -1,7 +1,7 @@
 /* tests/test_text.c — the text front end: UTF-8 validation, sentence splitting and phonemes vs the Python twin
  * (models/train/phonemize_ref.py → tests/golden/phonemes.tsv), id mapping, and the edge-case texts. */
-#include "harness.h"
-#include "text.h"
+#include "tests/harness.h"
+#include "runtime/text/text.h"
 
 TEST(text_utf8_validation) {
     static const struct { const char *s; long bad; } cases[] = {

@@ -1,4 +1,4 @@
-/* tests/test_tts.c — the public TTS API (runtime/api.c) end to end on the tiny matching pair
+/* tests/test_tts.c — the public TTS API (runtime/pipeline/api.c) end to end on the tiny matching pair
  * tests/golden/tts_tiny_{ar,codec}-f32.gguf (tests/gen_tts_golden.py): streaming == whole decode, first audio
  * before the AR finishes the sentence, determinism across thread counts, sentence joins, error paths. */
 #include <math.h>
@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ar_lm.h"
-#include "decoder.h"
-#include "edgegen.h"
-#include "golden.h"
-#include "harness.h"
-#include "models.h"
-#include "sampler.h"
+#include "models/ar_lm.h"
+#include "models/decoder.h"
+#include "runtime/edgegen.h"
+#include "tests/golden.h"
+#include "tests/harness.h"
+#include "models/models.h"
+#include "models/sampler.h"
 
 #define AR_PATH    "tests/golden/tts_tiny_ar-f32.gguf"
 #define CODEC_PATH "tests/golden/tts_tiny_codec-f32.gguf"

@@ -1,7 +1,7 @@
 /* simd/arm/kernels_dotprod.c — AArch64 ASIMD + dot product (FEAT_DotProd, Linux HWCAP_ASIMDDP): Cortex-A55/A76
  * and later, e.g. the Pi 5; not the Pi 3/4 or Zero 2 W (A53/A72). Exports eg_kernels_neon_dotprod only.
  *
- * Implements matvec_q8_0 and matvec_q4_0 only; every other slot is NULL and runtime/dispatch.c fills it from
+ * Implements matvec_q8_0 and matvec_q4_0 only; every other slot is NULL and simd/dispatch.c fills it from
  * eg_kernels_neon. The two kernels follow kernels_neon.c exactly, except that the exact int32 block dot comes
  * from two SDOTs (vdotq_s32) instead of widening multiply-accumulates:
  *  - x is quantised per 32-block to int8 by the quantize_x_q8 both tables share (vec_neon.h),
@@ -15,9 +15,9 @@
 #error "kernels_dotprod.c needs AArch64 with the dot product extension: -march=armv8.2-a+dotprod (see Makefile ARM_DOTPROD_CFLAGS)"
 #endif
 
-#include "cpu.h"
-#include "kernels.h"
-#include "vec_neon.h"
+#include "runtime/core/cpu.h"
+#include "simd/kernels.h"
+#include "simd/arm/vec_neon.h"
 
 #define EG_UNROLL _Pragma("GCC unroll 4")
 /* rows_chunk and matvec_q are instantiated per (R, is_q4) so both become compile-time constants */
@@ -95,5 +95,5 @@ const struct eg_kernels eg_kernels_neon_dotprod = {
     .needs = EG_CPU_NEON | EG_CPU_DOTPROD,
     .matvec_q8_0 = matvec_q8_0,
     .matvec_q4_0 = matvec_q4_0,
-    /* every other op: NULL, filled from eg_kernels_neon by runtime/dispatch.c */
+    /* every other op: NULL, filled from eg_kernels_neon by simd/dispatch.c */
 };

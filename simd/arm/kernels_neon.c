@@ -18,9 +18,9 @@
 
 #include <math.h>
 #include <sleef.h>
-#include "cpu.h"
-#include "kernels.h"
-#include "vec_neon.h"
+#include "runtime/core/cpu.h"
+#include "simd/kernels.h"
+#include "simd/arm/vec_neon.h"
 
 /* The R/C loops below run over register tiles and must be unrolled so the accumulators stay in registers. */
 #define EG_UNROLL _Pragma("GCC unroll 4")

@@ -16,9 +16,9 @@
 #include <immintrin.h>
 #include <math.h>
 #include <sleef.h>
-#include "kernels.h"
-#include "cpu.h"
-#include "vec_avx2.h"
+#include "simd/kernels.h"
+#include "runtime/core/cpu.h"
+#include "simd/x86/vec_avx2.h"
 
 #define EG_INLINE static inline __attribute__((always_inline))
 

@@ -17,9 +17,9 @@
 #include <math.h>
 #include <string.h>
 #include <sleef.h>
-#include "kernels.h"
-#include "cpu.h"
-#include "vec_avx512.h"
+#include "simd/kernels.h"
+#include "runtime/core/cpu.h"
+#include "simd/x86/vec_avx512.h"
 
 #define EG_INLINE static inline __attribute__((always_inline))
 

@@ -8,7 +8,7 @@
 
 #include <immintrin.h>
 #include <stdint.h>
-#include "vec_avx2.h"
+#include "simd/x86/vec_avx2.h"
 
 static inline __mmask16 eg_mask16(int r) { return (__mmask16)((1u << r) - 1u); }   /* 0 <= r <= 16 */
 

@@ -1,0 +1,456 @@
+/* runtime/cli/cli_tts.c — `edgegen tts "text" -o out.wav`: text → speech, streamed as it is generated.
+ *
+ * Text comes from the argument(s) or stdin; it is checked (size, NUL bytes, UTF-8, something to say) before
+ * anything else, then the output is opened (a temporary next to the target, so an unwritable path fails before
+ * the model loads), then the model and a context are created and the text is synthesised sentence by sentence
+ * through the public API (edgegen.h) with runtime/text/text.c (espeak-ng) as the phonemiser. Audio goes to the WAV
+ * writer as each decoder window is ready: with `-o -` it streams to stdout while the sentence is being generated.
+ * Any failure removes the temporary: no partial output file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/cli/cli.h"
+#include "runtime/core/cpu.h"
+#include "simd/dispatch.h"
+#include "runtime/edgegen.h"
+#include "runtime/core/internal.h"
+#include "runtime/text/normalize.h"
+#include "ports/port.h"
+#include "runtime/text/text.h"
+#include "runtime/core/wav.h"
+
+#ifndef EG_DATADIR
+#define EG_DATADIR "/usr/local/share/edgegen"
+#endif
+#define MAX_TEXT_BYTES (16u << 20)   /* stdin or argument text */
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: edgegen tts [TEXT...] -o OUT [options]\n"
+            "\n"
+            "Speak TEXT (UTF-8; several arguments are joined with spaces; none or \"-\" reads stdin, up to 16 MiB)\n"
+            "into 16-bit mono audio. Sentences are spoken one by one and the audio is written as it is generated,\n"
+            "so with -o - playback can start before the first sentence is finished.\n"
+            "\n"
+            "options:\n"
+            "  -o, --output OUT      WAV file (written to a temporary name and renamed when complete: a failure\n"
+            "                        leaves no file); \"-\" streams to stdout (not to a terminal)\n"
+            "      --raw             headerless s16le samples instead of WAV\n"
+            "  -m, --model PATH      AR model GGUF (edgegen.ar). Default: pico-ar-q8_0.gguf, pico-ar-f16.gguf or\n"
+            "                        pico-ar-f32.gguf in $EDGEGEN_MODEL_DIR, <binary>/../models, " EG_DATADIR "/models\n"
+            "                        (each also with an ar/ subdirectory)\n"
+            "      --codec PATH      codec decoder GGUF (edgegen.codec). Default: pico-codec-{q8_0,f16,f32}.gguf\n"
+            "                        next to the AR model, or in ../codec/ relative to it\n"
+            "      --seed N          sampling seed, 0 .. 2^64-1 (default 0); same seed → identical audio\n"
+            "      --temperature T   0 .. 100 (default 0.3; 0 = greedy)\n"
+            "      --top-k K         0 .. 65536 (default 50; 0 = off)\n"
+            "      --top-p P         (0, 1] (default 1 = off)\n"
+            "      --speed S         0.1 .. 10 (default 1; 2 = twice as fast)\n"
+            "      --pause MS        silence between sentences, 0 .. 10000 ms (default 100); every sentence is\n"
+            "                        also faded in and out over 5 ms so joins do not click\n"
+            "  -t, --threads N       1 .. 256 (default: online cores, at most 4); output is identical for any N\n"
+            "      --isa NAME        kernel table: auto, ref, avx2, avx512, neon, neon-dotprod (default auto; overrides EDGEGEN_ISA)\n"
+            "      --device NAME     where the decoder network runs: auto, cpu, opencl (default auto, or\n"
+            "                        $EDGEGEN_BACKEND): auto uses an OpenCL device only when a self-test proves it\n"
+            "                        correct and faster; opencl fails if the device does not work\n"
+            "      --chunk N         first decoder window of each sentence in frames, 1 .. 1024 (default 16; later\n"
+            "                        windows are max(N, 64)): smaller starts audio sooner; the audio is the same\n"
+            "      --max-phonemes N  longest sentence in phonemes, 1 .. 2000 (default 256; longer ones are split at a\n"
+            "                        word boundary); sizes the context's memory\n"
+            "      --voice NAME      espeak-ng voice for phonemes (default en-us)\n"
+            "  -v, --verbose         model, kernels, time to first audio and real-time factor on stderr\n"
+            "  -h, --help            this help\n"
+            "\n"
+            "A progress line is shown on stderr when stderr is a terminal.\n"
+            "\n"
+            "environment:\n"
+            "  EDGEGEN_MODEL_DIR   first directory searched for the default model\n"
+            "  EDGEGEN_ISA         kernel table when --isa is not given\n"
+            "  EDGEGEN_BACKEND     auto|cpu|opencl when --device is not given\n"
+            "\n"
+            "exit status: 0 ok, 1 failure (bad text, model, memory, I/O; one line on stderr says why), 2 usage error,\n"
+            "             130 / 143 interrupted by SIGINT / SIGTERM (the output file is not written)\n"
+            "\n"
+            "examples:\n"
+            "  edgegen tts \"Hello there.\" -o hello.wav\n"
+            "  echo \"Streaming starts early.\" | edgegen tts -o - | aplay\n"
+            "  edgegen tts --raw --seed 7 -o - \"Raw samples.\" | aplay -f S16_LE -r 16000 -c 1\n");
+}
+
+/* ---- argument parsing -------------------------------------------------------------------------------------- */
+
+static int parse_int(const char *s, long lo, long hi, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+static int parse_u64(const char *s, uint64_t *out) {
+    char *end;
+    if (!*s || *s == '-' || *s == '+' || *s == ' ') return 0;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno) return 0;
+    *out = (uint64_t)v;
+    return 1;
+}
+
+static int parse_float(const char *s, double lo, double hi, int lo_open, float *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v) || v > hi || v < lo || (lo_open && v == lo)) return 0;
+    *out = (float)v;
+    return 1;
+}
+
+/* ---- text input ------------------------------------------------------------------------------------------- */
+
+/* Read all of stdin (at most MAX_TEXT_BYTES) into a NUL-terminated buffer. */
+static char *read_stdin(size_t *n_out) {
+    size_t n = 0, cap = 4096;
+    char *buf = malloc(cap);
+    if (!buf) return NULL;
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap > MAX_TEXT_BYTES) {
+                EG_LOGE("input text is larger than %u bytes (the limit)", MAX_TEXT_BYTES);
+                free(buf);
+                return NULL;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) { EG_LOGE("out of memory reading the input text"); free(buf); return NULL; }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - 1 - n, stdin);
+        n += r;
+        if (r == 0) break;
+    }
+    if (ferror(stdin)) { EG_LOGE("reading standard input: %s", strerror(errno)); free(buf); return NULL; }
+    if (n > MAX_TEXT_BYTES) { EG_LOGE("input text is larger than %u bytes (the limit)", MAX_TEXT_BYTES); free(buf); return NULL; }
+    buf[n] = 0;
+    *n_out = n;
+    return buf;
+}
+
+static int all_space(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f' || s[i] == '\v')) return 0;
+    return 1;
+}
+
+/* 1 when the (valid UTF-8) text has a letter or digit: ASCII alphanumerics, or a codepoint from U+00C0 up outside
+ * the punctuation blocks (U+2000..U+206F, U+3000..U+303F). espeak-ng would otherwise read "!?" aloud as words. */
+static int has_word(const char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        i += (size_t)eg_utf8_decode(s + i, &cp);
+        if ((cp < 0x80 && ((cp | 0x20) - 'a' < 26 || cp - '0' < 10)) ||
+            (cp >= 0xC0 && !(cp >= 0x2000 && cp <= 0x206F) && !(cp >= 0x3000 && cp <= 0x303F))) return 1;
+    }
+    return 0;
+}
+
+/* ---- phonemiser: runtime/text/text.c behind the library's callback ------------------------------------------------ */
+
+struct phon {
+    struct eg_phonemizer *ph;
+    eg_phonemes_fn emit;
+    void *sink;
+};
+
+static enum eg_status on_sentence(void *user, const uint32_t *phonemes, int n, const char *text, size_t len) {
+    struct phon *p = user;
+    (void)text; (void)len;
+    return p->emit(p->sink, phonemes, n);
+}
+
+/* Written forms ("$5.50", "12:05", "3rd", "kg") become words first (runtime/text/normalize.c), here rather than inside
+ * eg_phonemize() so that models/train/phonemize_ref.py stays its twin. The buffer is the documented worst case;
+ * pages beyond the real output (~1.2x) are never touched. */
+/* Text is normalised in pieces of at most NORM_PIECE_BYTES, cut after a sentence end (else at a space, else at a
+ * UTF-8 boundary), so the normaliser's worst-case buffer (EG_NORMALIZE_GROWTH x the piece) stays ~1 MiB for any
+ * input size — 32-bit boards included. Texts under the piece size (nearly all) are one piece. */
+#define NORM_PIECE_BYTES 65536
+
+static size_t piece_len(const char *s) {
+    size_t n = strlen(s), cut = 0;
+    if (n <= NORM_PIECE_BYTES) return n;
+    for (size_t i = NORM_PIECE_BYTES / 2; i < NORM_PIECE_BYTES; i++)
+        if ((s[i] == ' ' || s[i] == '\n') && strchr(".?!", s[i - 1])) cut = i + 1;
+    for (size_t i = NORM_PIECE_BYTES; !cut && i > NORM_PIECE_BYTES / 2; i--)
+        if (s[i - 1] == ' ' || s[i - 1] == '\n') cut = i;
+    if (!cut) for (cut = NORM_PIECE_BYTES; cut > 1 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--) {}
+    return cut;
+}
+
+static enum eg_status phonemise(void *user, const char *utf8, int max_phonemes, eg_phonemes_fn emit, void *sink) {
+    struct phon *p = user;
+    p->emit = emit;
+    p->sink = sink;
+    const size_t cap = EG_NORMALIZE_GROWTH * NORM_PIECE_BYTES + 64;
+    char *piece = malloc(NORM_PIECE_BYTES + 1), *norm = malloc(cap);
+    enum eg_status st = piece && norm ? EG_OK : EG_ERR_NOMEM;
+    while (st == EG_OK && *utf8) {
+        const size_t n = piece_len(utf8);
+        memcpy(piece, utf8, n);
+        piece[n] = 0;
+        utf8 += n;
+        st = eg_text_normalize(piece, norm, cap, NULL);
+        if (st == EG_OK) st = eg_phonemize(p->ph, norm, max_phonemes, on_sentence, p);
+    }
+    free(piece);
+    free(norm);
+    return st;
+}
+
+/* ---- audio sink: WAV writer, first-audio time, progress line -------------------------------------------------- */
+
+struct out {
+    struct eg_wav *wav;
+    struct eg_ctx *ctx;
+    int rate, progress;
+    uint64_t t_start, t_first, t_last_progress;
+};
+
+/* SIGINT / SIGTERM: the next audio chunk cancels synthesis, the temporary output file is removed and the
+ * command exits 130 (128 + SIGINT), so an interrupted run leaves no partial file. */
+static volatile sig_atomic_t g_interrupted;
+static void on_signal(int sig) { g_interrupted = sig; }
+
+static enum eg_status on_audio(void *user, const void *samples, int n) {
+    struct out *o = user;
+    if (g_interrupted) return EG_ERR_IO;
+    const uint64_t now = eg_time_ns();
+    if (!o->t_first) o->t_first = now;
+    enum eg_status st = eg_wav_write_f32(o->wav, samples, (size_t)n);
+    if (st == EG_OK && o->progress && now - o->t_last_progress > 100000000ull) {
+        struct eg_ctx_stats s;
+        eg_ctx_get_stats(o->ctx, &s);
+        fprintf(stderr, "\r  sentence %lld, %.1f s of audio in %.1f s ", (long long)s.n_sentences,
+                (double)s.n_samples / o->rate, (double)(now - o->t_start) * 1e-9);
+        o->t_last_progress = now;
+    }
+    return st;
+}
+
+/* ---- the command ------------------------------------------------------------------------------------------------ */
+
+static int run(int argc, char **argv) {
+    const char *out_path = NULL, *model_path = NULL, *codec_path = NULL, *voice = "en-us";
+    const char **words = calloc((size_t)argc + 1, sizeof *words);
+    int n_words = 0, raw = 0, verbose = 0, isa = EG_ISA_AUTO, device = EG_DEVICE_AUTO, threads = 0, dashdash = 0;
+    struct eg_ctx_params cp = eg_ctx_default_params();
+    char model_buf[PATH_MAX + 64];
+
+    if (!words) { fprintf(stderr, "edgegen tts: out of memory\n"); return 1; }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int iv;
+#define NEED_VAL() do { if (!val) { fprintf(stderr, "edgegen tts: %s needs a value\n", a); goto usage_err; } i++; } while (0)
+#define BAD_VAL(range) do { fprintf(stderr, "edgegen tts: invalid value '%s' for %s (expected %s)\n", val, a, range); goto usage_err; } while (0)
+        if (dashdash || !(a[0] == '-' && a[1])) { words[n_words++] = a; continue; }
+        if (!strcmp(a, "--")) dashdash = 1;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); free(words); return 0; }
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) { NEED_VAL(); out_path = val; }
+        else if (!strcmp(a, "-m") || !strcmp(a, "--model")) { NEED_VAL(); model_path = val; }
+        else if (!strcmp(a, "--codec")) { NEED_VAL(); codec_path = val; }
+        else if (!strcmp(a, "--voice")) { NEED_VAL(); if (!*val || strlen(val) >= 64) BAD_VAL("an espeak-ng voice name"); voice = val; }
+        else if (!strcmp(a, "--seed")) { NEED_VAL(); if (!parse_u64(val, &cp.seed)) BAD_VAL("0 .. 18446744073709551615"); }
+        else if (!strcmp(a, "--temperature")) { NEED_VAL(); if (!parse_float(val, 0, 100, 0, &cp.temperature)) BAD_VAL("0 .. 100"); }
+        else if (!strcmp(a, "--top-k")) { NEED_VAL(); if (!parse_int(val, 0, 65536, &cp.top_k)) BAD_VAL("0 .. 65536"); }
+        else if (!strcmp(a, "--top-p")) { NEED_VAL(); if (!parse_float(val, 0, 1, 1, &cp.top_p)) BAD_VAL("a number in (0, 1]"); }
+        else if (!strcmp(a, "--speed")) { NEED_VAL(); if (!parse_float(val, 0.1, 10, 0, &cp.speed)) BAD_VAL("0.1 .. 10"); }
+        else if (!strcmp(a, "--pause")) { NEED_VAL(); if (!parse_int(val, 0, 10000, &cp.sentence_pause_ms)) BAD_VAL("0 .. 10000 ms"); }
+        else if (!strcmp(a, "--max-phonemes")) { NEED_VAL(); if (!parse_int(val, 1, 2000, &cp.max_phonemes)) BAD_VAL("1 .. 2000"); }
+        else if (!strcmp(a, "--chunk")) { NEED_VAL(); if (!parse_int(val, 1, 1024, &cp.chunk_frames)) BAD_VAL("1 .. 1024 frames"); }
+        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { NEED_VAL(); if (!parse_int(val, 1, 256, &threads)) BAD_VAL("1 .. 256"); }
+        else if (!strcmp(a, "--isa")) { NEED_VAL(); if ((isa = eg_isa_from_name(val)) < 0) BAD_VAL("auto, ref, avx2, avx512, neon or neon-dotprod"); }
+        else if (!strcmp(a, "--device")) {
+            NEED_VAL();
+            if (!strcmp(val, "auto")) device = EG_DEVICE_AUTO;
+            else if (!strcmp(val, "cpu")) device = EG_DEVICE_CPU;
+            else if (!strcmp(val, "opencl")) device = EG_DEVICE_OPENCL;
+            else BAD_VAL("auto, cpu or opencl");
+        }
+        else if (!strcmp(a, "--raw")) raw = 1;
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) verbose = 1;
+        else { fprintf(stderr, "edgegen tts: unknown option '%s' (edgegen tts --help lists them)\n", a); goto usage_err; }
+        (void)iv;
+#undef NEED_VAL
+#undef BAD_VAL
+    }
+    if (!out_path) { fprintf(stderr, "edgegen tts: no output: give -o FILE.wav, or -o - for stdout\n"); goto usage_err; }
+    if (!strcmp(out_path, "-")) {
+        if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
+            fprintf(stderr, "edgegen: error: standard output is closed\n");
+            free(words);
+            return 1;
+        }
+        if (isatty(STDOUT_FILENO)) {
+            fprintf(stderr, "edgegen: error: refusing to write binary audio to a terminal (use -o file.wav or a pipe)\n");
+            goto usage_err;
+        }
+    }
+    /* a closed stdout pipe must be a write error (EPIPE), not a silent death by SIGPIPE */
+    signal(SIGPIPE, SIG_IGN);
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+
+    int rc = 1;
+    enum eg_status st;
+    char *text = NULL;
+    size_t n_text = 0;
+    struct eg_model *model = NULL;
+    struct eg_ctx *ctx = NULL;
+    struct eg_phonemizer *ph = NULL;
+    struct out o = { 0 };
+
+    /* 1. the text: read and checked before anything slow or anything that creates files */
+    if (n_words == 0 || (n_words == 1 && !strcmp(words[0], "-"))) {
+        if (!(text = read_stdin(&n_text))) goto out;
+    } else {
+        size_t len = 0;
+        for (int i = 0; i < n_words; i++) len += strlen(words[i]) + 1;
+        if (len > MAX_TEXT_BYTES) { EG_LOGE("input text is larger than %u bytes (the limit)", MAX_TEXT_BYTES); goto out; }
+        if (!(text = malloc(len + 1))) { EG_LOGE("out of memory"); goto out; }
+        text[0] = 0;
+        for (int i = 0; i < n_words; i++) { if (i) strcat(text, " "); strcat(text, words[i]); }
+        n_text = strlen(text);
+    }
+    if (memchr(text, 0, n_text)) {
+        EG_LOGE("input text contains a NUL byte at byte %ld", (long)((char *)memchr(text, 0, n_text) - text));
+        goto out;
+    }
+    {
+        long bad = eg_utf8_invalid_at(text, n_text);
+        if (bad >= 0) {
+            EG_LOGE("input text is not valid UTF-8 at byte %ld (byte 0x%02X)", bad, (unsigned)(unsigned char)text[bad]);
+            goto out;
+        }
+    }
+    if (all_space(text, n_text)) { EG_LOGE("no text to synthesize (input is %s)", n_text ? "only whitespace" : "empty"); goto out; }
+    if (!has_word(text, n_text)) { EG_LOGE("no text to synthesize (input has no letters or digits)"); goto out; }
+
+    /* 2. the model path: the bundled default when --model is absent (none found: say where we looked) */
+    if (!model_path) {
+        static const char *const names[] = { "pico-ar-q8_0.gguf", "pico-ar-f16.gguf", "pico-ar-f32.gguf", NULL };
+        if (!eg_cli_default_model("ar", names, model_buf, sizeof model_buf)) {
+            EG_LOGE("no TTS model found (pico-ar-q8_0.gguf, pico-ar-f16.gguf or pico-ar-f32.gguf in $EDGEGEN_MODEL_DIR, "
+                    "<binary>/../models or %s/models, each also under ar/); use --model PATH",
+                    EG_DATADIR);
+            goto out;
+        }
+        model_path = model_buf;
+    }
+    if (!threads) {
+        struct eg_cpu cpu;
+        eg_cpu_detect(&cpu);
+        threads = cpu.n_cores_online < 1 ? 1 : cpu.n_cores_online > 4 ? 4 : cpu.n_cores_online;
+    }
+
+    /* 3. the output file first (an unwritable path fails before the model loads: its temporary is created now,
+     *    with a provisional rate fixed below), then the model; stdout is opened only once the model has loaded,
+     *    so a bad model writes no header bytes to a pipe */
+    const int to_stdout = !strcmp(out_path, "-");
+    struct eg_wav_params wp = { .sample_rate_hz = 16000, .raw = raw, .n_samples_hint = 0 };
+    if (!to_stdout && (st = eg_wav_open(out_path, &wp, &o.wav)) != EG_OK) goto out;
+    const uint64_t t_load = eg_time_ns();
+    if (!(model = eg_model_load(model_path, codec_path, &st))) goto out;
+    const uint64_t t_loaded = eg_time_ns();
+    o.rate = eg_model_sample_rate(model);
+    if (!to_stdout && o.rate != wp.sample_rate_hz) {   /* reopen with the model's rate (nothing written yet) */
+        eg_wav_abort(o.wav);
+        o.wav = NULL;
+    }
+    wp.sample_rate_hz = o.rate;
+    if (!o.wav && (st = eg_wav_open(out_path, &wp, &o.wav)) != EG_OK) goto out;
+
+    /* 4. the context: memory plan checked before allocating */
+    cp.n_threads = threads;
+    cp.isa = (enum eg_isa)isa;
+    cp.device = (enum eg_device)device;
+    cp.format = EG_SAMPLE_F32;
+    cp.on_audio = on_audio;
+    cp.on_audio_user = &o;
+    if (!(ctx = eg_ctx_create(model, &cp, &st))) goto out;
+    o.ctx = ctx;
+    o.progress = isatty(STDERR_FILENO);
+
+    /* the phonemiser (fails here when the build has no espeak-ng); after the memory plan, which it is not in */
+    if ((st = eg_phonemizer_create(voice, NULL, &ph)) != EG_OK) goto out;
+
+    /* 5. speak */
+    struct phon pu = { .ph = ph };
+    const uint64_t t_synth = eg_time_ns();
+    o.t_start = t_synth;
+    st = eg_ctx_synthesize_text(ctx, text, phonemise, &pu);
+    if (o.progress) fprintf(stderr, "\r%60s\r", "");
+    if (g_interrupted) {
+        EG_LOGE("interrupted by signal %d: no output written", (int)g_interrupted);
+        rc = 128 + (int)g_interrupted;
+        goto out;
+    }
+    if (st != EG_OK) goto out;
+    const uint64_t t_done = eg_time_ns();
+    const uint64_t n_samples = eg_wav_n_samples(o.wav);
+    st = eg_wav_close(o.wav);
+    o.wav = NULL;
+    if (st != EG_OK) goto out;
+    if (verbose) {
+        struct eg_ctx_stats s;
+        eg_ctx_get_stats(ctx, &s);
+        const double sec = (double)(t_done - t_synth) * 1e-9, audio = (double)n_samples / o.rate;
+        fprintf(stderr, "model %s (+ codec), loaded in %.1f ms; kernels %s, %d thread(s); context memory %.1f MiB\n",
+                model_path, (double)(t_loaded - t_load) * 1e-6, eg_ctx_isa_name(ctx), threads,
+                (double)eg_ctx_memory_bytes(model, &cp) / 1048576.0);
+        fprintf(stderr, "decoder: %s\n", eg_ctx_device_info(ctx));
+        fprintf(stderr, "%lld sentence(s), %lld frames, %.2f s of audio in %.3f s: RTF %.4f; first audio after %.1f ms"
+                        "%s\n", (long long)s.n_sentences, (long long)s.n_frames, audio, sec, audio > 0 ? sec / audio : 0.0,
+                o.t_first ? (double)(o.t_first - t_synth) * 1e-6 : 0.0,
+                s.n_unknown_phonemes ? " (some phonemes unknown to the model were skipped)" : "");
+    }
+    rc = 0;
+
+out:
+    eg_wav_abort(o.wav);
+    eg_ctx_destroy(ctx);
+    eg_model_free(model);
+    eg_phonemizer_destroy(ph);
+    free(text);
+    free(words);
+    if (rc == 0 && !strcmp(out_path, "-") && (fflush(stdout) != 0 || ferror(stdout))) {
+        EG_LOGE("write to standard output failed: %s", strerror(errno));
+        rc = 1;
+    }
+    return rc;
+
+usage_err:   /* the line above said what is wrong; --help is named in the unknown-option line */
+    free(words);
+    return 2;
+}
+
+const struct eg_cli_cmd eg_cli_tts = {
+    .name = "tts",
+    .summary = "text → speech (WAV), streamed as it is generated",
+    .run = run,
+};

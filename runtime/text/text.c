@@ -1,0 +1,231 @@
+/* runtime/text/text.c — text front end over libespeak-ng (GPL-3; see text.h for the licence note).
+ *
+ * espeak_TextToPhonemes() (espeak-ng 1.51, Debian 12) returns the IPA of one clause per call and advances the
+ * text pointer; the clause's terminator is the last . ? ! , : ; in the consumed span (Piper's espeak-ng fork
+ * returns it directly). Post-processing follows Piper's phonemize_espeak.py so ids match the training data.
+ */
+#include "runtime/text/text.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/core/internal.h"
+
+long eg_utf8_invalid_at(const char *str, size_t n) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        int len; uint32_t cp, min;
+        if (c < 0x80) { i++; continue; }
+        else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
+        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
+        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
+        else return (long)i;
+        if (n - i < (size_t)len) return (long)i;
+        for (int k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return (long)i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (long)i;
+        i += (size_t)len;
+    }
+    return -1;
+}
+
+int eg_utf8_decode(const char *str, uint32_t *cp) {
+    const unsigned char *s = (const unsigned char *)str;
+    if (s[0] < 0x80) { *cp = s[0]; return 1; }
+    if ((s[0] & 0xE0) == 0xC0) { *cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F); return 2; }
+    if ((s[0] & 0xF0) == 0xE0) { *cp = ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F); return 3; }
+    *cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) | ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+    return 4;
+}
+
+int eg_phoneme_ids(const struct eg_phoneme_map *map, const uint32_t *ph, int n, int32_t *ids, int max_ids,
+                   int *n_unknown) {
+    int k = 0, unknown = 0;
+    if (max_ids < 3) return -1;
+    ids[k++] = map->id_bos;
+    ids[k++] = map->id_pad;
+    for (int i = 0; i < n; i++) {
+        int id = -1;
+        for (int j = 0; j < map->n_ids; j++)
+            if (map->sym[j] == ph[i] && j != map->id_pad && j != map->id_bos && j != map->id_eos) { id = j; break; }
+        if (id < 0) { unknown++; continue; }
+        if (k + 2 >= max_ids) return -1;
+        ids[k++] = id;
+        ids[k++] = map->id_pad;
+    }
+    ids[k++] = map->id_eos;
+    if (n_unknown) *n_unknown = unknown;
+    return k;
+}
+
+#if EG_WITH_ESPEAK
+#include <espeak-ng/speak_lib.h>
+
+static pthread_mutex_t g_espeak_lock = PTHREAD_MUTEX_INITIALIZER;
+/* espeak_Initialize done (guarded by g_espeak_lock). espeak-ng's global state lives until the process exits:
+ * espeak_Terminate() followed by a new espeak_Initialize() hangs in 1.51, so it is never terminated
+ * (LeakSanitizer runs with tests/lsan.supp for this). */
+static int g_espeak_ready;
+
+struct eg_phonemizer {
+    char voice[64];
+    uint32_t *buf;           /* current sentence's phonemes */
+    int n, cap;
+};
+
+/* Unicode NFD for the precomposed Latin letters espeak may emit (foreign words); IPA letters have none. */
+static int nfd(uint32_t cp, uint32_t out[2]) {
+    static const struct { uint16_t cp, base, mark; } t[] = {
+        {0xC0,'A',0x300},{0xC1,'A',0x301},{0xC2,'A',0x302},{0xC3,'A',0x303},{0xC4,'A',0x308},{0xC5,'A',0x30A},
+        {0xC7,'C',0x327},{0xC8,'E',0x300},{0xC9,'E',0x301},{0xCA,'E',0x302},{0xCB,'E',0x308},{0xCC,'I',0x300},
+        {0xCD,'I',0x301},{0xCE,'I',0x302},{0xCF,'I',0x308},{0xD1,'N',0x303},{0xD2,'O',0x300},{0xD3,'O',0x301},
+        {0xD4,'O',0x302},{0xD5,'O',0x303},{0xD6,'O',0x308},{0xD9,'U',0x300},{0xDA,'U',0x301},{0xDB,'U',0x302},
+        {0xDC,'U',0x308},{0xDD,'Y',0x301},{0xE0,'a',0x300},{0xE1,'a',0x301},{0xE2,'a',0x302},{0xE3,'a',0x303},
+        {0xE4,'a',0x308},{0xE5,'a',0x30A},{0xE7,'c',0x327},{0xE8,'e',0x300},{0xE9,'e',0x301},{0xEA,'e',0x302},
+        {0xEB,'e',0x308},{0xEC,'i',0x300},{0xED,'i',0x301},{0xEE,'i',0x302},{0xEF,'i',0x308},{0xF1,'n',0x303},
+        {0xF2,'o',0x300},{0xF3,'o',0x301},{0xF4,'o',0x302},{0xF5,'o',0x303},{0xF6,'o',0x308},{0xF9,'u',0x300},
+        {0xFA,'u',0x301},{0xFB,'u',0x302},{0xFC,'u',0x308},{0xFD,'y',0x301},{0xFF,'y',0x308},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].cp == cp) { out[0] = t[i].base; out[1] = t[i].mark; return 2; }
+    out[0] = cp;
+    return 1;
+}
+
+static enum eg_status push(struct eg_phonemizer *p, uint32_t cp) {
+    if (p->n == p->cap) {
+        int cap = p->cap ? 2 * p->cap : 256;
+        uint32_t *b = realloc(p->buf, (size_t)cap * sizeof *b);
+        if (!b) return EG_ERR_NOMEM;
+        p->buf = b; p->cap = cap;
+    }
+    p->buf[p->n++] = cp;
+    return EG_OK;
+}
+
+enum eg_status eg_phonemizer_create(const char *voice, const char *data_dir, struct eg_phonemizer **out) {
+    *out = NULL;
+    if (!voice || strlen(voice) >= 64) return EG_ERR_INVALID_ARG;
+    struct eg_phonemizer *p = calloc(1, sizeof *p);
+    if (!p) return EG_ERR_NOMEM;
+    snprintf(p->voice, sizeof p->voice, "%s", voice);
+    pthread_mutex_lock(&g_espeak_lock);
+    if (!g_espeak_ready) {
+        if (espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, data_dir, espeakINITIALIZE_DONT_EXIT) <= 0) {
+            pthread_mutex_unlock(&g_espeak_lock);
+            EG_LOGE("espeak-ng: initialisation failed (data directory %s)", data_dir ? data_dir : "default");
+            free(p);
+            return EG_ERR_IO;
+        }
+        g_espeak_ready = 1;
+    }
+    int rc = espeak_SetVoiceByName(voice);
+    pthread_mutex_unlock(&g_espeak_lock);
+    if (rc != EE_OK) {
+        EG_LOGE("espeak-ng: voice '%s' not found", voice);
+        free(p);
+        return EG_ERR_UNSUPPORTED;
+    }
+    *out = p;
+    return EG_OK;
+}
+
+void eg_phonemizer_destroy(struct eg_phonemizer *p) {
+    if (!p) return;
+    free(p->buf);
+    free(p);
+}
+
+/* Emit the current sentence, splitting it at spaces into pieces of at most max phonemes. */
+static enum eg_status flush(struct eg_phonemizer *p, int max, eg_sentence_fn fn, void *user,
+                            const char *text, size_t text_len) {
+    int start = 0;
+    enum eg_status st = EG_OK;
+    while (p->n - start > 0 && st == EG_OK) {
+        int end = p->n;
+        if (max > 0 && end - start > max) {
+            end = start + max;
+            for (int i = end - 1; i > start + max / 2; i--) if (p->buf[i] == ' ') { end = i + 1; break; }
+        }
+        /* skip pieces that are only spaces/punctuation-free whitespace */
+        int speakable = 0;
+        for (int i = start; i < end; i++) if (p->buf[i] != ' ') { speakable = 1; break; }
+        if (speakable) st = fn(user, p->buf + start, end - start, text, text_len);
+        start = end;
+    }
+    p->n = 0;
+    return st;
+}
+
+enum eg_status eg_phonemize(struct eg_phonemizer *p, const char *utf8, int max_phonemes,
+                            eg_sentence_fn fn, void *user) {
+    size_t len = strlen(utf8);
+    long bad = eg_utf8_invalid_at(utf8, len);
+    if (bad >= 0) {
+        EG_LOGE("text: invalid UTF-8 at byte %ld", bad);
+        return EG_ERR_INVALID_ARG;
+    }
+    enum eg_status st = EG_OK;
+    const char *sent_start = utf8;
+    const void *cur = utf8;
+    p->n = 0;
+    pthread_mutex_lock(&g_espeak_lock);
+    espeak_SetVoiceByName(p->voice);
+    while (cur && st == EG_OK) {
+        const char *before = cur;
+        const char *ph = espeak_TextToPhonemes(&cur, espeakCHARS_UTF8, espeakPHONEMES_IPA);
+        const char *after = cur ? (const char *)cur : utf8 + len;
+        /* the clause terminator, as espeak-ng 1.52 reports it: the last . ? ! , : ; of the consumed span;
+         * an em/en dash counts as ';' and an ellipsis "..." as no terminator */
+        char term = 0;
+        for (const char *c = before; c < after; c++) {
+            if (*c && strchr(".?!,:;", *c)) term = *c;
+            if ((unsigned char)c[0] == 0xE2 && (unsigned char)c[1] == 0x80 &&   /* valid UTF-8: 2 bytes follow */
+                ((unsigned char)c[2] == 0x94 || (unsigned char)c[2] == 0x93)) term = ';';
+            if (c[0] == '.' && c - before >= 2 && c[-1] == '.' && c[-2] == '.') term = 0;
+        }
+        /* phonemes minus "(lang)" switch flags */
+        int depth = 0;
+        for (const char *c = ph ? ph : ""; *c && st == EG_OK;) {
+            uint32_t cp;
+            c += eg_utf8_decode(c, &cp);
+            if (cp == '(') { depth++; continue; }
+            if (cp == ')') { if (depth) depth--; continue; }
+            if (depth) continue;
+            uint32_t d[2];
+            int k = nfd(cp, d);
+            for (int j = 0; j < k && st == EG_OK; j++) st = push(p, d[j]);
+        }
+        if (term && st == EG_OK) st = push(p, (uint32_t)term);
+        if ((term == ',' || term == ':' || term == ';') && st == EG_OK) st = push(p, ' ');
+        if (st == EG_OK && (term == '.' || term == '?' || term == '!' || !cur)) {
+            pthread_mutex_unlock(&g_espeak_lock);   /* the callback may run the models: don't hold espeak */
+            st = flush(p, max_phonemes, fn, user, sent_start, (size_t)(after - sent_start));
+            pthread_mutex_lock(&g_espeak_lock);
+            espeak_SetVoiceByName(p->voice);
+            sent_start = after;
+        }
+    }
+    pthread_mutex_unlock(&g_espeak_lock);
+    return st;
+}
+
+#else  /* !EG_WITH_ESPEAK */
+
+struct eg_phonemizer { int unused; };
+enum eg_status eg_phonemizer_create(const char *voice, const char *data_dir, struct eg_phonemizer **out) {
+    *out = NULL;
+    EG_LOGE("text front end not built (espeak-ng missing at build time: install libespeak-ng-dev and rebuild)");
+    return EG_ERR_UNSUPPORTED;
+}
+void eg_phonemizer_destroy(struct eg_phonemizer *p) { (void)p; }
+enum eg_status eg_phonemize(struct eg_phonemizer *p, const char *utf8, int max_phonemes,
+                            eg_sentence_fn fn, void *user) {
+    return EG_ERR_UNSUPPORTED;
+}
+#endif
