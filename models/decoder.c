@@ -6,6 +6,9 @@
  * Layout: activations are time-major, one row of `dim` floats per frame, so every Linear is gemm_f32 on rows
  * and the depthwise conv reads kernel-1 zero/context rows around the range it computes.
  *
+ * One forward pass (network below) for every backend: it calls the ops of models/stage.h, which the CPU
+ * implements here with the kernel table and the pool (cpu_ops) and the OpenCL stage on a device (stage.c).
+ *
  * Streaming: to compute frames [a, a+c) every stage works on exactly the rows the next stage needs:
  * block l (0-based) produces frames [a - r_l, a + c + r_l) with r_l = k2 * (n_layers - 1 - l), the embed conv
  * r = k2 * n_layers, from tokens [a - R, a + c + R), R = k2 * (1 + n_layers) (k2 = kernel/2). Ranges are
@@ -16,10 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "opencl/cl_decoder.h"
 #include "models/decoder.h"
-#include "runtime/core/internal.h"
 #include "models/istft.h"
+#include "models/stage.h"
+#include "runtime/core/internal.h"
 #include "runtime/core/memplan.h"
 
 /* ==== model loading ======================================================================================== */
@@ -246,7 +249,7 @@ double eg_codec_flops_per_frame(const struct eg_codec_config *c) {
 struct eg_decoder {
     const struct eg_codec_model *m;
     struct eg_exec *ex;
-    struct eg_spectral *stage;  /* borrowed, optional: windows' spectra on an OpenCL device (cl_decoder.h) */
+    struct eg_spectral *stage;  /* borrowed, optional: windows' network on an OpenCL device (stage.h) */
     int chunk;                /* frames per window */
     int first_chunk;          /* frames in the first window of an utterance (<= chunk) */
     int k2, R, R0;            /* kernel/2, receptive field (tokens), reach of the embed output */
@@ -261,8 +264,8 @@ struct eg_decoder {
     int64_t hist0;
     int n_hist;
     float *cols;              /* [chunk + 2R0][kernel*latent] embed im2col */
-    float *x;                 /* [chunk + 2R0][dim] residual stream; row i is frame a - R0 + i */
-    float *xpad;              /* [chunk + 2R0][dim] dwconv input with kernel-1 context/zero rows */
+    float *x;                 /* [k2 + chunk + 2R0 + k2][dim] residual stream (EG_SB_X); row k2 + i is frame
+                               * a - R0 + i, rows of frames outside the known stream are zero (dwconv padding) */
     float *h;                 /* [chunk + 2R0][dim] */
     float *f;                 /* [chunk + 2R0][ffn] */
     float *spec;              /* [chunk][n_fft+2] head output, then the windowed time frames */
@@ -313,8 +316,7 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
         sizeof(float) * hist * c->latent_dim,
         sizeof(int32_t) * hist,
         sizeof(float) * win * c->kernel_size * c->latent_dim,
-        sizeof(float) * win * c->dim,
-        sizeof(float) * win * c->dim,
+        sizeof(float) * (win + 2 * k2) * c->dim,
         sizeof(float) * win * c->dim,
         sizeof(float) * win * c->ffn_dim,
         sizeof(float) * (size_t)chunk * (c->n_fft + 2),
@@ -323,9 +325,9 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
         sizeof(float) * 2 * (2 * (size_t)c->n_fft + (size_t)chunk * c->hop),   /* eg_ola_floats */
         sizeof(float) * ((size_t)chunk * c->hop + 2 * (size_t)c->n_fft),
     };
-    /* istft, vals (token history), phon (its phoneme ids), cols, x, xpad, h, f, spec, linear panels, frame scratch,
+    /* istft, vals (token history), phon (its phoneme ids), cols, x, h, f, spec, linear panels, frame scratch,
      * ola tail, pcm out */
-    static const unsigned char group[] = { G_ISTFT, G_STATE, G_STATE, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_THREAD,
+    static const unsigned char group[] = { G_ISTFT, G_STATE, G_STATE, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_THREAD,
                                            G_THREAD, G_STATE, G_STATE };
     _Static_assert(sizeof group == sizeof sizes / sizeof sizes[0], "one group per buffer");
     void *p[sizeof sizes / sizeof sizes[0]];
@@ -340,10 +342,10 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
     }
     if (d) {
         eg_istft_init(&d->istft, p[0], (int)c->n_fft, (int)c->hop);   /* sizes validated at load */
-        d->vals = p[1]; d->phon = p[2]; d->cols = p[3]; d->x = p[4]; d->xpad = p[5]; d->h = p[6]; d->f = p[7];
-        d->spec = p[8]; d->lin_scratch = p[9]; d->frame_scratch = p[10];
-        eg_ola_init(&d->ola, &d->istft, p[11], chunk);
-        d->pcm = p[12];
+        d->vals = p[1]; d->phon = p[2]; d->cols = p[3]; d->x = p[4]; d->h = p[5]; d->f = p[6];
+        d->spec = p[7]; d->lin_scratch = p[8]; d->frame_scratch = p[9];
+        eg_ola_init(&d->ola, &d->istft, p[10], chunk);
+        d->pcm = p[11];
     }
     return total;
 }
@@ -485,6 +487,106 @@ static void spec_task(void *arg, int task, int thread) {
     eg_istft_frame(&d->istft, row, re, im, fft);
 }
 
+/* ---- the ops of models/stage.h on the CPU: the kernel table and the pool, on the decoder's arena ---------- */
+
+static float *cpu_buf(struct eg_decoder *d, enum eg_stage_buf b, int row) {
+    const struct eg_codec_config *c = &d->m->cfg;
+    switch (b) {
+    case EG_SB_COLS: return d->cols + (size_t)row * d->n_cols;
+    case EG_SB_X:    return d->x + (size_t)row * c->dim;
+    case EG_SB_H:    return d->h + (size_t)row * c->dim;
+    case EG_SB_F:    return d->f + (size_t)row * c->ffn_dim;
+    case EG_SB_SPEC: return d->spec + (size_t)row * d->spec_ld;
+    default:         return NULL;
+    }
+}
+static int cpu_ld(const struct eg_decoder *d, enum eg_stage_buf b) {
+    const struct eg_codec_config *c = &d->m->cfg;
+    return b == EG_SB_COLS ? d->n_cols : b == EG_SB_F ? (int)c->ffn_dim : b == EG_SB_SPEC ? d->spec_ld : (int)c->dim;
+}
+
+static enum eg_status cpu_put(void *be, enum eg_stage_buf b, int row, int n_rows, const float *src) {
+    struct eg_decoder *d = be;
+    float *dst = cpu_buf(d, b, row);
+    if (dst != src) memmove(dst, src, sizeof(float) * (size_t)n_rows * cpu_ld(d, b));
+    return EG_OK;
+}
+
+static enum eg_status cpu_zero(void *be, enum eg_stage_buf b, int row, int n_rows) {
+    struct eg_decoder *d = be;
+    memset(cpu_buf(d, b, row), 0, sizeof(float) * (size_t)n_rows * cpu_ld(d, b));
+    return EG_OK;
+}
+
+static const struct eg_linear *cpu_lin(const struct eg_decoder *d, enum eg_stage_weight w, int layer) {
+    const struct eg_codec_weights *wt = &d->m->w;
+    return w == EG_SW_EMBED ? &wt->embed : w == EG_SW_PW1 ? &wt->blocks[layer].pw1 :
+           w == EG_SW_PW2 ? &wt->blocks[layer].pw2 : &wt->head;
+}
+
+static enum eg_status cpu_linear(void *be, enum eg_stage_weight w, int layer, enum eg_stage_buf y, int y_row,
+                                 enum eg_stage_buf x, int x_row, int n_rows, enum eg_act act) {
+    struct eg_decoder *d = be;
+    const struct eg_linear *lin = cpu_lin(d, w, layer);
+    eg_linear_rows(d->ex, lin, cpu_buf(d, y, y_row), cpu_ld(d, y), cpu_buf(d, x, x_row), cpu_ld(d, x), n_rows, act,
+                   w == EG_SW_EMBED ? NULL : d->lin_scratch);
+    return EG_OK;
+}
+
+static enum eg_status cpu_add(void *be, enum eg_stage_buf y, int y_row, enum eg_stage_buf x, int x_row, int n_rows) {
+    struct eg_decoder *d = be;
+    const int dim = (int)d->m->cfg.dim;
+    for (int i = 0; i < n_rows; i++) {
+        float *yr = cpu_buf(d, y, y_row + i);
+        d->ex->k.add_f32(yr, yr, cpu_buf(d, x, x_row + i), dim);
+    }
+    return EG_OK;
+}
+
+static enum eg_status cpu_layer_norm(void *be, enum eg_stage_weight w, int layer, enum eg_stage_buf y, int y_row,
+                                     enum eg_stage_buf x, int x_row, int n_rows) {
+    struct eg_decoder *d = be;
+    const struct eg_codec_weights *wt = &d->m->w;
+    const float *g = w == EG_SW_NORM ? wt->norm_w : w == EG_SW_BLOCK_NORM ? wt->blocks[layer].norm_w : wt->final_norm_w;
+    const float *b = w == EG_SW_NORM ? wt->norm_b : w == EG_SW_BLOCK_NORM ? wt->blocks[layer].norm_b : wt->final_norm_b;
+    d->ex->k.layer_norm_f32(cpu_buf(d, y, y_row), cpu_buf(d, x, x_row), g, b, n_rows, (int)d->m->cfg.dim,
+                            d->m->cfg.layer_norm_eps);
+    return EG_OK;
+}
+
+static enum eg_status cpu_conv_dw(void *be, int layer, enum eg_stage_buf y, int y_row, enum eg_stage_buf x, int x_row,
+                                  int n_rows) {
+    struct eg_decoder *d = be;
+    const struct eg_codec_block *b = &d->m->w.blocks[layer];
+    d->ex->k.conv1d_dw_f32(cpu_buf(d, y, y_row), cpu_buf(d, x, x_row), b->dw_w, b->dw_b, n_rows, (int)d->m->cfg.dim,
+                           (int)d->m->cfg.kernel_size);
+    return EG_OK;
+}
+
+static enum eg_status cpu_residual(void *be, int layer, enum eg_stage_buf x, int x_row, enum eg_stage_buf h, int h_row,
+                                   int n_rows) {
+    struct eg_decoder *d = be;
+    const struct eg_kernels *k = &d->ex->k;
+    const float *gamma = d->m->w.blocks[layer].gamma;
+    const int dim = (int)d->m->cfg.dim;
+    for (int i = 0; i < n_rows; i++) {   /* x = x + gamma * y, rounded as torch: (gamma * y), then the add */
+        float *hr = cpu_buf(d, h, h_row + i), *xr = cpu_buf(d, x, x_row + i);
+        k->mul_f32(hr, hr, gamma, dim);
+        k->add_f32(xr, xr, hr, dim);
+    }
+    return EG_OK;
+}
+
+static enum eg_status cpu_spectrum(void *be, int n_rows, float *spec, int ld, int *reim) {
+    (void)be; (void)n_rows; (void)spec; (void)ld;   /* the head wrote the rows in place (spec is d->spec) */
+    *reim = 0;   /* the iSTFT tasks turn [log-mag | phase] into spectra, one frame per task */
+    return EG_OK;
+}
+
+static const struct eg_stage_ops cpu_ops = {
+    cpu_put, cpu_zero, cpu_linear, cpu_add, cpu_layer_norm, cpu_conv_dw, cpu_residual, cpu_spectrum,
+};
+
 /* ---- one window: frames [a, a + c) ------------------------------------------------------------------------ */
 
 /* Phoneme-embedding row of frame fr (phoneme-conditioned decoders; fr in the token history). */
@@ -492,84 +594,82 @@ static const float *phone_row(const struct eg_decoder *d, int64_t fr) {
     return d->m->w.phone_embed + (size_t)d->phon[fr - d->hist0] * d->m->cfg.dim;
 }
 
-static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sink, void *user) {
+/* The network of one window, on any backend: d->cols holds the embed im2col rows of frames [e0, e1) (and, for
+ * a phoneme-conditioned decoder, d->h their phoneme-embedding rows); leaves the c output frames' spectra in
+ * d->spec ([re | im] when *reim, else [log-mag | phase]). Every stage computes the rows the next one needs,
+ * clipped to [0, end) with zero padding as the whole-utterance model (see the top of this file). */
+struct window { struct eg_decoder *d; int64_t a, end, e0, e1; int c, reim; };
+
+static enum eg_status network(void *arg, const struct eg_stage_ops *o, void *be) {
+    struct window *wi = arg;
+    struct eg_decoder *d = wi->d;
     const struct eg_codec_config *cfg = &d->m->cfg;
-    const struct eg_codec_weights *w = &d->m->w;
-    const struct eg_kernels *k = &d->ex->k;
-    const int64_t a = d->n_done, end = d->n_recv, xbase = a - d->R0;
-    const int dim = (int)cfg->dim, ffn = (int)cfg->ffn_dim, kw = (int)cfg->kernel_size, k2 = d->k2, lat = d->n_lat;
-    const float eps = cfg->layer_norm_eps;
-#define XROW(fr) (d->x + (size_t)((fr) - xbase) * dim)
-#define CLIP_LO(v) ((v) < 0 ? 0 : (v))
-#define CLIP_HI(v) ((v) > end ? end : (v))
+    const int64_t a = wi->a, end = wi->end, e0 = wi->e0, e1 = wi->e1, xbase = a - d->R0;
+    const int k2 = d->k2, c = wi->c, n_emb = (int)(e1 - e0);
+    const int x_rows = k2 + c + 2 * d->R0 + k2;   /* the X rows this window can read */
+    enum eg_status st;
+#define XR(fr) ((int)(k2 + ((fr) - xbase)))
+#define TRY(call) do { if ((st = (call)) != EG_OK) return st; } while (0)
+    TRY(o->put(be, EG_SB_COLS, 0, n_emb, d->cols));
+    if (XR(e0) > 0) TRY(o->zero(be, EG_SB_X, 0, XR(e0)));               /* frames before 0 and the pad rows */
+    if (XR(e1) < x_rows) TRY(o->zero(be, EG_SB_X, XR(e1), x_rows - XR(e1)));   /* frames from end on */
+    /* x_t = conv(v)_t [+ E[phone_t]], then the LayerNorm (codec_model.Decoder.spectral) */
+    TRY(o->linear(be, EG_SW_EMBED, 0, EG_SB_X, XR(e0), EG_SB_COLS, 0, n_emb, EG_ACT_NONE));
+    if (d->m->w.phone_embed) {
+        TRY(o->put(be, EG_SB_H, 0, n_emb, d->h));
+        TRY(o->add(be, EG_SB_X, XR(e0), EG_SB_H, 0, n_emb));
+    }
+    TRY(o->layer_norm(be, EG_SW_NORM, 0, EG_SB_X, XR(e0), EG_SB_X, XR(e0), n_emb));
+    d->n_computed += n_emb;
+    for (int l = 0; l < (int)cfg->n_layers; l++) {
+        const int64_t r = (int64_t)k2 * ((int)cfg->n_layers - 1 - l);
+        const int64_t o0 = a - r < 0 ? 0 : a - r, o1 = a + c + r > end ? end : a + c + r;
+        const int n = (int)(o1 - o0);
+        /* dwconv input: frames [o0 - k2, o1 + k2), the previous stage's rows inside [0, end), zeros outside */
+        TRY(o->conv_dw(be, l, EG_SB_H, 0, EG_SB_X, XR(o0) - k2, n));
+        TRY(o->layer_norm(be, EG_SW_BLOCK_NORM, l, EG_SB_H, 0, EG_SB_H, 0, n));
+        TRY(o->linear(be, EG_SW_PW1, l, EG_SB_F, 0, EG_SB_H, 0, n, EG_ACT_GELU));
+        TRY(o->linear(be, EG_SW_PW2, l, EG_SB_H, 0, EG_SB_F, 0, n, EG_ACT_NONE));
+        TRY(o->residual(be, l, EG_SB_X, XR(o0), EG_SB_H, 0, n));
+        d->n_computed += n;
+    }
+    /* final LN + head on the c output frames */
+    TRY(o->layer_norm(be, EG_SW_FINAL_NORM, 0, EG_SB_H, 0, EG_SB_X, XR(a), c));
+    TRY(o->linear(be, EG_SW_HEAD, 0, EG_SB_SPEC, 0, EG_SB_H, 0, c, EG_ACT_NONE));
+    TRY(o->spectrum(be, c, d->spec, d->spec_ld, &wi->reim));
+#undef TRY
+#undef XR
+    return EG_OK;
+}
+
+static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sink, void *user) {
+    const int64_t a = d->n_done, end = d->n_recv;
+    const int dim = (int)d->m->cfg.dim, kw = (int)d->m->cfg.kernel_size, k2 = d->k2, lat = d->n_lat;
+    struct window wi = { d, a, end, a - d->R0 < 0 ? 0 : a - d->R0, a + c + d->R0 > end ? end : a + c + d->R0, c, 0 };
+    enum eg_status st;
 
     /* embed conv over frames [e0, e1): im2col rows [kernel][latent] with zero values outside [0, end) */
-    int64_t e0 = CLIP_LO(a - d->R0), e1 = CLIP_HI(a + c + d->R0);
-    EG_CHECK(e0 - xbase >= 0 && e1 - xbase <= d->chunk + 2 * d->R0 && e0 >= d->hist0 && CLIP_HI(e1 + k2) <= d->hist0 + d->n_hist);
-    for (int64_t o = e0; o < e1; o++) {
-        float *col = d->cols + (size_t)(o - e0) * d->n_cols;
+    EG_CHECK(wi.e0 - (a - d->R0) >= 0 && wi.e1 - (a - d->R0) <= d->chunk + 2 * d->R0 && wi.e0 >= d->hist0 &&
+             (wi.e1 + k2 > end ? end : wi.e1 + k2) <= d->hist0 + d->n_hist);
+    for (int64_t o = wi.e0; o < wi.e1; o++) {
+        float *col = d->cols + (size_t)(o - wi.e0) * d->n_cols;
         for (int j = 0; j < kw; j++) {
             const int64_t fr = o + j - k2;
             if (fr >= 0 && fr < end) memcpy(col + j * lat, d->vals + (size_t)(fr - d->hist0) * lat, sizeof(float) * lat);
             else memset(col + j * lat, 0, sizeof(float) * lat);
         }
     }
-    /* OpenCL (optional): embed … head of this window on the device, rows [re | im]; EG_ERR_UNSUPPORTED means
-     * "not on the device (any more)": compute the window here. Nothing of it has been emitted yet. */
-    int on_device = 0;
-    if (d->stage) {
-        const float *add = NULL;
-        if (w->phone_embed) {   /* the phoneme rows of frames [e0, e1), staged in h (unused until the blocks) */
-            for (int64_t o = e0; o < e1; o++)
-                memcpy(d->h + (size_t)(o - e0) * dim, phone_row(d, o), sizeof(float) * dim);
-            add = d->h;
-        }
-        const enum eg_status st = eg_spectral_window(d->stage, d->cols, add, a, c, end, d->spec, d->spec_ld);
-        if (st != EG_OK && st != EG_ERR_UNSUPPORTED) return st;
-        on_device = st == EG_OK;
-    }
-    if (!on_device) {
-        eg_linear_rows(d->ex, &w->embed, XROW(e0), dim, d->cols, d->n_cols, (int)(e1 - e0), EG_ACT_NONE, NULL);
-        if (w->phone_embed)   /* x_t = conv(v)_t + E[phone_t], then the LayerNorm (codec_model.Decoder.spectral) */
-            for (int64_t o = e0; o < e1; o++)
-                k->add_f32(XROW(o), XROW(o), phone_row(d, o), dim);
-        k->layer_norm_f32(XROW(e0), XROW(e0), w->norm_w, w->norm_b, (int)(e1 - e0), dim, eps);
-        d->n_computed += e1 - e0;
-
-        for (uint32_t l = 0; l < cfg->n_layers; l++) {
-            const struct eg_codec_block *b = &w->blocks[l];
-            const int64_t r = (int64_t)k2 * (cfg->n_layers - 1 - l);
-            const int64_t o0 = CLIP_LO(a - r), o1 = CLIP_HI(a + c + r);
-            const int n = (int)(o1 - o0);
-            /* dwconv input: frames [o0 - k2, o1 + k2); the previous stage computed all of them inside [0, end) */
-            for (int64_t fr = o0 - k2; fr < o1 + k2; fr++) {
-                float *dst = d->xpad + (size_t)(fr - (o0 - k2)) * dim;
-                if (fr >= 0 && fr < end) memcpy(dst, XROW(fr), sizeof(float) * dim);
-                else memset(dst, 0, sizeof(float) * dim);
-            }
-            k->conv1d_dw_f32(d->h, d->xpad, b->dw_w, b->dw_b, n, dim, kw);
-            k->layer_norm_f32(d->h, d->h, b->norm_w, b->norm_b, n, dim, eps);
-            eg_linear_rows(d->ex, &b->pw1, d->f, ffn, d->h, dim, n, EG_ACT_GELU, d->lin_scratch);
-            eg_linear_rows(d->ex, &b->pw2, d->h, dim, d->f, ffn, n, EG_ACT_NONE, d->lin_scratch);
-            for (int i = 0; i < n; i++) {   /* x = x + gamma * y, rounded as torch: (gamma * y), then the add */
-                float *hr = d->h + (size_t)i * dim, *xr = XROW(o0 + i);
-                k->mul_f32(hr, hr, b->gamma, dim);
-                k->add_f32(xr, xr, hr, dim);
-            }
-            d->n_computed += n;
-        }
-
-        /* final LN + head on the c output frames, then per-frame iFFT on the pool */
-        k->layer_norm_f32(d->h, XROW(a), w->final_norm_w, w->final_norm_b, c, dim, eps);
-        eg_linear_rows(d->ex, &w->head, d->spec, d->spec_ld, d->h, dim, c, EG_ACT_NONE, d->lin_scratch);
-    }
-    struct spec_job sj = { d, on_device };
+    if (d->m->w.phone_embed)   /* the phoneme rows of frames [e0, e1), staged in h (unused until the blocks) */
+        for (int64_t o = wi.e0; o < wi.e1; o++) memcpy(d->h + (size_t)(o - wi.e0) * dim, phone_row(d, o), sizeof(float) * dim);
+    /* OpenCL (optional): the network of this window on the device; EG_ERR_UNSUPPORTED means "not on the device
+     * (any more)": compute the window here. Nothing of it has been emitted yet. */
+    st = d->stage ? eg_spectral_window(d->stage, network, &wi) : EG_ERR_UNSUPPORTED;
+    if (st == EG_ERR_UNSUPPORTED) st = network(&wi, &cpu_ops, d);   /* a device reads d->cols and d->h only */
+    if (st != EG_OK) return st;
+    struct spec_job sj = { d, wi.reim };
     eg_exec_parallel(d->ex, c, spec_task, &sj);
     for (int i = 0; i < c; i++) eg_ola_add(&d->ola, &d->istft, d->spec + (size_t)i * d->spec_ld);
     d->n_done += c;
-#undef XROW
-#undef CLIP_LO
-#undef CLIP_HI
 
     /* drop token values no later window needs (frames below n_done - R) */
     const int64_t keep0 = d->n_done - d->R > 0 ? d->n_done - d->R : 0;

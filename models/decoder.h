@@ -27,14 +27,14 @@
 #include "models/exec.h"
 #include "models/models.h"
 
-struct eg_spectral;      /* opencl/cl_decoder.h */
+struct eg_spectral;      /* models/stage.h */
 
 struct eg_decoder_params {
     int chunk_frames;   /* frames computed per window (>= 1); larger is faster, smaller lowers latency */
     int first_chunk_frames;  /* 1 .. chunk_frames: the first window after create/reset/flush (time to first
                               * audio); 0 = chunk_frames. The audio is the same for any window sizes */
-    struct eg_spectral *stage;   /* optional, borrowed (must outlive the decoder; one per decoder): computes each
-                                  * window's spectra on an OpenCL device (eg_spectral_window), the iSTFT stays on
+    struct eg_spectral *stage;   /* optional, borrowed (must outlive the decoder; one per decoder): runs each
+                                  * window's network on an OpenCL device (eg_spectral_window), the iSTFT stays on
                                   * the CPU; its max_frames must be >= chunk_frames. NULL: CPU only */
 };
 struct eg_decoder_params eg_decoder_default_params(void);   /* chunk_frames = 64, stage = NULL */

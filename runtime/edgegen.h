@@ -121,7 +121,7 @@ enum eg_sample_format {
 /* Where the codec decoder's network runs (the AR model and the iSTFT always run on the CPU):
  * AUTO   the environment variable EDGEGEN_BACKEND=auto|cpu|opencl if set, else auto: at eg_ctx_create an OpenCL
  *        device is probed against the CPU and used only when it is correct and faster (the verdict is cached per
- *        device, see opencl/cl_decoder.h); otherwise, or on any device failure, the CPU, with one warning line.
+ *        device, see models/stage.h); otherwise, or on any device failure, the CPU, with one warning line.
  * CPU    never touches OpenCL.
  * OPENCL strict: the device must build and pass the probe, else eg_ctx_create fails (EG_ERR_UNSUPPORTED or
  *        EG_ERR_DEVICE, one log line); a later device failure is an error, never a silent fallback.

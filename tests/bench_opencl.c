@@ -5,21 +5,20 @@
  * q8_0}.gguf: dim 256, ffn 768, 6 blocks, n_fft 1024, hop 320, 16 kHz), or the GGUF paths given.
  * For 1 s (50 frames) and 10 s (500 frames) of random tokens:
  *   decoder  eg_decoder_run, whole utterance, chunk 256 (the CLI default): every CPU table at 1 thread, the best
- *            at 2 threads, and the OpenCL stage (strict placement; the iSTFT stays on the CPU, 1 thread);
- *   stage    the network alone (FSQ values → re/im, no iSTFT): eg_spectral_run_cpu (best table, 1 and 2
- *            threads) vs eg_spectral_run_device.
+ *            at 2 threads, and the OpenCL stage (strict placement; the iSTFT stays on the CPU, 1 thread).
+ * The network has one forward pass (models/decoder.c) for both, so the stage is timed through the decoder.
  * Median of REPS runs after one warm-up. Ratio = CPU time / OpenCL time (> 1: the device is faster).
  * Usage: bench_opencl [--reps N] [MODEL.gguf ...]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "opencl/cl_decoder.h"
 #include "opencl/cl_ops.h"
 #include "runtime/core/cpu.h"
 #include "models/decoder.h"
 #include "simd/dispatch.h"
 #include "models/exec.h"
+#include "models/stage.h"
 
 static int cmp_d(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_d); return v[n / 2]; }
@@ -45,24 +44,10 @@ static double time_decoder(const struct eg_codec_model *m, struct eg_exec *ex, s
     return median(t, reps);
 }
 
-/* Median ms of the stage alone, CPU composition (dev = 0) or device (dev = 1). */
-static double time_stage(struct eg_spectral *s, int dev, const float *v, int n, float *re, float *im) {
-    double t[64];
-    const int reps = n > 100 ? (g_reps + 1) / 2 : g_reps;
-    if ((dev ? eg_spectral_run_device(s, v, n, re, im) : eg_spectral_run_cpu(s, v, n, re, im)) != EG_OK) return -1;
-    for (int r = 0; r < reps; r++) {
-        const double t0 = eg_cl_now_ms();
-        if (dev) eg_spectral_run_device(s, v, n, re, im); else eg_spectral_run_cpu(s, v, n, re, im);
-        t[r] = eg_cl_now_ms() - t0;
-    }
-    return median(t, reps);
-}
-
 static void bench_model(const char *path) {
     struct eg_codec_model *m;
     if (eg_codec_model_load(path, &m) != EG_OK) { printf("%s: cannot load (make bench-decoder generates it)\n", path); return; }
     const struct eg_codec_config *c = &m->cfg;
-    const int nb = (int)c->n_fft / 2 + 1;
     printf("\n%s: dim %u, ffn %u, %u layers, n_fft %u, hop %u, matrices %s\n", path, c->dim, c->ffn_dim, c->n_layers,
            c->n_fft, c->hop, eg_dtype_name(m->w.blocks[0].pw1.type));
     struct eg_cpu cpu;
@@ -74,11 +59,9 @@ static void bench_model(const char *path) {
         const int n = frames[fi];
         const double audio_ms = 1000.0 * n * c->hop / c->sample_rate_hz;
         int32_t *tok = malloc(sizeof *tok * n);
-        float *pcm = malloc(sizeof(float) * (size_t)n * c->hop), *v = malloc(sizeof(float) * (size_t)n * c->latent_dim);
-        float *re = malloc(sizeof(float) * (size_t)n * nb), *im = malloc(sizeof(float) * (size_t)n * nb);
+        float *pcm = malloc(sizeof(float) * (size_t)n * c->hop);
         uint64_t s = 12345;
         for (int i = 0; i < n; i++) { s = s * 6364136223846793005ull + 1442695040888963407ull; tok[i] = (int32_t)((s >> 33) % c->n_codes); }
-        for (int i = 0; i < n * (int)c->latent_dim; i++) { s = s * 6364136223846793005ull + 1; v[i] = (float)((int)((s >> 33) % 5) - 2) / 2.0f; }
         printf("  %d frames = %.1f s of audio (RTF = time / audio; ratio = CPU / OpenCL)\n", n, audio_ms / 1000);
 
         /* decoder on every CPU table, 1 thread; the best also at 2 threads */
@@ -109,19 +92,11 @@ static void bench_model(const char *path) {
             const double dev = time_decoder(m, &ex1, stage, tok, n, pcm);
             printf("    decoder opencl      : %9.2f ms  RTF %.4f   ratio cpu(%s x1)/opencl %.3f, cpu(x2)/opencl %.3f\n",
                    dev, dev / audio_ms, best_name, best1 / dev, best2 / dev);
-            /* the network alone */
-            const double sc1 = time_stage(stage, 0, v, n, re, im);
-            struct eg_spectral *cpu2 = eg_spectral_create(m, &ex2, n, EG_BACKEND_CPU, &st);
-            const double sc2 = cpu2 ? time_stage(cpu2, 0, v, n, re, im) : -1;
-            const double sd = time_stage(stage, 1, v, n, re, im);
-            printf("    stage (no iSTFT)    : cpu x1 %.2f ms, cpu x2 %.2f ms, opencl %.2f ms; ratio x1 %.3f, x2 %.3f\n",
-                   sc1, sc2, sd, sc1 / sd, sc2 / sd);
-            eg_spectral_destroy(cpu2);
             eg_spectral_destroy(stage);
         }
         eg_exec_free(&ex1);
         eg_exec_free(&ex2);
-        free(tok); free(pcm); free(v); free(re); free(im);
+        free(tok); free(pcm);
     }
     eg_codec_model_destroy(m);
 }

@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include "tests/golden.h"
 #include "tests/harness.h"
-#include "opencl/cl_decoder.h"
 #include "opencl/cl_ops.h"
 #include "models/decoder.h"
 #include "models/exec.h"
+#include "models/stage.h"
 #include "runtime/core/internal.h"
 #include "simd/kernels.h"
 
@@ -320,8 +320,8 @@ static float *decode_with(const struct eg_codec_model *m, struct eg_exec *ex, st
     return decode_ph_with(m, ex, stage, tok, NULL, n, chunk, st_out);
 }
 
-/* The stage alone: device vs its CPU composition on FSQ values, several lengths (shorter after longer: the
- * padding rows of a longer earlier run must not leak). */
+/* The stage through the decoder's one forward pass: device vs CPU at several lengths on the same stage (shorter
+ * after longer: the padding rows of a longer earlier run must not leak), and the hook's argument checks. */
 TEST(opencl_spectral_stage_vs_cpu) {
     enum eg_status st;
     struct eg_exec ex;
@@ -333,23 +333,23 @@ TEST(opencl_spectral_stage_vs_cpu) {
     REQUIRE(s && st == EG_OK, "create: %s", eg_status_str(st));
     printf("  placement: %s\n", eg_spectral_reason(s));
     CHECK(eg_spectral_on_device(s), "strict stage not on the device");
-    const int nb = (int)m->cfg.n_fft / 2 + 1;
     static const int ts[] = { 40, 1, 2, 17, 39, 3 };
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
         const int t = ts[i];
-        float *v = malloc((size_t)t * 5 * sizeof(float)), *buf = malloc((size_t)4 * t * nb * sizeof(float));
+        int32_t *tok = malloc((size_t)t * sizeof(int32_t));
         uint64_t r = i + 1;
-        for (int j = 0; j < t * 5; j++) v[j] = (float)((int)(th_rand_u64(&r) % 5) - 2) / 2.0f;
-        float *rc = buf, *ic = buf + t * nb, *rd = buf + 2 * t * nb, *id = buf + 3 * t * nb;
-        CHECK(eg_spectral_run_cpu(s, v, t, rc, ic) == EG_OK, "cpu");
-        CHECK(eg_spectral_run(s, v, t, rd, id) == EG_OK, "device");
-        double snr_r = eg_snr_db(rc, rd, (size_t)t * nb), snr_i = eg_snr_db(ic, id, (size_t)t * nb);
-        CHECK(snr_r >= 60 && snr_i >= 60, "t=%d: SNR re %.1f im %.1f dB", t, snr_r, snr_i);
-        if (i == 0) printf("  t=%d SNR re %.1f im %.1f dB\n", t, snr_r, snr_i);
-        free(v); free(buf);
+        for (int j = 0; j < t; j++) tok[j] = (int32_t)(th_rand_u64(&r) % m->cfg.n_codes);
+        float *cpu = decode_with(m, &ex, NULL, tok, t, 40, NULL), *dev = decode_with(m, &ex, s, tok, t, 40, &st);
+        CHECK(cpu && dev, "t=%d: decode %s", t, eg_status_str(st));
+        if (cpu && dev) {
+            const double snr = eg_snr_db(cpu, dev, (size_t)t * m->cfg.hop);
+            CHECK(snr >= 60, "t=%d: waveform SNR %.1f dB", t, snr);
+            if (i == 0) printf("  t=%d waveform SNR %.1f dB\n", t, snr);
+        }
+        free(tok); free(cpu); free(dev);
     }
-    CHECK(eg_spectral_run(s, NULL, 1, NULL, NULL) == EG_ERR_INVALID_ARG, "NULL args");
-    CHECK(eg_spectral_run(s, (float[5]){0}, 41, (float[1]){0}, (float[1]){0}) == EG_ERR_INVALID_ARG, "t > max_frames");
+    CHECK(eg_spectral_window(s, NULL, NULL) == EG_ERR_INVALID_ARG, "NULL run function");
+    CHECK(eg_spectral_window(NULL, NULL, NULL) == EG_ERR_UNSUPPORTED, "NULL stage");
     /* a decoder whose windows are larger than the stage is refused */
     struct eg_decoder_params p = eg_decoder_default_params();
     struct eg_decoder *d = NULL;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "opencl/cl_decoder.h"
+#include "models/stage.h"
 #include "runtime/cli/cli.h"
 #include "runtime/core/cpu.h"
 #include "models/decoder.h"
@@ -290,7 +290,7 @@ static int run(int argc, char **argv) {
     }
     if ((st = eg_exec_init(&ex, (enum eg_isa)isa, threads)) != EG_OK) goto out;
     if (device < 0) device = eg_backend_from_env(EG_BACKEND_AUTO);
-    if (device != EG_BACKEND_CPU) {   /* OpenCL placement: probe, decide, say why (opencl/cl_decoder.h) */
+    if (device != EG_BACKEND_CPU) {   /* OpenCL placement: probe, decide, say why (models/stage.h) */
         if (!(stage = eg_spectral_create(model, &ex, dp.chunk_frames, (enum eg_backend)device, &st))) goto out;
         if (verbose) fprintf(stderr, "decoder stage: %s: %s\n", eg_spectral_on_device(stage) ? "opencl" : "cpu",
                              eg_spectral_reason(stage));

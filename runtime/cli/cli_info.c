@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "opencl/cl_decoder.h"
+#include "models/stage.h"
 #include "runtime/cli/cli.h"
 #include "runtime/core/cpu.h"
 #include "simd/dispatch.h"
@@ -81,10 +81,10 @@ static void json_features(FILE *f, uint64_t features) {
 }
 
 /* OpenCL status: loader, platforms, devices and caps, then the decoder-stage decision with its reason
- * (opencl/cl_decoder.c eg_cl_describe: builds the kernels, self-tests and times a synthetic stage). */
+ * (models/stage.c eg_spectral_describe: builds the kernels, self-tests and times a synthetic stage). */
 static void print_opencl(FILE *f, int json) {
     char buf[4096];
-    eg_cl_describe(buf, sizeof buf, NULL);
+    eg_spectral_describe(buf, sizeof buf, NULL);
     if (!json) { fputs(buf, f); return; }
     size_t n = strlen(buf);
     while (n && buf[n - 1] == '\n') buf[--n] = 0;

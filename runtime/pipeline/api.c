@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 
 #include "models/ar_lm.h"
-#include "opencl/cl_decoder.h"
+#include "models/stage.h"
 #include "runtime/core/cpu.h"
 #include "models/decoder.h"
 #include "runtime/edgegen.h"
@@ -363,7 +363,7 @@ struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_param
     for (int i = 0; i < ctx->n_fade; i++)   /* raised cosine: 0 < gain < 1, reaching 1 after n_fade samples */
         ctx->ramp[i] = (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / ctx->n_fade));
     if ((st = eg_ar_state_create(m->ar, &ctx->ex, ctx->max_ids, &ctx->ar)) != EG_OK) goto err_free_arena;
-    {   /* decoder placement (opencl/cl_decoder.h): AUTO uses a device only when its probe proves it correct and
+    {   /* decoder placement (models/stage.h): AUTO uses a device only when its probe proves it correct and
          * faster; OPENCL is strict (a failure is an error); CPU skips the device entirely */
         struct eg_decoder_params dp = tts_decoder_params(p);
         enum eg_backend mode = p->device == EG_DEVICE_CPU ? EG_BACKEND_CPU :

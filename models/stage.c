@@ -1,17 +1,16 @@
-/* opencl/cl_decoder.c — the decoder's spectral stage on an OpenCL device, its CPU composition (the probe's
- * reference), and the placement between them (see cl_decoder.h). The maths is models/decoder.c decode_frames:
+/* models/stage.c — the decoder network's ops on an OpenCL device (models/stage.h), and the placement between
+ * the device and the CPU. The forward pass itself is models/decoder.c (network); this file only implements its
+ * ops on device buffers with opencl/cl_ops.h, which knows no model:
  *
- *   x = LayerNorm(embed(cols) [+ add])               embed = gemm over im2col rows, columns (kernel, latent);
- *                                                    add = the phoneme-embedding rows of a conditioned decoder
- *   per block: h = dwconv(x) → LayerNorm → Linear dim→ffn → GELU → Linear ffn→dim;  x += gamma * h
- *   o = head(LayerNorm(x)) = [log-mag | phase];  mag = min(exp(log-mag), clamp);  re/im = mag * cos/sin
+ *   put / zero          clEnqueueWriteBuffer of host rows / zero rows
+ *   linear              gemm (+ GELU) with the weight dequantised to f32 once, at creation
+ *   add, layer_norm, conv_dw, residual (x += gamma * h)   the kernel of the same name
+ *   spectrum            head rows → mag = min(exp(log-mag), clamp), re/im = mag * cos/sin, read back [re | im]
  *
- * Device layout of one window (frames [a, a+c), R0 = k2 * n_layers, k2 = kernel/2): the residual stream d_x
- * holds k2 zero rows, then frames [a - R0, a + c + R0), then k2 zero rows, so frame fr is row k2 + fr - (a - R0)
- * and the depthwise conv reads its padding rows in place (simd/kernels.h conv1d_dw_f32 contract). Rows of
- * frames outside [e0, e1) (outside the known stream) are zeroed each window; block l then computes only the
- * frames [a - r_l, a + c + r_l) clipped to [0, end), r_l = k2 * (n_layers - 1 - l), as the CPU decoder does, so
- * both see the same inputs and differ only in summation blocking and libm vs OpenCL builtins.
+ * Device buffers mirror the decoder's (stage.h EG_SB_*) for windows of up to max_frames frames; X keeps k2
+ * padding rows on each side so the depthwise convolutions read their zero rows in place (simd/kernels.h
+ * conv1d_dw_f32 contract). Device and CPU run the same ops in the same order and differ only in summation
+ * blocking and libm vs OpenCL builtins.
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,14 +18,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "opencl/cl_decoder.h"
+#include "models/decoder.h"
+#include "models/models.h"
+#include "models/stage.h"
 #include "opencl/cl_ops.h"
 #include "runtime/core/cpu.h"
-#include "models/decoder.h"
-#include "simd/dispatch.h"
-#include "models/exec.h"
 #include "runtime/core/internal.h"
-#include "models/models.h"
 
 #define PROBE_FRAMES 24
 
@@ -34,18 +31,12 @@ struct cl_block { cl_mem dw_w, dw_b, ln_g, ln_b, pw1_w, pw1_b, pw2_w, pw2_b, gam
 
 struct eg_spectral {
     const struct eg_codec_model *m;      /* borrowed */
-    struct eg_exec *ex;                  /* borrowed: the CPU composition's table and pool */
+    struct eg_exec *ex;                  /* borrowed: the probe's CPU side (table and pool), the dequantisers */
     enum eg_backend mode;
     int max_frames, k2, R0, n_win;       /* n_win = max_frames + 2*R0 rows per window */
-    int dim, ffn, kw, lat, nb, n_cols;   /* nb = n_fft/2 + 1, n_cols = kernel*latent */
+    int dim, ffn, kw, nb, n_cols;        /* nb = n_fft/2 + 1, n_cols = kernel*latent */
 
-    /* host: one allocation for the CPU composition (whole utterance, <= max_frames) and device staging */
-    float *host_mem;
-    float *cols;                         /* [max_frames][n_cols] */
-    float *xp;                           /* [k2 + max_frames + k2][dim] residual stream with zero padding rows */
-    float *h, *f, *o;                    /* [max_frames][dim], [max_frames][ffn], [max_frames][2*nb] */
-    float *row_tmp;                      /* [3][nb] exp, sin, cos of one frame */
-    float *lin_scratch;                  /* eg_linear_scratch_floats for the largest quantised n_in */
+    float *host_mem;                     /* one allocation: */
     float *zeros;                        /* [k2 + n_win + k2][dim] zeros (device padding writes) */
     float *st_re, *st_im;                /* [max_frames][nb] device read-back */
 
@@ -55,7 +46,7 @@ struct eg_spectral {
     cl_mem d_embed_w, d_embed_b, d_norm_g, d_norm_b, d_final_g, d_final_b, d_head_w, d_head_b;
     struct cl_block *d_blk;
     cl_mem d_cols, d_x, d_h, d_f, d_o, d_mag, d_re, d_im;
-    int use_device, warned, probed;
+    int use_device, warned, probing, probed;
     enum eg_cl_fault fault;
 
     double ratio, snr_db, cpu_ms, dev_ms;
@@ -84,59 +75,6 @@ int eg_backend_from_name(const char *s) {
 enum eg_backend eg_backend_from_env(enum eg_backend dflt) {
     const int b = eg_backend_from_name(getenv("EDGEGEN_BACKEND"));
     return b < 0 ? dflt : (enum eg_backend)b;
-}
-
-/* im2col of whole-utterance values [t][lat]: col[i][j*lat + ci] = v[i + j - k2][ci], zero outside [0, t). */
-static void im2col(const struct eg_spectral *s, const float *values, int t) {
-    for (int i = 0; i < t; i++)
-        for (int j = 0; j < s->kw; j++) {
-            float *dst = s->cols + (size_t)i * s->n_cols + (size_t)j * s->lat;
-            const int src = i + j - s->k2;
-            if (src >= 0 && src < t) memcpy(dst, values + (size_t)src * s->lat, sizeof(float) * s->lat);
-            else memset(dst, 0, sizeof(float) * s->lat);
-        }
-}
-
-/* ---- CPU composition (whole utterance; the probe's reference and the fallback of eg_spectral_run) ---------- */
-
-enum eg_status eg_spectral_run_cpu(struct eg_spectral *s, const float *values, int t, float *re, float *im) {
-    if (!s || !values || !re || !im || t < 1 || t > s->max_frames) return EG_ERR_INVALID_ARG;
-    const struct eg_codec_config *cfg = &s->m->cfg;
-    const struct eg_codec_weights *w = &s->m->w;
-    const struct eg_kernels *k = &s->ex->k;
-    const int dim = s->dim, ffn = s->ffn, nb = s->nb;
-    const float eps = cfg->layer_norm_eps, clamp = cfg->mag_clamp;
-    float *x = s->xp + (size_t)s->k2 * dim;
-    memset(s->xp, 0, sizeof(float) * (size_t)s->k2 * dim);
-    memset(x + (size_t)t * dim, 0, sizeof(float) * (size_t)s->k2 * dim);
-
-    im2col(s, values, t);
-    eg_linear_rows(s->ex, &w->embed, x, dim, s->cols, s->n_cols, t, EG_ACT_NONE, NULL);
-    k->layer_norm_f32(x, x, w->norm_w, w->norm_b, t, dim, eps);
-    for (uint32_t l = 0; l < cfg->n_layers; l++) {
-        const struct eg_codec_block *b = &w->blocks[l];
-        k->conv1d_dw_f32(s->h, s->xp, b->dw_w, b->dw_b, t, dim, s->kw);
-        k->layer_norm_f32(s->h, s->h, b->norm_w, b->norm_b, t, dim, eps);
-        eg_linear_rows(s->ex, &b->pw1, s->f, ffn, s->h, dim, t, EG_ACT_GELU, s->lin_scratch);
-        eg_linear_rows(s->ex, &b->pw2, s->h, dim, s->f, ffn, t, EG_ACT_NONE, s->lin_scratch);
-        for (int i = 0; i < t; i++) {
-            float *hr = s->h + (size_t)i * dim, *xr = x + (size_t)i * dim;
-            k->mul_f32(hr, hr, b->gamma, dim);
-            k->add_f32(xr, xr, hr, dim);
-        }
-    }
-    k->layer_norm_f32(s->h, x, w->final_norm_w, w->final_norm_b, t, dim, eps);
-    eg_linear_rows(s->ex, &w->head, s->o, 2 * nb, s->h, dim, t, EG_ACT_NONE, s->lin_scratch);
-    float *mg = s->row_tmp, *sn = mg + nb, *cs = sn + nb;
-    for (int i = 0; i < t; i++) {
-        const float *row = s->o + (size_t)i * 2 * nb;
-        k->exp_f32(mg, row, nb);
-        for (int j = 0; j < nb; j++) if (mg[j] > clamp) mg[j] = clamp;
-        k->sincos_f32(sn, cs, row + nb, nb);
-        k->mul_f32(re + (size_t)i * nb, mg, cs, nb);
-        k->mul_f32(im + (size_t)i * nb, mg, sn, nb);
-    }
-    return EG_OK;
 }
 
 /* ---- device: weights, buffers ------------------------------------------------------------------------------ */
@@ -229,7 +167,7 @@ static enum eg_status device_init(struct eg_spectral *s, char *why, size_t why_l
     TRY(eg_cl_buffer(s->cl, &s->d_x, (W + 2 * (size_t)s->k2) * dim * sizeof(float), s->zeros));
     TRY(eg_cl_buffer(s->cl, &s->d_h, W * dim * sizeof(float), NULL));
     TRY(eg_cl_buffer(s->cl, &s->d_f, W * ffn * sizeof(float), NULL));
-    TRY(eg_cl_buffer(s->cl, &s->d_o, T * 2 * nb * sizeof(float), NULL));
+    TRY(eg_cl_buffer(s->cl, &s->d_o, T * 2 * nb * sizeof(float), NULL));   /* EG_SB_SPEC */
     TRY(eg_cl_buffer(s->cl, &s->d_mag, T * nb * sizeof(float), NULL));
     TRY(eg_cl_buffer(s->cl, &s->d_re, T * nb * sizeof(float), NULL));
     TRY(eg_cl_buffer(s->cl, &s->d_im, T * nb * sizeof(float), NULL));
@@ -241,69 +179,101 @@ fail:
     return st;
 }
 
-/* ---- device: one window ------------------------------------------------------------------------------------ */
+/* ---- the ops of models/stage.h on the device ------------------------------------------------------------- */
 
-/* Frames [a, a+c) of a stream with frames [0, end); cols = im2col rows of [e0, e1) (cl_decoder.h). Leaves
- * re/im of the c frames in st_re/st_im. The caller validated a, c, end. */
-static enum eg_status device_window(struct eg_spectral *s, const float *cols, const float *add, int64_t a, int c,
-                                    int64_t end) {
-    const struct eg_codec_config *cfg = &s->m->cfg;
-    const struct eg_cl_ops *o = &s->ops;
-    const int dim = s->dim, ffn = s->ffn, kw = s->kw, k2 = s->k2, nb = s->nb;
-    const int64_t xbase = a - s->R0;
-    const int64_t e0 = a - s->R0 < 0 ? 0 : a - s->R0, e1 = a + c + s->R0 > end ? end : a + c + s->R0;
-    const size_t last_row = (size_t)k2 + (size_t)c + 2 * (size_t)s->R0 + k2;   /* rows this window can read */
-    const float eps = cfg->layer_norm_eps;
-    enum eg_status st;
-#define ROW(fr) ((size_t)(k2 + ((fr) - xbase)))
-#define TRY(call) if ((st = (call)) != EG_OK) return st
-    if (s->fault == EG_CL_FAULT_ENQUEUE && s->probed)   /* injected: every window after the self-test fails */
+static int row_floats(const struct eg_spectral *s, enum eg_stage_buf b) {
+    return b == EG_SB_COLS ? s->n_cols : b == EG_SB_F ? s->ffn : b == EG_SB_SPEC ? 2 * s->nb : s->dim;
+}
+static struct eg_cl_view view(const struct eg_spectral *s, enum eg_stage_buf b, int row) {
+    const cl_mem m = b == EG_SB_COLS ? s->d_cols : b == EG_SB_X ? s->d_x : b == EG_SB_H ? s->d_h :
+                     b == EG_SB_F ? s->d_f : s->d_o;
+    return eg_cl_at(m, (size_t)row * row_floats(s, b));
+}
+
+static enum eg_status dev_put(void *be, enum eg_stage_buf b, int row, int n_rows, const float *src) {
+    struct eg_spectral *s = be;
+    const struct eg_cl_view v = view(s, b, row);
+    if (b == EG_SB_COLS && s->fault == EG_CL_FAULT_ENQUEUE && s->probed)   /* injected: every window after the
+                                                                            * self-test fails */
         return eg_cl_fail(s->cl, "clEnqueueNDRangeKernel (injected by EDGEGEN_CL_FAULT=enqueue)", CL_OUT_OF_RESOURCES);
-    /* inputs: the im2col rows, and zero rows for every frame outside [e0, e1) the blocks may read */
-    TRY(eg_cl_write(s->cl, s->d_cols, 0, (size_t)(e1 - e0) * s->n_cols * sizeof(float), cols));
-    if (ROW(e0) > 0) TRY(eg_cl_write(s->cl, s->d_x, 0, ROW(e0) * dim * sizeof(float), s->zeros));
-    if (ROW(e1) < last_row)
-        TRY(eg_cl_write(s->cl, s->d_x, ROW(e1) * dim * sizeof(float), (last_row - ROW(e1)) * dim * sizeof(float), s->zeros));
+    return eg_cl_write(s->cl, v.mem, v.off * sizeof(float), (size_t)n_rows * row_floats(s, b) * sizeof(float), src);
+}
 
-    if (add) TRY(eg_cl_write(s->cl, s->d_h, 0, (size_t)(e1 - e0) * dim * sizeof(float), add));   /* d_h is free here */
-    TRY(eg_cl_gemm_f32(o, eg_cl_at(s->d_x, ROW(e0) * dim), dim, eg_cl_at(s->d_cols, 0), s->n_cols,
-                       eg_cl_at(s->d_embed_w, 0), s->n_cols, eg_cl_at(s->d_embed_b, 0), (int)(e1 - e0), dim, s->n_cols));
-    if (add) TRY(eg_cl_add_f32(o, eg_cl_at(s->d_x, ROW(e0) * dim), eg_cl_at(s->d_x, ROW(e0) * dim), eg_cl_at(s->d_h, 0),
-                               (int)(e1 - e0) * dim));
-    TRY(eg_cl_layer_norm_f32(o, eg_cl_at(s->d_x, ROW(e0) * dim), dim, eg_cl_at(s->d_x, ROW(e0) * dim), dim,
-                             eg_cl_at(s->d_norm_g, 0), eg_cl_at(s->d_norm_b, 0), (int)(e1 - e0), dim, eps));
-    for (uint32_t l = 0; l < cfg->n_layers; l++) {
-        const struct cl_block *d = &s->d_blk[l];
-        const int64_t r = (int64_t)k2 * (cfg->n_layers - 1 - l);
-        const int64_t o0 = a - r < 0 ? 0 : a - r, o1 = a + c + r > end ? end : a + c + r;
-        const int n = (int)(o1 - o0);
-        const struct eg_cl_view xo = eg_cl_at(s->d_x, ROW(o0) * dim);
-        TRY(eg_cl_conv1d_dw_f32(o, eg_cl_at(s->d_h, 0), eg_cl_at(s->d_x, (ROW(o0) - k2) * dim), eg_cl_at(d->dw_w, 0),
-                                eg_cl_at(d->dw_b, 0), n, dim, kw));
-        TRY(eg_cl_layer_norm_f32(o, eg_cl_at(s->d_h, 0), dim, eg_cl_at(s->d_h, 0), dim, eg_cl_at(d->ln_g, 0),
-                                 eg_cl_at(d->ln_b, 0), n, dim, eps));
-        TRY(eg_cl_gemm_f32(o, eg_cl_at(s->d_f, 0), ffn, eg_cl_at(s->d_h, 0), dim, eg_cl_at(d->pw1_w, 0), dim,
-                           eg_cl_at(d->pw1_b, 0), n, ffn, dim));
-        TRY(eg_cl_gelu_f32(o, eg_cl_at(s->d_f, 0), eg_cl_at(s->d_f, 0), n * ffn));
-        TRY(eg_cl_gemm_f32(o, eg_cl_at(s->d_h, 0), dim, eg_cl_at(s->d_f, 0), ffn, eg_cl_at(d->pw2_w, 0), ffn,
-                           eg_cl_at(d->pw2_b, 0), n, dim, ffn));
-        TRY(eg_cl_residual_gamma_f32(o, xo, eg_cl_at(s->d_h, 0), eg_cl_at(d->gamma, 0), n, dim));
+static enum eg_status dev_zero(void *be, enum eg_stage_buf b, int row, int n_rows) {
+    struct eg_spectral *s = be;
+    const struct eg_cl_view v = view(s, b, row);
+    return eg_cl_write(s->cl, v.mem, v.off * sizeof(float), (size_t)n_rows * row_floats(s, b) * sizeof(float), s->zeros);
+}
+
+static enum eg_status dev_linear(void *be, enum eg_stage_weight w, int layer, enum eg_stage_buf y, int y_row,
+                                 enum eg_stage_buf x, int x_row, int n_rows, enum eg_act act) {
+    struct eg_spectral *s = be;
+    const struct cl_block *d = &s->d_blk[layer];
+    const cl_mem wm = w == EG_SW_EMBED ? s->d_embed_w : w == EG_SW_PW1 ? d->pw1_w : w == EG_SW_PW2 ? d->pw2_w : s->d_head_w;
+    const cl_mem bm = w == EG_SW_EMBED ? s->d_embed_b : w == EG_SW_PW1 ? d->pw1_b : w == EG_SW_PW2 ? d->pw2_b : s->d_head_b;
+    const int n_in = row_floats(s, x), n_out = row_floats(s, y);
+    enum eg_status st = eg_cl_gemm_f32(&s->ops, view(s, y, y_row), n_out, view(s, x, x_row), n_in, eg_cl_at(wm, 0), n_in,
+                                       eg_cl_at(bm, 0), n_rows, n_out, n_in);
+    if (st == EG_OK && act == EG_ACT_GELU)
+        st = eg_cl_gelu_f32(&s->ops, view(s, y, y_row), view(s, y, y_row), n_rows * n_out);
+    return st;
+}
+
+static enum eg_status dev_add(void *be, enum eg_stage_buf y, int y_row, enum eg_stage_buf x, int x_row, int n_rows) {
+    struct eg_spectral *s = be;
+    return eg_cl_add_f32(&s->ops, view(s, y, y_row), view(s, y, y_row), view(s, x, x_row), n_rows * s->dim);
+}
+
+static enum eg_status dev_layer_norm(void *be, enum eg_stage_weight w, int layer, enum eg_stage_buf y, int y_row,
+                                     enum eg_stage_buf x, int x_row, int n_rows) {
+    struct eg_spectral *s = be;
+    const cl_mem g = w == EG_SW_NORM ? s->d_norm_g : w == EG_SW_BLOCK_NORM ? s->d_blk[layer].ln_g : s->d_final_g;
+    const cl_mem b = w == EG_SW_NORM ? s->d_norm_b : w == EG_SW_BLOCK_NORM ? s->d_blk[layer].ln_b : s->d_final_b;
+    return eg_cl_layer_norm_f32(&s->ops, view(s, y, y_row), s->dim, view(s, x, x_row), s->dim, eg_cl_at(g, 0),
+                                eg_cl_at(b, 0), n_rows, s->dim, s->m->cfg.layer_norm_eps);
+}
+
+static enum eg_status dev_conv_dw(void *be, int layer, enum eg_stage_buf y, int y_row, enum eg_stage_buf x, int x_row,
+                                  int n_rows) {
+    struct eg_spectral *s = be;
+    const struct cl_block *d = &s->d_blk[layer];
+    return eg_cl_conv1d_dw_f32(&s->ops, view(s, y, y_row), view(s, x, x_row), eg_cl_at(d->dw_w, 0), eg_cl_at(d->dw_b, 0),
+                               n_rows, s->dim, s->kw);
+}
+
+static enum eg_status dev_residual(void *be, int layer, enum eg_stage_buf x, int x_row, enum eg_stage_buf h, int h_row,
+                                   int n_rows) {
+    struct eg_spectral *s = be;
+    return eg_cl_residual_gamma_f32(&s->ops, view(s, x, x_row), view(s, h, h_row), eg_cl_at(s->d_blk[layer].gamma, 0),
+                                    n_rows, s->dim);
+}
+
+static enum eg_status dev_spectrum(void *be, int n_rows, float *spec, int ld, int *reim) {
+    struct eg_spectral *s = be;
+    const int nb = s->nb;
+    enum eg_status st;
+    if ((st = eg_cl_spec_head_f32(&s->ops, s->d_mag, s->d_re, s->d_im, s->d_o, n_rows, nb, s->m->cfg.mag_clamp)) != EG_OK ||
+        (st = eg_cl_read(s->cl, s->d_re, 0, (size_t)n_rows * nb * sizeof(float), s->st_re)) != EG_OK ||
+        (st = eg_cl_read(s->cl, s->d_im, 0, (size_t)n_rows * nb * sizeof(float), s->st_im)) != EG_OK)
+        return st;
+    for (int i = 0; i < n_rows; i++) {
+        float *row = spec + (size_t)i * ld;
+        memcpy(row, s->st_re + (size_t)i * nb, sizeof(float) * nb);
+        memcpy(row + nb, s->st_im + (size_t)i * nb, sizeof(float) * nb);
     }
-    TRY(eg_cl_layer_norm_f32(o, eg_cl_at(s->d_h, 0), dim, eg_cl_at(s->d_x, ROW(a) * dim), dim,
-                             eg_cl_at(s->d_final_g, 0), eg_cl_at(s->d_final_b, 0), c, dim, eps));
-    TRY(eg_cl_gemm_f32(o, eg_cl_at(s->d_o, 0), 2 * nb, eg_cl_at(s->d_h, 0), dim, eg_cl_at(s->d_head_w, 0), dim,
-                       eg_cl_at(s->d_head_b, 0), c, 2 * nb, dim));
-    TRY(eg_cl_spec_head_f32(o, s->d_mag, s->d_re, s->d_im, s->d_o, c, nb, cfg->mag_clamp));
-    TRY(eg_cl_read(s->cl, s->d_re, 0, (size_t)c * nb * sizeof(float), s->st_re));
-    TRY(eg_cl_read(s->cl, s->d_im, 0, (size_t)c * nb * sizeof(float), s->st_im));
-#undef TRY
-#undef ROW
+    *reim = 1;
     return EG_OK;
 }
 
-/* A device call failed (after one retry): strict → one error line and the status; auto → release the device,
- * one warning line (first time only), EG_ERR_UNSUPPORTED so the caller computes on the CPU. */
+static const struct eg_stage_ops dev_ops = {
+    dev_put, dev_zero, dev_linear, dev_add, dev_layer_norm, dev_conv_dw, dev_residual, dev_spectrum,
+};
+
+/* A device call failed (after one retry): strict (or the probe) → one error line (the probe: none) and the
+ * status; auto → release the device, one warning line (first time only), EG_ERR_UNSUPPORTED so the caller
+ * computes on the CPU. */
 static enum eg_status device_failed(struct eg_spectral *s, enum eg_status st) {
+    if (s->probing) return st;
     if (s->mode == EG_BACKEND_OPENCL) {
         EG_LOGE("OpenCL decoder stage failed (--device opencl is strict, no CPU fallback): %s", s->cl->why);
         return st;
@@ -316,108 +286,84 @@ static enum eg_status device_failed(struct eg_spectral *s, enum eg_status st) {
 }
 
 /* Run a window, retrying once after clFinish (a transient CL_OUT_OF_RESOURCES, reliability.md §3.1). */
-static enum eg_status window_retry(struct eg_spectral *s, const float *cols, const float *add, int64_t a, int c,
-                                   int64_t end) {
-    enum eg_status st = device_window(s, cols, add, a, c, end);
+enum eg_status eg_spectral_window(struct eg_spectral *s, eg_stage_run_fn run, void *arg) {
+    if (!s || !s->use_device) return EG_ERR_UNSUPPORTED;
+    if (!run) return EG_ERR_INVALID_ARG;
+    enum eg_status st = run(arg, &dev_ops, s);
     if (st == EG_OK) return EG_OK;
     char first[256];
     snprintf(first, sizeof first, "%s", s->cl->why);
     eg_cl_finish(s->cl);
-    st = device_window(s, cols, add, a, c, end);
-    if (st != EG_OK) snprintf(s->cl->why, sizeof s->cl->why, "%s", first);
-    return st;
-}
-
-enum eg_status eg_spectral_window(struct eg_spectral *s, const float *cols, const float *add, int64_t a, int c,
-                                  int64_t end, float *spec, int ld) {
-    if (!s || !s->use_device) return EG_ERR_UNSUPPORTED;
-    if (!cols || !spec || c < 1 || c > s->max_frames || a < 0 || a + c > end || ld < 2 * s->nb) return EG_ERR_INVALID_ARG;
-    enum eg_status st = window_retry(s, cols, add, a, c, end);
-    if (st != EG_OK) return device_failed(s, st);
-    for (int i = 0; i < c; i++) {
-        float *row = spec + (size_t)i * ld;
-        memcpy(row, s->st_re + (size_t)i * s->nb, sizeof(float) * s->nb);
-        memcpy(row + s->nb, s->st_im + (size_t)i * s->nb, sizeof(float) * s->nb);
-    }
-    return EG_OK;
-}
-
-enum eg_status eg_spectral_run_device(struct eg_spectral *s, const float *values, int t, float *re, float *im) {
-    if (!s || !s->cl) return EG_ERR_UNSUPPORTED;
-    if (!values || !re || !im || t < 1 || t > s->max_frames) return EG_ERR_INVALID_ARG;
-    im2col(s, values, t);
-    enum eg_status st = device_window(s, s->cols, NULL, 0, t, t);
-    if (st != EG_OK) return st;
-    memcpy(re, s->st_re, sizeof(float) * (size_t)t * s->nb);
-    memcpy(im, s->st_im, sizeof(float) * (size_t)t * s->nb);
-    return EG_OK;
-}
-
-enum eg_status eg_spectral_run(struct eg_spectral *s, const float *values, int t, float *re, float *im) {
-    if (!s || !values || !re || !im || t < 1 || t > s->max_frames) return EG_ERR_INVALID_ARG;
-    if (s->use_device) {
-        im2col(s, values, t);
-        enum eg_status st = window_retry(s, s->cols, NULL, 0, t, t);
-        if (st == EG_OK) {
-            memcpy(re, s->st_re, sizeof(float) * (size_t)t * s->nb);
-            memcpy(im, s->st_im, sizeof(float) * (size_t)t * s->nb);
-            return EG_OK;
-        }
-        if ((st = device_failed(s, st)) != EG_ERR_UNSUPPORTED) return st;
-    }
-    return eg_spectral_run_cpu(s, values, t, re, im);
+    if ((st = run(arg, &dev_ops, s)) == EG_OK) return EG_OK;
+    snprintf(s->cl->why, sizeof s->cl->why, "%s", first);
+    return device_failed(s, st);
 }
 
 /* ---- placement ----------------------------------------------------------------------------------------------- */
 
-/* Run both paths on a deterministic probe (FSQ values of random codes, as the decoder feeds), compare, time.
- * Device: the better of two runs (the first touches every buffer); CPU: the better of two (the first pages in
- * mapped weights). */
+/* Decode n random frames (and phoneme ids, for a conditioned codec) whole-utterance, windows of max_frames,
+ * through `stage` (NULL: the CPU). Returns the time in ms, or -1 with the status in *st. */
+static double probe_decode(struct eg_spectral *s, struct eg_spectral *stage, const int32_t *tok, const int32_t *ph,
+                           int n, float *pcm, enum eg_status *st) {
+    struct eg_decoder_params p = eg_decoder_default_params();
+    struct eg_decoder *d = NULL;
+    p.chunk_frames = s->max_frames;
+    p.stage = stage;
+    if ((*st = eg_decoder_create(s->m, s->ex, &p, &d)) != EG_OK) return -1;
+    const double t0 = eg_cl_now_ms();
+    *st = eg_decoder_run(d, tok, ph, n, pcm);
+    const double el = eg_cl_now_ms() - t0;
+    eg_decoder_destroy(d);
+    return *st == EG_OK ? el : -1;
+}
+
+/* The model's own path on both sides: the decoder (eg_decoder_run) on the same random frames, phoneme rows
+ * included, with its network on the device and on the CPU; compare the waveforms, time both. Device: the better
+ * of two runs (the first touches every buffer); CPU: the better of two (the first pages in mapped weights). */
 static enum eg_status probe(struct eg_spectral *s, char *why, size_t why_len) {
     const struct eg_codec_config *cfg = &s->m->cfg;
-    const int t = s->max_frames < PROBE_FRAMES ? s->max_frames : PROBE_FRAMES, nb = s->nb;
-    const size_t n = (size_t)t * nb;
+    const int n = PROBE_FRAMES;
+    const size_t n_pcm = (size_t)n * cfg->hop;
     enum eg_status st = EG_ERR_NOMEM;
-    float *v = malloc((size_t)t * s->lat * sizeof(float)), *out = malloc(4 * n * sizeof(float));
-    if (!v || !out) { snprintf(why, why_len, "out of memory"); goto done; }
+    int32_t *tok = malloc(2 * (size_t)n * sizeof(int32_t));
+    float *cpu = malloc(2 * n_pcm * sizeof(float)), *dev = cpu + n_pcm;
+    if (!tok || !cpu) { snprintf(why, why_len, "out of memory"); goto done; }
+    int32_t *ph = cfg->n_phonemes ? tok + n : NULL;
     uint32_t r = 12345u;
-    for (int i = 0; i < t; i++)
-        for (int d = 0; d < s->lat; d++) {
-            const int lv = (int)cfg->fsq_levels[d], h = (lv - 1) / 2;
-            r = r * 1664525u + 1013904223u;
-            v[(size_t)i * s->lat + d] = (float)((int)((r >> 8) % (uint32_t)lv) - h) / (float)h;
-        }
-    float *re_c = out, *im_c = out + n, *re_d = out + 2 * n, *im_d = out + 3 * n;
-
+    for (int i = 0; i < n; i++) {
+        r = r * 1664525u + 1013904223u;
+        tok[i] = (int32_t)((r >> 8) % cfg->n_codes);
+        r = r * 1664525u + 1013904223u;
+        if (ph) ph[i] = (int32_t)((r >> 8) % cfg->n_phonemes);
+    }
     double dev_ms = 1e30, cpu_ms = 1e30;
+    s->use_device = 1;   /* the decoder sends its windows here */
+    s->probing = 1;      /* and a failure comes back as a status, not a fallback */
     for (int rep = 0; rep < 2; rep++) {
-        double t0 = eg_cl_now_ms();
-        if ((st = eg_spectral_run_device(s, v, t, re_d, im_d)) != EG_OK) { snprintf(why, why_len, "%s", s->cl->why); goto done; }
-        double el = eg_cl_now_ms() - t0;
+        double el = probe_decode(s, s, tok, ph, n, dev, &st);
+        if (el < 0) { snprintf(why, why_len, "%s", s->cl->why[0] ? s->cl->why : eg_status_str(st)); goto done; }
         if (el < dev_ms) dev_ms = el;
-        t0 = eg_cl_now_ms();
-        eg_spectral_run_cpu(s, v, t, re_c, im_c);
-        el = eg_cl_now_ms() - t0;
+        el = probe_decode(s, NULL, tok, ph, n, cpu, &st);
+        if (el < 0) { snprintf(why, why_len, "the CPU decoder failed: %s", eg_status_str(st)); goto done; }
         if (el < cpu_ms) cpu_ms = el;
     }
-    double snr_re = eg_snr_db(re_c, re_d, n), snr_im = eg_snr_db(im_c, im_d, n);
-    s->snr_db = snr_re < snr_im ? snr_re : snr_im;
+    s->snr_db = eg_snr_db(cpu, dev, n_pcm);
     s->cpu_ms = cpu_ms;
     s->dev_ms = dev_ms;
     s->ratio = dev_ms > 0 ? cpu_ms / dev_ms : 0;
     s->probed = 1;
     if (s->snr_db < EG_SPECTRAL_MIN_SNR_DB) {
-        snprintf(why, why_len, "wrong results on the self-test (SNR %.1f dB < %.0f dB vs the CPU)", s->snr_db,
+        snprintf(why, why_len, "wrong results on the self-test (waveform SNR %.1f dB < %.0f dB vs the CPU)", s->snr_db,
                  EG_SPECTRAL_MIN_SNR_DB);
         st = EG_ERR_DEVICE;
     }
 done:
-    free(v);
-    free(out);
+    s->use_device = 0;
+    s->probing = 0;
+    free(tok);
+    free(cpu);
     return st;
 }
-
-static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 
 /* ---- the placement verdict cache ------------------------------------------------------------------------------
  * reliability.md §3.1 "cache the verdict": an AUTO decision "correct, but the CPU is faster" is remembered per
@@ -440,10 +386,10 @@ static int verdict_path(const struct eg_spectral *s, char *path, size_t len) {
     /* the installed drivers, fingerprinted without loading them: a cached "CPU faster" verdict must not cost the
      * ICD loader and driver start-up (PoCL maps LLVM: ~65 MiB of RSS and ~0.1 s) it exists to avoid */
     if (!eg_cl_icd_fingerprint(list, sizeof list)) return 0;
-    snprintf(key, sizeof key, "|%s|%s|%u %u %u %u %u %u|%s %s %s|%s x%d|%d", dev ? dev : "", EDGEGEN_VERSION, c->dim,
+    snprintf(key, sizeof key, "probe2|%s|%s|%u %u %u %u %u %u|%s %s %s|%s x%d|%d", dev ? dev : "", EDGEGEN_VERSION, c->dim,
              c->ffn_dim, c->n_layers, c->kernel_size, c->latent_dim, c->n_fft, eg_dtype_name(s->m->w.blocks[0].pw1.type),
              eg_dtype_name(s->m->w.blocks[0].pw2.type), eg_dtype_name(s->m->w.head.type), s->ex->k.name,
-             s->ex->n_threads, s->max_frames < PROBE_FRAMES ? s->max_frames : PROBE_FRAMES);
+             s->ex->n_threads, s->max_frames);
     uint64_t h = 1469598103934665603ull;   /* FNV-1a 64 */
     for (const char *p = list; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
     for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -508,21 +454,14 @@ static struct eg_spectral *create(const struct eg_codec_model *m, struct eg_exec
     s->k2 = (int)c->kernel_size / 2;
     s->R0 = s->k2 * (int)c->n_layers;
     s->n_win = max_frames + 2 * s->R0;
-    s->dim = (int)c->dim; s->ffn = (int)c->ffn_dim; s->kw = (int)c->kernel_size; s->lat = (int)c->latent_dim;
+    s->dim = (int)c->dim; s->ffn = (int)c->ffn_dim; s->kw = (int)c->kernel_size;
     s->nb = (int)c->n_fft / 2 + 1;
-    s->n_cols = s->kw * s->lat;
+    s->n_cols = s->kw * (int)c->latent_dim;
     s->fault = eg_cl_fault_from_env();
 
-    size_t lin = 0;
-    for (uint32_t i = 0; i < c->n_layers; i++) {
-        lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.blocks[i].pw1.type, m->w.blocks[i].pw1.n_in));
-        lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.blocks[i].pw2.type, m->w.blocks[i].pw2.n_in));
-    }
-    lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.head.type, m->w.head.n_in));
     const size_t T = (size_t)max_frames, dim = s->dim, nb = s->nb, pad_rows = 2 * (size_t)s->k2;
-    const size_t sizes[] = { T * s->n_cols, (T + pad_rows) * dim, T * dim, T * s->ffn, T * 2 * nb, 3 * nb,
-                             max_sz(lin, 1), ((size_t)s->n_win + pad_rows) * dim, T * nb, T * nb };
-    float **ptrs[] = { &s->cols, &s->xp, &s->h, &s->f, &s->o, &s->row_tmp, &s->lin_scratch, &s->zeros, &s->st_re, &s->st_im };
+    const size_t sizes[] = { ((size_t)s->n_win + pad_rows) * dim, T * nb, T * nb };
+    float **ptrs[] = { &s->zeros, &s->st_re, &s->st_im };
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) total += (sizes[i] + 15) & ~(size_t)15;
     s->host_mem = calloc(total, sizeof(float));
@@ -569,13 +508,11 @@ static struct eg_spectral *create(const struct eg_codec_model *m, struct eg_exec
         snprintf(s->reason, sizeof s->reason, "%s / %s: correct (probe SNR %.0f dB), used (%s; CPU %s x%d %.2f ms vs "
                  "device %.2f ms per %d frames, ratio %.2f)", d->platform_short, d->name, s->snr_db,
                  mode == EG_BACKEND_OPENCL ? "--device opencl" : s->ratio > 1.0 ? "device faster" : "EDGEGEN_CL_MIN_RATIO",
-                 ex->k.name, ex->n_threads, s->cpu_ms, s->dev_ms,
-                 max_frames < PROBE_FRAMES ? max_frames : PROBE_FRAMES, s->ratio);
+                 ex->k.name, ex->n_threads, s->cpu_ms, s->dev_ms, PROBE_FRAMES, s->ratio);
     } else {
         snprintf(s->reason, sizeof s->reason, "%s / %s: correct (probe SNR %.0f dB), not used — CPU faster (CPU %s x%d "
                  "%.2f ms vs device %.2f ms per %d frames, ratio %.2f < %.2f)", d->platform_short, d->name, s->snr_db,
-                 ex->k.name, ex->n_threads, s->cpu_ms, s->dev_ms, max_frames < PROBE_FRAMES ? max_frames : PROBE_FRAMES,
-                 s->ratio, min_ratio);
+                 ex->k.name, ex->n_threads, s->cpu_ms, s->dev_ms, PROBE_FRAMES, s->ratio, min_ratio);
         device_free(s);   /* keep no device memory we will not use */
         if (cache) verdict_store(s, vpath);
     }
@@ -608,7 +545,7 @@ static void lin_f32(struct eg_linear *l, const float *w, const float *b, int n_o
     l->row_bytes = (size_t)n_in * sizeof(float);
 }
 
-void eg_cl_describe(char *buf, size_t len, struct eg_exec *ex_in) {
+void eg_spectral_describe(char *buf, size_t len, struct eg_exec *ex_in) {
     if (!len) return;
     eg_cl_list_devices(buf, len);
     size_t used = strlen(buf);
