@@ -32,9 +32,7 @@ enum eg_status eg_file_size(const char *path, uint64_t *size_bytes);
 /* Monotonic clock in nanoseconds (CLOCK_MONOTONIC); for durations only. */
 uint64_t eg_time_ns(void);
 
-/* Peak resident set size of this process so far, in bytes (getrusage ru_maxrss, else /proc/self/status
- * VmHWM); 0 when unknown. Print it next to the memory plan's estimate. */
-uint64_t eg_peak_rss_bytes(void);
+/* eg_peak_rss_bytes() (getrusage ru_maxrss, else /proc/self/status VmHWM) is public: runtime/edgegen.h. */
 /* Resident set size of this process now, in bytes (/proc/self/status VmRSS); 0 when unknown. */
 uint64_t eg_rss_bytes(void);
 

@@ -226,6 +226,112 @@ const char *eg_ctx_isa_name(const struct eg_ctx *ctx);
  * (ratio 1.8)", "cpu: ... CPU faster (ratio 0.07)"). Valid while the context lives. */
 const char *eg_ctx_device_info(const struct eg_ctx *ctx);
 
+/* ==== tools: what `edgegen` needs beyond synthesis (the commands use only this header) ====================== */
+
+/* "ref" / "avx2" / "avx512" / "neon" / "neon-dotprod" / "auto" → enum eg_isa; -1 for an unknown name (or NULL).
+ * eg_isa_name is the reverse ("auto" for EG_ISA_AUTO); static storage. */
+int eg_isa_from_name(const char *name);
+const char *eg_isa_name(enum eg_isa isa);
+
+/* The default worker count: online cores, at most 4 (at least 1). */
+int eg_default_threads(void);
+
+/* Peak resident set size of this process so far, in bytes (getrusage / VmHWM); 0 when unknown. */
+uint64_t eg_peak_rss_bytes(void);
+
+/* Receives report text: one or more whole lines, each ending in '\n'. Called from inside the report function. */
+typedef void (*eg_text_fn)(void *user, const char *text);
+
+/* `edgegen info`: CPU model, architecture, features the CPU and OS allow (x86: XCR0), the kernel table `isa`
+ * selects here and why, cores and clusters, caches, the memory this process may use and which limit binds, and
+ * OpenCL (platforms, devices, and whether the decoder stage would be used: this builds the kernels and times a
+ * synthetic decoder, up to seconds on first use). json: one JSON object instead of text. The text is delivered
+ * once, complete. Errors: EG_ERR_UNSUPPORTED when `isa` cannot run here (the log says why), EG_ERR_NOMEM. */
+enum eg_status eg_report_system(enum eg_isa isa, int json, eg_text_fn out, void *user);
+/* This machine's raw CPUID/XCR0 or HWCAP values in the tests/data/cpu/ dump format (bug reports). */
+enum eg_status eg_report_cpu_dump(eg_text_fn out, void *user);
+
+struct eg_inspect_params {
+    int    tensors;       /* default 1: the tensor table */
+    int    all;           /* default 0: at most 200 tensor rows and 256 characters per metadata value; 1: all */
+    int    n_threads;     /* 1 .. 1024: threads the memory plan is sized for (default as a context's) */
+    double max_seconds;   /* 0 .. 86400: audio one context must hold, for the memory plan */
+};
+struct eg_inspect_params eg_inspect_default_params(void);
+/* `edgegen inspect`: validate a GGUF model file (every byte, as loading does) and report its header, metadata,
+ * tensors, totals per type and the memory plan of model + context against the memory this process may use.
+ * Before mapping, the file size alone is checked against the limits (EDGEGEN_NO_MMAP=1: read, not mapped).
+ * Errors (one log line names the file and field, or the limit): EG_ERR_IO, EG_ERR_FORMAT, EG_ERR_NOMEM (the plan
+ * does not fit: the report up to the plan is still delivered), EG_ERR_INVALID_ARG. */
+enum eg_status eg_report_model(const char *path, const struct eg_inspect_params *p, eg_text_fn out, void *user);
+
+/* ---- the codec decoder alone: codec tokens → PCM (`edgegen decode`) --------------------------------------- */
+
+struct eg_codec;   /* opaque: one codec model, its kernel table and threads, one streaming decoder */
+
+struct eg_codec_params {
+    int            n_threads;      /* default 1; 1 .. 256; the audio is bit-identical for any value */
+    enum eg_isa    isa;            /* default EG_ISA_AUTO (EDGEGEN_ISA honoured) */
+    enum eg_device device;         /* default EG_DEVICE_AUTO (EDGEGEN_BACKEND honoured), as eg_ctx_params */
+    int            chunk_frames;   /* default 256; 1 .. 65536 frames per decoder window (the audio is the same) */
+    eg_text_fn     report;         /* optional: the memory plan lines and the placement's reason, at open */
+    void          *report_user;
+};
+struct eg_codec_params eg_codec_default_params(void);
+
+/* Load a codec decoder GGUF ("edgegen.codec"), check its memory plan against the limits before allocating
+ * (EG_ERR_NOMEM with one log line when it does not fit), choose the kernel table and the device as
+ * eg_ctx_create does. NULL with *err (err may be NULL): EG_ERR_INVALID_ARG, EG_ERR_IO, EG_ERR_FORMAT,
+ * EG_ERR_NOMEM, EG_ERR_UNSUPPORTED, EG_ERR_DEVICE. */
+struct eg_codec *eg_codec_open(const char *path, const struct eg_codec_params *p, enum eg_status *err);
+void eg_codec_close(struct eg_codec *c);   /* NULL allowed */
+
+int eg_codec_sample_rate(const struct eg_codec *c);
+int eg_codec_frame_samples(const struct eg_codec *c);   /* samples per token */
+/* > 0: the codec is phoneme-conditioned and every token needs its frame's phoneme id in [0, n). */
+int eg_codec_n_phonemes(const struct eg_codec *c);
+/* The memory plan's total in bytes (what eg_codec_open checked). */
+uint64_t eg_codec_memory_estimate(const struct eg_codec *c);
+/* One line without newline: "(dim D, ffn F, L layers, n_fft N, hop H), kernels K, T thread(s), network on X". */
+void eg_codec_describe(const struct eg_codec *c, char *buf, size_t len);
+
+/* EG_OK when every token is in [0, n_codes) and (conditioned codecs) phones is non-NULL with every id in
+ * [0, eg_codec_n_phonemes); else EG_ERR_INVALID_ARG with a log line naming the position (first_pos + index). */
+enum eg_status eg_codec_check(const struct eg_codec *c, const int32_t *tokens, const int32_t *phones, int n,
+                              int64_t first_pos);
+/* Append n tokens (and their frame phoneme ids; NULL for an unconditioned codec), all checked first (a bad value
+ * consumes nothing), and deliver every sample no later token can change to on_audio as float (mono, nominally
+ * [-1, 1]). The stream lags the input by the decoder's receptive field. */
+enum eg_status eg_codec_push(struct eg_codec *c, const int32_t *tokens, const int32_t *phones, int n,
+                             eg_audio_fn on_audio, void *user);
+/* End of stream: the rest of the audio (the stream then totals n_tokens * frame samples), then start over. */
+enum eg_status eg_codec_flush(struct eg_codec *c, eg_audio_fn on_audio, void *user);
+
+/* ---- WAV output: 16-bit PCM mono (or headerless s16le) that never leaves a half-written file ---------------
+ * A file is written to a temporary name in the target's directory and renamed over the target only by
+ * eg_wav_close(); eg_wav_abort() (or any failure) removes the temporary. Path "-" streams to stdout: the header
+ * carries the exact sizes when the sample count is known up front, else 0xFFFFFFFF ("unknown length", as
+ * sox/ffmpeg write to pipes); a seekable stdout is patched at close. Write errors, EPIPE included (ignore
+ * SIGPIPE), are EG_ERR_IO with the OS reason logged. */
+struct eg_wav;
+struct eg_wav_params {
+    int      sample_rate_hz;     /* 1 .. 1,000,000 */
+    int      raw;                /* 1: no header, bare s16le samples */
+    uint64_t n_samples_hint;     /* total samples if known (exact header on pipes), 0 = unknown */
+};
+/* path: output file, or "-" for stdout. Errors: EG_ERR_INVALID_ARG, EG_ERR_IO (directory not writable, ...),
+ * EG_ERR_NOMEM. */
+enum eg_status eg_wav_open(const char *path, const struct eg_wav_params *p, struct eg_wav **out);
+/* Append mono float samples: clamped to [-1, 1], scaled by 32767, rounded to nearest (EG_SAMPLE_S16's rule). */
+enum eg_status eg_wav_write_f32(struct eg_wav *w, const float *pcm, size_t n);
+/* Flush, fix the header, fsync and rename into place; frees w in every case. On error the temporary is
+ * removed and the target is left untouched. */
+enum eg_status eg_wav_close(struct eg_wav *w);
+/* Discard: remove the temporary (stdout: just stop) and free w. NULL allowed. */
+void eg_wav_abort(struct eg_wav *w);
+/* Samples written so far. */
+uint64_t eg_wav_n_samples(const struct eg_wav *w);
+
 #ifdef __cplusplus
 }
 #endif

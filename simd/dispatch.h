@@ -26,8 +26,6 @@ enum eg_status eg_dispatch_select_from(const struct eg_kernels *const *tables, i
                                        const struct eg_cpu *cpu, enum eg_isa isa, const char *env_isa,
                                        struct eg_kernels *out, char *why, size_t why_len);
 
-/* "ref" / "avx2" / "avx512" / "neon" / "neon-dotprod" ↔ enum eg_isa ("auto" → EG_ISA_AUTO); returns -1 for an unknown name. */
-int eg_isa_from_name(const char *name);
-const char *eg_isa_name(enum eg_isa isa);
+/* eg_isa_from_name / eg_isa_name (names ↔ enum eg_isa) are public: runtime/edgegen.h. */
 
 #endif

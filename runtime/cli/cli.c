@@ -1,6 +1,14 @@
-/* runtime/cli/cli.c — `edgegen` entry point: finds the subcommand and runs it. Subcommands live in cli_<name>.c. */
+/* runtime/cli/cli.c — `edgegen` entry point: finds the subcommand and runs it (subcommands live in cli_<name>.c),
+ * and the helpers they share (cli.h): option parsing, error lines, the default model search. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include "runtime/cli/cli.h"
 #include "runtime/edgegen.h"
 
@@ -36,6 +44,94 @@ static void usage(FILE *f) {
                "  EDGEGEN_PAR_MIN_BYTES=N     matrix-vector work below N weight bytes stays on one thread (131072)\n"
                "  EDGEGEN_CL_FAULT=build|device|wrong|enqueue   inject an OpenCL fault (tests)\n");
 }
+
+/* ---- helpers shared by the subcommands (cli.h) --------------------------------------------------------------- */
+
+void eg_cli_error(const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "edgegen: error: %s\n", buf);
+}
+
+int eg_cli_parse_int(const char *s, long lo, long hi, int *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi) return 0;
+    *out = (int)v;
+    return 1;
+}
+
+int eg_cli_parse_u64(const char *s, uint64_t *out) {
+    char *end;
+    if (!*s || *s == '-' || *s == '+' || *s == ' ') return 0;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno) return 0;
+    *out = (uint64_t)v;
+    return 1;
+}
+
+int eg_cli_parse_double(const char *s, double lo, double hi, int lo_open, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !(v >= lo && v <= hi) || (lo_open && v == lo)) return 0;   /* NaN fails the range */
+    *out = v;
+    return 1;
+}
+
+uint64_t eg_cli_time_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int file_exists(const char *path) {   /* quietly: a miss is normal during the search */
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* Try dir/name and dir/<sub>/name. */
+static int try_dir(const char *dir, const char *sub, const char *name, char *out, size_t len) {
+    if (!dir || !*dir) return 0;
+    snprintf(out, len, "%s/%s", dir, name);
+    if (file_exists(out)) return 1;
+    if (sub) {
+        snprintf(out, len, "%s/%s/%s", dir, sub, name);
+        if (file_exists(out)) return 1;
+    }
+    return 0;
+}
+
+int eg_cli_default_model(const char *sub, const char *const *names, char *out, size_t len) {
+    char exe_dir[PATH_MAX], dir[PATH_MAX + 16];
+    const char *env = getenv("EDGEGEN_MODEL_DIR");
+    ssize_t n = readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
+    if (n > 0) {
+        exe_dir[n] = 0;
+        char *slash = strrchr(exe_dir, '/');
+        if (slash) *slash = 0;
+    } else {
+        exe_dir[0] = 0;
+    }
+    /* every name in the first directory that has one, before the next directory */
+    for (int d = 0; d < 3; d++) {
+        if (d == 0 && !(env && *env)) continue;
+        if (d == 1 && !exe_dir[0]) continue;
+        if (d == 0) snprintf(dir, sizeof dir, "%s", env);
+        else if (d == 1) snprintf(dir, sizeof dir, "%s/../models", exe_dir);
+        else snprintf(dir, sizeof dir, "%s/models", EG_DATADIR);
+        for (int i = 0; names[i]; i++)
+            if (try_dir(dir, sub, names[i], out, len)) return 1;
+    }
+    return 0;
+}
+
+const char *eg_cli_model_dirs(void) { return "$EDGEGEN_MODEL_DIR, <binary>/../models, " EG_DATADIR "/models"; }
 
 int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }

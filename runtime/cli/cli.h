@@ -1,7 +1,16 @@
-/* runtime/cli/cli.h — the edgegen CLI's subcommands, one file each (runtime/cli_<name>.c).
+/* runtime/cli/cli.h — the edgegen CLI's subcommands, one file each (runtime/cli/cli_<name>.c), and the helpers they
+ * share (runtime/cli/cli.c). Commands use the public API (runtime/edgegen.h) and the text front end only.
  * Each returns the process exit status: 0 ok, 1 runtime failure, 2 usage error. */
 #ifndef EG_CLI_H
 #define EG_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "runtime/edgegen.h"
+
+#ifndef EG_DATADIR
+#define EG_DATADIR "/usr/local/share/edgegen"   /* the install data dir; models in EG_DATADIR/models */
+#endif
 
 struct eg_cli_cmd {
     const char *name;
@@ -9,11 +18,29 @@ struct eg_cli_cmd {
     int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
 };
 
+#if defined(__GNUC__)
+#define EG_CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define EG_CLI_PRINTF(a, b)
+#endif
+
+/* One error line on stderr, as the library's default log sink writes it: "edgegen: error: ...". */
+void eg_cli_error(const char *fmt, ...) EG_CLI_PRINTF(1, 2);
+
+/* Whole-string parsers for option values: 1 when s is a number in range (written to *out), else 0.
+ * eg_cli_parse_double: [lo, hi], or (lo, hi] with lo_open. eg_cli_parse_u64: decimal digits only. */
+int eg_cli_parse_int(const char *s, long lo, long hi, int *out);
+int eg_cli_parse_u64(const char *s, uint64_t *out);
+int eg_cli_parse_double(const char *s, double lo, double hi, int lo_open, double *out);
+
+/* Monotonic clock in nanoseconds, for the timings -v prints. */
+uint64_t eg_cli_time_ns(void);
+
 /* Find a default model file: for each directory in order — $EDGEGEN_MODEL_DIR, <binary's dir>/../models, the
  * install data dir (EG_DATADIR/models) — try every name in `names` (NULL-terminated, preferred first) as
- * dir/name and dir/sub/name (sub may be NULL). Writes the path to out and returns 1, or 0 when none exists.
- * (runtime/cli/cli_decode.c) */
-#include <stddef.h>
+ * dir/name and dir/sub/name (sub may be NULL). Writes the path to out and returns 1, or 0 when none exists. */
 int eg_cli_default_model(const char *sub, const char *const *names, char *out, size_t len);
+/* The directories eg_cli_default_model searches, for messages: "$EDGEGEN_MODEL_DIR, <binary>/../models, DATADIR/models". */
+const char *eg_cli_model_dirs(void);
 
 #endif

@@ -4,8 +4,8 @@
  * is written TOKEN:PHONEME (the frame's phoneme id). Without --chunk all tokens are read
  * and checked first, so a bad token fails before any output exists; with --chunk tokens are decoded as they
  * arrive (a pipe from a token generator) and audio is written as soon as it is final. Output goes through
- * runtime/core/wav.c: temp file + rename (no partial file on failure), or a pipe-safe stream to stdout with `-o -`.
- * Also exports eg_cli_default_model(), the model search the other subcommands share (cli.h).
+ * the library's WAV writer: temp file + rename (no partial file on failure), or a pipe-safe stream to stdout with
+ * `-o -`. Everything goes through the public API (edgegen.h eg_codec_*, eg_wav_*).
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,21 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include "models/stage.h"
 #include "runtime/cli/cli.h"
-#include "runtime/core/cpu.h"
-#include "models/decoder.h"
-#include "simd/dispatch.h"
-#include "runtime/core/internal.h"
-#include "runtime/core/memplan.h"
-#include "ports/port.h"
-#include "runtime/core/wav.h"
-
-#ifndef EG_DATADIR
-#define EG_DATADIR "/usr/local/share/edgegen"
-#endif
+#include "runtime/edgegen.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -75,49 +62,6 @@ static void usage(FILE *f) {
             "  cat tokens.txt | edgegen decode --chunk 8 -o - | aplay\n");
 }
 
-/* ---- default model search ------------------------------------------------------------------------------------ */
-
-static int file_exists(const char *path) {   /* quietly: a miss is normal during the search */
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-/* Try dir/name and dir/<sub>/name. */
-static int try_dir(const char *dir, const char *sub, const char *name, char *out, size_t len) {
-    if (!dir || !*dir) return 0;
-    snprintf(out, len, "%s/%s", dir, name);
-    if (file_exists(out)) return 1;
-    if (sub) {
-        snprintf(out, len, "%s/%s/%s", dir, sub, name);
-        if (file_exists(out)) return 1;
-    }
-    return 0;
-}
-
-int eg_cli_default_model(const char *sub, const char *const *names, char *out, size_t len) {
-    char exe_dir[PATH_MAX], dir[PATH_MAX + 16];
-    const char *env = getenv("EDGEGEN_MODEL_DIR");
-    ssize_t n = readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
-    if (n > 0) {
-        exe_dir[n] = 0;
-        char *slash = strrchr(exe_dir, '/');
-        if (slash) *slash = 0;
-    } else {
-        exe_dir[0] = 0;
-    }
-    /* every name in the first directory that has one, before the next directory */
-    for (int d = 0; d < 3; d++) {
-        if (d == 0 && !(env && *env)) continue;
-        if (d == 1 && !exe_dir[0]) continue;
-        if (d == 0) snprintf(dir, sizeof dir, "%s", env);
-        else if (d == 1) snprintf(dir, sizeof dir, "%s/../models", exe_dir);
-        else snprintf(dir, sizeof dir, "%s/models", EG_DATADIR);
-        for (int i = 0; names[i]; i++)
-            if (try_dir(dir, sub, names[i], out, len)) return 1;
-    }
-    return 0;
-}
-
 /* ---- token input --------------------------------------------------------------------------------------------- */
 
 static int parse_i32(const char *s, int32_t *out) {
@@ -142,7 +86,7 @@ static int next_token(FILE *f, int64_t pos, int need_ph, int32_t *tok, int32_t *
         c = getc(f);
     }
     if (n >= (int)sizeof word) {
-        EG_LOGE("token %lld: not an integer (too long)", (long long)pos);
+        eg_cli_error("token %lld: not an integer (too long)", (long long)pos);
         return -1;
     }
     word[n] = 0;
@@ -150,12 +94,12 @@ static int next_token(FILE *f, int64_t pos, int need_ph, int32_t *tok, int32_t *
     if (colon) *colon = 0;
     if (!parse_i32(word, tok) || (colon && !parse_i32(colon + 1, ph))) {
         if (colon) *colon = ':';
-        EG_LOGE("token %lld: \"%s\" is not an integer or TOKEN:PHONEME pair", (long long)pos, word);
+        eg_cli_error("token %lld: \"%s\" is not an integer or TOKEN:PHONEME pair", (long long)pos, word);
         return -1;
     }
     if (!colon) *ph = -1;
     if (need_ph && !colon) {
-        EG_LOGE("token %lld: the codec is phoneme-conditioned: expected TOKEN:PHONEME, found \"%s\"", (long long)pos, word);
+        eg_cli_error("token %lld: the codec is phoneme-conditioned: expected TOKEN:PHONEME, found \"%s\"", (long long)pos, word);
         return -1;
     }
     return 1;
@@ -167,7 +111,7 @@ static enum eg_status read_tokens(FILE *f, int need_ph, int32_t **out, int32_t *
     int n = 0, cap = 0, r;
     while ((r = next_token(f, n, need_ph, &v, &w)) == 1) {
         if (n == cap) {
-            if (cap >= INT_MAX / 2) { free(t); free(p); EG_LOGE("too many tokens"); return EG_ERR_INVALID_ARG; }
+            if (cap >= INT_MAX / 2) { free(t); free(p); eg_cli_error("too many tokens"); return EG_ERR_INVALID_ARG; }
             cap = cap ? 2 * cap : 4096;
             int32_t *nt = realloc(t, sizeof *t * (size_t)cap);
             if (nt) t = nt;
@@ -179,7 +123,7 @@ static enum eg_status read_tokens(FILE *f, int need_ph, int32_t **out, int32_t *
         p[n++] = w;
     }
     if (r < 0 || ferror(f)) {
-        if (ferror(f)) EG_LOGE("reading tokens: %s", strerror(errno));
+        if (ferror(f)) eg_cli_error("reading tokens: %s", strerror(errno));
         free(t); free(p);
         return EG_ERR_INVALID_ARG;
     }
@@ -191,24 +135,15 @@ static enum eg_status read_tokens(FILE *f, int need_ph, int32_t **out, int32_t *
 
 /* ---- the command ---------------------------------------------------------------------------------------------- */
 
-static enum eg_status wav_sink(void *user, const float *pcm, int n) {
+static enum eg_status wav_sink(void *user, const void *pcm, int n) {
     return eg_wav_write_f32(user, pcm, (size_t)n);
 }
 
-static void plan_line(const char *text, void *user) { (void)user; fprintf(stderr, "  %s\n", text); }
-
-static int parse_int(const char *s, int lo, int hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
-}
+static void report_line(void *user, const char *text) { (void)user; fputs(text, stderr); }
 
 static int run(int argc, char **argv) {
     const char *in_path = NULL, *out_path = NULL, *model_path = NULL;
-    int threads = 0, raw = 0, chunk = 0, verbose = 0, isa = EG_ISA_AUTO, device = -1;
+    int threads = 0, raw = 0, chunk = 0, verbose = 0, isa = EG_ISA_AUTO, device = EG_DEVICE_AUTO;
     char model_buf[PATH_MAX + 64];
 
     for (int i = 1; i < argc; i++) {
@@ -220,16 +155,19 @@ static int run(int argc, char **argv) {
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) { NEED_VAL(); model_path = val; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             NEED_VAL();
-            if (!parse_int(val, 1, 256, &threads)) { fprintf(stderr, "edgegen decode: --threads: expected 1..256, got '%s'\n", val); return 2; }
+            if (!eg_cli_parse_int(val, 1, 256, &threads)) { fprintf(stderr, "edgegen decode: --threads: expected 1..256, got '%s'\n", val); return 2; }
         } else if (!strcmp(a, "--chunk")) {
             NEED_VAL();
-            if (!parse_int(val, 1, 65536, &chunk)) { fprintf(stderr, "edgegen decode: --chunk: expected 1..65536 frames, got '%s'\n", val); return 2; }
+            if (!eg_cli_parse_int(val, 1, 65536, &chunk)) { fprintf(stderr, "edgegen decode: --chunk: expected 1..65536 frames, got '%s'\n", val); return 2; }
         } else if (!strcmp(a, "--isa")) {
             NEED_VAL();
             if ((isa = eg_isa_from_name(val)) < 0) { fprintf(stderr, "edgegen decode: --isa: unknown table '%s' (auto, ref, avx2, avx512, neon, neon-dotprod)\n", val); return 2; }
         } else if (!strcmp(a, "--device")) {
             NEED_VAL();
-            if ((device = eg_backend_from_name(val)) < 0) { fprintf(stderr, "edgegen decode: --device: expected auto, cpu or opencl, got '%s'\n", val); return 2; }
+            if (!strcmp(val, "auto")) device = EG_DEVICE_AUTO;
+            else if (!strcmp(val, "cpu")) device = EG_DEVICE_CPU;
+            else if (!strcmp(val, "opencl")) device = EG_DEVICE_OPENCL;
+            else { fprintf(stderr, "edgegen decode: --device: expected auto, cpu or opencl, got '%s'\n", val); return 2; }
         } else if (!strcmp(a, "--raw")) raw = 1;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) verbose = 1;
         else if (a[0] == '-' && a[1]) { fprintf(stderr, "edgegen decode: unknown option '%s' (edgegen decode --help)\n", a); return 2; }
@@ -243,16 +181,12 @@ static int run(int argc, char **argv) {
         static const char *const names[] = { "pico-codec-q8_0.gguf", "pico-codec-f32.gguf", NULL };
         if (!eg_cli_default_model("codec", names, model_buf, sizeof model_buf)) {
             fprintf(stderr, "edgegen decode: no model given and none of pico-codec-q8_0.gguf, pico-codec-f32.gguf "
-                            "found (searched $EDGEGEN_MODEL_DIR, <binary>/../models, %s/models); use --model PATH\n", EG_DATADIR);
+                            "found (searched %s); use --model PATH\n", eg_cli_model_dirs());
             return 1;
         }
         model_path = model_buf;
     }
-    if (!threads) {
-        struct eg_cpu cpu;
-        eg_cpu_detect(&cpu);
-        threads = cpu.n_cores_online < 1 ? 1 : cpu.n_cores_online > 4 ? 4 : cpu.n_cores_online;
-    }
+    if (!threads) threads = eg_default_threads();
     /* a closed stdout pipe must be a write error (EPIPE), not a silent death by SIGPIPE */
     signal(SIGPIPE, SIG_IGN);
 
@@ -261,57 +195,31 @@ static int run(int argc, char **argv) {
     FILE *in = NULL;
     int32_t *tokens = NULL, *phones = NULL;
     int n_tokens = 0;
-    struct eg_codec_model *model = NULL;
-    struct eg_exec ex = {0};
-    struct eg_decoder *dec = NULL;
-    struct eg_spectral *stage = NULL;
+    struct eg_codec *codec = NULL;
     struct eg_wav *wav = NULL;
-    struct eg_memplan plan;
-    struct eg_memplan_params mp;
-    const uint64_t t0 = eg_time_ns();
+    const uint64_t t0 = eg_cli_time_ns();
 
-    eg_memplan_default_params(&mp);
-    mp.process_bytes = eg_rss_bytes();   /* the process before the model: binary, libraries, stdio */
     in = strcmp(in_path, "-") ? fopen(in_path, "r") : stdin;
-    if (!in) { EG_LOGE("cannot open %s: %s", in_path, strerror(errno)); goto out; }
-    if ((st = eg_codec_model_load(model_path, &model)) != EG_OK) goto out;
+    if (!in) { eg_cli_error("cannot open %s: %s", in_path, strerror(errno)); goto out; }
+    struct eg_codec_params cp = eg_codec_default_params();
+    cp.n_threads = threads;
+    cp.isa = (enum eg_isa)isa;
+    cp.device = (enum eg_device)device;
+    cp.chunk_frames = chunk ? chunk : 256;
+    if (verbose) cp.report = report_line;
+    if (!(codec = eg_codec_open(model_path, &cp, &st))) goto out;
+    const uint64_t t1 = eg_cli_time_ns();   /* decode time excludes loading */
 
-    struct eg_decoder_params dp = eg_decoder_default_params();
-    dp.chunk_frames = chunk ? chunk : 256;
-    {   /* memory plan (runtime/core/memplan.c, models/decoder.c eg_codec_memplan): the mapped weights, the process, the
-         * decoder arena part by part, checked before the threads and the arena exist */
-        struct eg_mem mem;
-        mp.n_threads = threads;
-        mp.chunk_frames = dp.chunk_frames;
-        if ((st = eg_memplan_for_model(model->gguf, &mp, &plan, NULL)) != EG_OK) goto out;
-        eg_mem_detect(&mem);
-        if (verbose) eg_memplan_render(&plan, &mem, plan_line, NULL);
-        if (eg_memplan_check(&plan, &mem, NULL, 0) != EG_OK) goto out;
-    }
-    if ((st = eg_exec_init(&ex, (enum eg_isa)isa, threads)) != EG_OK) goto out;
-    if (device < 0) device = eg_backend_from_env(EG_BACKEND_AUTO);
-    if (device != EG_BACKEND_CPU) {   /* OpenCL placement: probe, decide, say why (models/stage.h) */
-        if (!(stage = eg_spectral_create(model, &ex, dp.chunk_frames, (enum eg_backend)device, &st))) goto out;
-        if (verbose) fprintf(stderr, "decoder stage: %s: %s\n", eg_spectral_on_device(stage) ? "opencl" : "cpu",
-                             eg_spectral_reason(stage));
-        if (!eg_spectral_on_device(stage)) { eg_spectral_destroy(stage); stage = NULL; }
-    }
-    dp.stage = stage;
-    if ((st = eg_decoder_create(model, &ex, &dp, &dec)) != EG_OK) goto out;
-    const uint64_t t1 = eg_time_ns();   /* decode time excludes loading */
-
-    const struct eg_codec_config *cfg = &model->cfg;
-    const int need_ph = cfg->n_phonemes > 0;
-    struct eg_wav_params wp = { .sample_rate_hz = (int)cfg->sample_rate_hz, .raw = raw };
+    const int need_ph = eg_codec_n_phonemes(codec) > 0, rate = eg_codec_sample_rate(codec);
+    struct eg_wav_params wp = { .sample_rate_hz = rate, .raw = raw };
     if (!chunk) {
         /* whole input first: every token checked before the output file exists */
         if ((st = read_tokens(in, need_ph, &tokens, &phones, &n_tokens)) != EG_OK) goto out;
-        if (n_tokens == 0) { EG_LOGE("%s: no tokens", in_path); goto out; }
-        if ((st = eg_decoder_check_tokens(cfg, tokens, n_tokens, 0)) != EG_OK) goto out;
-        if ((st = eg_decoder_check_phonemes(cfg, phones, n_tokens, 0)) != EG_OK) goto out;
-        wp.n_samples_hint = (uint64_t)n_tokens * cfg->hop;
+        if (n_tokens == 0) { eg_cli_error("%s: no tokens", in_path); goto out; }
+        if ((st = eg_codec_check(codec, tokens, phones, n_tokens, 0)) != EG_OK) goto out;
+        wp.n_samples_hint = (uint64_t)n_tokens * (uint64_t)eg_codec_frame_samples(codec);
         if ((st = eg_wav_open(out_path, &wp, &wav)) != EG_OK) goto out;
-        if ((st = eg_decoder_push(dec, tokens, phones, n_tokens, wav_sink, wav)) != EG_OK) goto out;
+        if ((st = eg_codec_push(codec, tokens, phones, n_tokens, wav_sink, wav)) != EG_OK) goto out;
     } else {
         /* streaming: push every `chunk` tokens as they are read */
         int32_t *buf = malloc(sizeof *buf * 2 * (size_t)chunk), *pbuf = buf + (buf ? chunk : 0);
@@ -321,40 +229,39 @@ static int run(int argc, char **argv) {
         st = EG_OK;
         while (st == EG_OK && (r = next_token(in, n_tokens, need_ph, &buf[n], &pbuf[n])) == 1) {
             n_tokens++;
-            if (++n == chunk) { st = eg_decoder_push(dec, buf, pbuf, n, wav_sink, wav); n = 0; }
+            if (++n == chunk) { st = eg_codec_push(codec, buf, pbuf, n, wav_sink, wav); n = 0; }
         }
         if (st == EG_OK && r < 0) st = EG_ERR_INVALID_ARG;
-        if (st == EG_OK && n) st = eg_decoder_push(dec, buf, pbuf, n, wav_sink, wav);
+        if (st == EG_OK && n) st = eg_codec_push(codec, buf, pbuf, n, wav_sink, wav);
         free(buf);
         if (st != EG_OK) goto out;
-        if (n_tokens == 0) { EG_LOGE("%s: no tokens", in_path); goto out; }
+        if (n_tokens == 0) { eg_cli_error("%s: no tokens", in_path); goto out; }
     }
-    if ((st = eg_decoder_flush(dec, wav_sink, wav)) != EG_OK) goto out;
+    if ((st = eg_codec_flush(codec, wav_sink, wav)) != EG_OK) goto out;
     const uint64_t n_samples = eg_wav_n_samples(wav);
     st = eg_wav_close(wav);
     wav = NULL;
     if (st != EG_OK) goto out;
     if (verbose) {
-        const double sec = (double)(eg_time_ns() - t1) * 1e-9, audio = (double)n_samples / cfg->sample_rate_hz;
+        char desc[256];
+        const char *be = getenv("EDGEGEN_BACKEND");
+        const int cpu_only = device == EG_DEVICE_CPU || (device == EG_DEVICE_AUTO && be && !strcmp(be, "cpu"));
+        const double sec = (double)(eg_cli_time_ns() - t1) * 1e-9, audio = (double)n_samples / rate;
+        eg_codec_describe(codec, desc, sizeof desc);
         fprintf(stderr, "loaded in %.1f ms; decoded %d tokens → %llu samples (%.2f s) in %.3f s (reading input and "
                         "writing included): RTF %.4f (%.0fx real time)\n",
                 (double)(t1 - t0) * 1e-6, n_tokens, (unsigned long long)n_samples, audio, sec, sec / audio, audio / sec);
-        fprintf(stderr, "model %s (dim %u, ffn %u, %u layers, n_fft %u, hop %u), kernels %s, %d thread(s), network on %s\n",
-                model_path, cfg->dim, cfg->ffn_dim, cfg->n_layers, cfg->n_fft, cfg->hop, ex.k.name, ex.n_threads,
-                eg_spectral_on_device(stage) ? "OpenCL" : "the CPU");
+        fprintf(stderr, "model %s %s\n", model_path, desc);
         fprintf(stderr, "memory: estimated %.2f MiB, peak RSS %.2f MiB%s\n",
-                (double)eg_memplan_total(&plan, 0) / 1048576.0, (double)eg_peak_rss_bytes() / 1048576.0,
-                device != EG_BACKEND_CPU ? " (the estimate leaves out the OpenCL runtime; --device cpu)" : "");
+                (double)eg_codec_memory_estimate(codec) / 1048576.0, (double)eg_peak_rss_bytes() / 1048576.0,
+                cpu_only ? "" : " (the estimate leaves out the OpenCL runtime; --device cpu)");
     }
     rc = 0;
 
 out:
     if (rc != 0 && strcmp(out_path, "-") != 0 && verbose) fprintf(stderr, "edgegen decode: nothing written to %s\n", out_path);
     eg_wav_abort(wav);
-    eg_decoder_destroy(dec);
-    eg_spectral_destroy(stage);
-    eg_exec_free(&ex);
-    eg_codec_model_destroy(model);
+    eg_codec_close(codec);
     free(tokens);
     free(phones);
     if (in && in != stdin) fclose(in);

@@ -18,18 +18,10 @@
 #include <unistd.h>
 
 #include "runtime/cli/cli.h"
-#include "runtime/core/cpu.h"
-#include "simd/dispatch.h"
 #include "runtime/edgegen.h"
-#include "runtime/core/internal.h"
 #include "runtime/text/normalize.h"
-#include "ports/port.h"
 #include "runtime/text/text.h"
-#include "runtime/core/wav.h"
 
-#ifndef EG_DATADIR
-#define EG_DATADIR "/usr/local/share/edgegen"
-#endif
 #define MAX_TEXT_BYTES (16u << 20)   /* stdin or argument text */
 
 static void usage(FILE *f) {
@@ -87,30 +79,11 @@ static void usage(FILE *f) {
 
 /* ---- argument parsing -------------------------------------------------------------------------------------- */
 
-static int parse_int(const char *s, long lo, long hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
-}
-
-static int parse_u64(const char *s, uint64_t *out) {
-    char *end;
-    if (!*s || *s == '-' || *s == '+' || *s == ' ') return 0;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno) return 0;
-    *out = (uint64_t)v;
-    return 1;
-}
-
+static int parse_int(const char *s, long lo, long hi, int *out) { return eg_cli_parse_int(s, lo, hi, out); }
+static int parse_u64(const char *s, uint64_t *out) { return eg_cli_parse_u64(s, out); }
 static int parse_float(const char *s, double lo, double hi, int lo_open, float *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v) || v > hi || v < lo || (lo_open && v == lo)) return 0;
+    double v;
+    if (!eg_cli_parse_double(s, lo, hi, lo_open, &v)) return 0;
     *out = (float)v;
     return 1;
 }
@@ -125,12 +98,12 @@ static char *read_stdin(size_t *n_out) {
     for (;;) {
         if (n + 1 >= cap) {
             if (cap > MAX_TEXT_BYTES) {
-                EG_LOGE("input text is larger than %u bytes (the limit)", MAX_TEXT_BYTES);
+                eg_cli_error("input text is larger than %u bytes (the limit)", MAX_TEXT_BYTES);
                 free(buf);
                 return NULL;
             }
             char *nb = realloc(buf, cap * 2);
-            if (!nb) { EG_LOGE("out of memory reading the input text"); free(buf); return NULL; }
+            if (!nb) { eg_cli_error("out of memory reading the input text"); free(buf); return NULL; }
             buf = nb;
             cap *= 2;
         }
@@ -138,8 +111,8 @@ static char *read_stdin(size_t *n_out) {
         n += r;
         if (r == 0) break;
     }
-    if (ferror(stdin)) { EG_LOGE("reading standard input: %s", strerror(errno)); free(buf); return NULL; }
-    if (n > MAX_TEXT_BYTES) { EG_LOGE("input text is larger than %u bytes (the limit)", MAX_TEXT_BYTES); free(buf); return NULL; }
+    if (ferror(stdin)) { eg_cli_error("reading standard input: %s", strerror(errno)); free(buf); return NULL; }
+    if (n > MAX_TEXT_BYTES) { eg_cli_error("input text is larger than %u bytes (the limit)", MAX_TEXT_BYTES); free(buf); return NULL; }
     buf[n] = 0;
     *n_out = n;
     return buf;
@@ -233,7 +206,7 @@ static void on_signal(int sig) { g_interrupted = sig; }
 static enum eg_status on_audio(void *user, const void *samples, int n) {
     struct out *o = user;
     if (g_interrupted) return EG_ERR_IO;
-    const uint64_t now = eg_time_ns();
+    const uint64_t now = eg_cli_time_ns();
     if (!o->t_first) o->t_first = now;
     enum eg_status st = eg_wav_write_f32(o->wav, samples, (size_t)n);
     if (st == EG_OK && o->progress && now - o->t_last_progress > 100000000ull) {
@@ -331,31 +304,31 @@ static int run(int argc, char **argv) {
     } else {
         size_t len = 0;
         for (int i = 0; i < n_words; i++) len += strlen(words[i]) + 1;
-        if (len > MAX_TEXT_BYTES) { EG_LOGE("input text is larger than %u bytes (the limit)", MAX_TEXT_BYTES); goto out; }
-        if (!(text = malloc(len + 1))) { EG_LOGE("out of memory"); goto out; }
+        if (len > MAX_TEXT_BYTES) { eg_cli_error("input text is larger than %u bytes (the limit)", MAX_TEXT_BYTES); goto out; }
+        if (!(text = malloc(len + 1))) { eg_cli_error("out of memory"); goto out; }
         text[0] = 0;
         for (int i = 0; i < n_words; i++) { if (i) strcat(text, " "); strcat(text, words[i]); }
         n_text = strlen(text);
     }
     if (memchr(text, 0, n_text)) {
-        EG_LOGE("input text contains a NUL byte at byte %ld", (long)((char *)memchr(text, 0, n_text) - text));
+        eg_cli_error("input text contains a NUL byte at byte %ld", (long)((char *)memchr(text, 0, n_text) - text));
         goto out;
     }
     {
         long bad = eg_utf8_invalid_at(text, n_text);
         if (bad >= 0) {
-            EG_LOGE("input text is not valid UTF-8 at byte %ld (byte 0x%02X)", bad, (unsigned)(unsigned char)text[bad]);
+            eg_cli_error("input text is not valid UTF-8 at byte %ld (byte 0x%02X)", bad, (unsigned)(unsigned char)text[bad]);
             goto out;
         }
     }
-    if (all_space(text, n_text)) { EG_LOGE("no text to synthesize (input is %s)", n_text ? "only whitespace" : "empty"); goto out; }
-    if (!has_word(text, n_text)) { EG_LOGE("no text to synthesize (input has no letters or digits)"); goto out; }
+    if (all_space(text, n_text)) { eg_cli_error("no text to synthesize (input is %s)", n_text ? "only whitespace" : "empty"); goto out; }
+    if (!has_word(text, n_text)) { eg_cli_error("no text to synthesize (input has no letters or digits)"); goto out; }
 
     /* 2. the model path: the bundled default when --model is absent (none found: say where we looked) */
     if (!model_path) {
         static const char *const names[] = { "pico-ar-q8_0.gguf", "pico-ar-f16.gguf", "pico-ar-f32.gguf", NULL };
         if (!eg_cli_default_model("ar", names, model_buf, sizeof model_buf)) {
-            EG_LOGE("no TTS model found (pico-ar-q8_0.gguf, pico-ar-f16.gguf or pico-ar-f32.gguf in $EDGEGEN_MODEL_DIR, "
+            eg_cli_error("no TTS model found (pico-ar-q8_0.gguf, pico-ar-f16.gguf or pico-ar-f32.gguf in $EDGEGEN_MODEL_DIR, "
                     "<binary>/../models or %s/models, each also under ar/); use --model PATH",
                     EG_DATADIR);
             goto out;
@@ -363,9 +336,7 @@ static int run(int argc, char **argv) {
         model_path = model_buf;
     }
     if (!threads) {
-        struct eg_cpu cpu;
-        eg_cpu_detect(&cpu);
-        threads = cpu.n_cores_online < 1 ? 1 : cpu.n_cores_online > 4 ? 4 : cpu.n_cores_online;
+        threads = eg_default_threads();
     }
 
     /* 3. the output file first (an unwritable path fails before the model loads: its temporary is created now,
@@ -374,9 +345,9 @@ static int run(int argc, char **argv) {
     const int to_stdout = !strcmp(out_path, "-");
     struct eg_wav_params wp = { .sample_rate_hz = 16000, .raw = raw, .n_samples_hint = 0 };
     if (!to_stdout && (st = eg_wav_open(out_path, &wp, &o.wav)) != EG_OK) goto out;
-    const uint64_t t_load = eg_time_ns();
+    const uint64_t t_load = eg_cli_time_ns();
     if (!(model = eg_model_load(model_path, codec_path, &st))) goto out;
-    const uint64_t t_loaded = eg_time_ns();
+    const uint64_t t_loaded = eg_cli_time_ns();
     o.rate = eg_model_sample_rate(model);
     if (!to_stdout && o.rate != wp.sample_rate_hz) {   /* reopen with the model's rate (nothing written yet) */
         eg_wav_abort(o.wav);
@@ -401,17 +372,17 @@ static int run(int argc, char **argv) {
 
     /* 5. speak */
     struct phon pu = { .ph = ph };
-    const uint64_t t_synth = eg_time_ns();
+    const uint64_t t_synth = eg_cli_time_ns();
     o.t_start = t_synth;
     st = eg_ctx_synthesize_text(ctx, text, phonemise, &pu);
     if (o.progress) fprintf(stderr, "\r%60s\r", "");
     if (g_interrupted) {
-        EG_LOGE("interrupted by signal %d: no output written", (int)g_interrupted);
+        eg_cli_error("interrupted by signal %d: no output written", (int)g_interrupted);
         rc = 128 + (int)g_interrupted;
         goto out;
     }
     if (st != EG_OK) goto out;
-    const uint64_t t_done = eg_time_ns();
+    const uint64_t t_done = eg_cli_time_ns();
     const uint64_t n_samples = eg_wav_n_samples(o.wav);
     st = eg_wav_close(o.wav);
     o.wav = NULL;
@@ -439,7 +410,7 @@ out:
     free(text);
     free(words);
     if (rc == 0 && !strcmp(out_path, "-") && (fflush(stdout) != 0 || ferror(stdout))) {
-        EG_LOGE("write to standard output failed: %s", strerror(errno));
+        eg_cli_error("write to standard output failed: %s", strerror(errno));
         rc = 1;
     }
     return rc;

@@ -14,27 +14,8 @@
 #include <stdint.h>
 #include "runtime/edgegen.h"
 
-struct eg_wav;
-
-struct eg_wav_params {
-    int      sample_rate_hz;     /* 1 .. 1,000,000 */
-    int      raw;                /* 1: no header, bare s16le samples */
-    uint64_t n_samples_hint;     /* total samples if known (exact header on pipes), 0 = unknown */
-};
-
-/* path: output file, or "-" for stdout. Errors: EG_ERR_INVALID_ARG, EG_ERR_IO (directory not writable, ...),
- * EG_ERR_NOMEM. */
-enum eg_status eg_wav_open(const char *path, const struct eg_wav_params *p, struct eg_wav **out);
-/* Append mono float samples: clamped to [-1, 1], scaled by 32767, rounded to nearest. */
-enum eg_status eg_wav_write_f32(struct eg_wav *w, const float *pcm, size_t n);
-/* Flush, fix the header, fsync and rename into place; frees w in every case. On error the temporary is
- * removed and the target is left untouched. */
-enum eg_status eg_wav_close(struct eg_wav *w);
-/* Discard: remove the temporary (stdout: just stop) and free w. NULL allowed. */
-void eg_wav_abort(struct eg_wav *w);
-
-/* Samples written so far. */
-uint64_t eg_wav_n_samples(const struct eg_wav *w);
+/* The writer (struct eg_wav, eg_wav_open, eg_wav_write_f32, eg_wav_close, eg_wav_abort, eg_wav_n_samples) is public:
+ * runtime/edgegen.h. */
 
 /* The 44-byte canonical header for mono s16 (n_samples == UINT64_MAX or too big: 0xFFFFFFFF sizes). Pure. */
 void eg_wav_header(uint8_t hdr[44], int sample_rate_hz, uint64_t n_samples);
