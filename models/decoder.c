@@ -367,7 +367,7 @@ enum eg_status eg_decoder_memplan(const struct eg_codec_model *m, const struct e
     return st;
 }
 
-/* Estimator for `edgegen.codec` files (registered in runtime/core/memplan.c): one decoder for p->n_threads threads and
+/* Estimator for `edgegen.codec` files (registered in runtime/pipeline/memplan_archs.c): one decoder for p->n_threads threads and
  * p->chunk_frames frames per window, as `edgegen decode` creates it. Weights are bound zero-copy (no repack);
  * every bound tensor is read for each window, so the whole mapping becomes resident (the "weights" part). */
 enum eg_status eg_codec_memplan(const struct eg_gguf *g, const struct eg_memplan_params *p, struct eg_memplan *plan) {

@@ -49,6 +49,11 @@ size_t eg_decoder_arena_bytes(const struct eg_codec_model *m, const struct eg_ex
 struct eg_memplan;
 enum eg_status eg_decoder_memplan(const struct eg_codec_model *m, const struct eg_exec *ex,
                                   const struct eg_decoder_params *p, struct eg_memplan *plan);
+/* Estimator for `edgegen.codec` files (runtime/pipeline/memplan_archs.c): one decoder for p->n_threads threads
+ * and p->chunk_frames frames per window, as `edgegen decode` creates it. */
+struct eg_gguf;
+struct eg_memplan_params;
+enum eg_status eg_codec_memplan(const struct eg_gguf *g, const struct eg_memplan_params *p, struct eg_memplan *plan);
 /* m and ex are borrowed and must outlive the decoder. p == NULL: defaults. Errors: EG_ERR_INVALID_ARG,
  * EG_ERR_NOMEM. */
 enum eg_status eg_decoder_create(const struct eg_codec_model *m, struct eg_exec *ex,

@@ -2,7 +2,7 @@
 # tests/memcheck.sh — the memory plan against the measured peak RSS, for every model that exists here.
 #
 # For each model and 1 and 2 threads, run the real thing at the limits the plan is sized for and compare the
-# plan's total (runtime/core/memplan.c eg_memplan_for_model / eg_memplan_add_process + the model's own breakdown) with
+# plan's total (runtime/pipeline/memplan_archs.c eg_memplan_for_model, runtime/core/memplan.c eg_memplan_add_process + the model's own breakdown) with
 # the process's peak RSS (getrusage ru_maxrss):
 #   edgegen.codec  `edgegen decode -v --device cpu -t T` on 1500 random tokens (30 s of audio at 50 frames/s,
 #                  more than the 256-frame window the plan is sized for), which prints

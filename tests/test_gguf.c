@@ -21,6 +21,7 @@
 #include "tests/gguf_exercise.h"
 #include "tests/harness.h"
 #include "runtime/core/memplan.h"
+#include "runtime/pipeline/memplan_archs.h"
 #include "ports/port.h"
 
 /* ---- log capture ------------------------------------------------------------------------------------------ */

@@ -2,7 +2,7 @@
  *
  * Prints the header, every metadata key (type and value; long arrays abbreviated), the tensor table (name, type,
  * shape innermost first, bytes, file offset), totals per type, and the memory plan (weights + whatever the
- * architecture's estimator registers in runtime/core/memplan.c) against the memory this process may use. Before
+ * architecture's estimator registers in runtime/pipeline/memplan_archs.c) against the memory this process may use. Before
  * mapping, a preflight checks the file size alone, so a model that cannot even be mapped is refused with the
  * limit named rather than with a bare mmap/malloc failure. The library logs the one error line itself.
  * The report is the library's (edgegen.h eg_report_model).

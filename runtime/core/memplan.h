@@ -83,21 +83,7 @@ void eg_memplan_default_params(struct eg_memplan_params *p);   /* 30 s, 1 thread
  * eg_memplan_for_model adds them when an estimator is registered; programs that build a plan by hand call it. */
 enum eg_status eg_memplan_add_process(struct eg_memplan *plan, const struct eg_memplan_params *p);
 
-/* Adds the parts a context for this model needs (never the weights: eg_memplan_for_model adds those). */
-typedef enum eg_status (*eg_memplan_arch_fn)(const struct eg_gguf *g, const struct eg_memplan_params *p,
-                                             struct eg_memplan *plan);
-struct eg_memplan_arch {
-    const char        *arch;   /* general.architecture, e.g. "edgegen.codec" */
-    eg_memplan_arch_fn fill;
-};
-/* The registered estimator for `arch`, or NULL. */
-const struct eg_memplan_arch *eg_memplan_find_arch(const char *arch);
-
-/* The whole plan for an open model: "weights" (the file: mapped, or heap when read() was used; committed) plus,
- * when an estimator is registered (*has_arch = 1), the process parts (eg_memplan_add_process) and the
- * architecture's parts. Its total is the expected peak RSS of a process running that context at its limits. Errors from the estimator pass
- * through (EG_ERR_FORMAT for bad metadata). */
-enum eg_status eg_memplan_for_model(const struct eg_gguf *g, const struct eg_memplan_params *p,
-                                    struct eg_memplan *plan, int *has_arch);
+/* The per-architecture estimators and eg_memplan_for_model (the whole plan for an open model) are above the
+ * models: runtime/pipeline/memplan_archs.h. */
 
 #endif /* EG_MEMPLAN_H */

@@ -649,7 +649,7 @@ enum eg_status eg_ctx_synthesize_text(struct eg_ctx *ctx, const char *utf8, eg_p
     return st;
 }
 
-/* ==== memory estimator for `edgegen.ar` files (registered in runtime/core/memplan.c) ================================= */
+/* ==== memory estimator for `edgegen.ar` files (registered in runtime/pipeline/memplan_archs.c) ================================= */
 
 /* The parts a TTS context for this AR file needs with default context params (n_threads from p): the AR state,
  * this file's buffers and, when the codec is found next to the file (eg_model_load's rule), its mapped weights and

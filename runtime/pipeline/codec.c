@@ -11,6 +11,7 @@
 #include "ports/port.h"
 #include "runtime/core/internal.h"
 #include "runtime/core/memplan.h"
+#include "runtime/pipeline/memplan_archs.h"
 #include "runtime/edgegen.h"
 
 struct eg_codec {
@@ -54,7 +55,7 @@ struct eg_codec *eg_codec_open(const char *path, const struct eg_codec_params *p
     mp.process_bytes = eg_rss_bytes();   /* the process before the model: binary, libraries, stdio */
     if ((st = eg_codec_model_load(path, &c->model)) != EG_OK) goto fail;
     dp.chunk_frames = p.chunk_frames;
-    {   /* memory plan (runtime/core/memplan.c, models/decoder.c eg_codec_memplan): the mapped weights, the process, the
+    {   /* memory plan (runtime/pipeline/memplan_archs.c, models/decoder.c eg_codec_memplan): the mapped weights, the process, the
          * decoder arena part by part, checked before the threads and the arena exist */
         struct eg_mem mem;
         struct report r = { p.report, p.report_user };

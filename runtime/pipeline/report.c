@@ -13,6 +13,7 @@
 #include "runtime/core/gguf.h"
 #include "runtime/core/internal.h"
 #include "runtime/core/memplan.h"
+#include "runtime/pipeline/memplan_archs.h"
 #include "runtime/edgegen.h"
 #include "simd/dispatch.h"
 
