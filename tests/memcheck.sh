@@ -13,7 +13,10 @@
 # full-size random-weight decoders and AR models of `make bench-decoder` / `make bench-ar` when they exist
 # (missing ones are skipped, not passed). A row passes when |estimate / measured - 1| <= 0.10, or when the
 # estimate is above the measurement by at most 1.5 MiB (untouched per-worker scratch of the tiny models). The OpenCL
-# runtime is not in the plan, hence --device cpu. Prints the table and "N passed, N failed, N skipped".
+# runtime is not in the plan, hence --device cpu. Only the 1-thread rows are counted: with 2 threads, whether a
+# worker's scratch becomes resident depends on which thread ran which block (timing), so those rows are printed
+# for reading, marked "not counted", and never pass the suite (a missing memory line still fails it). Prints the
+# table and "N passed, N failed, N skipped" (one test per model: its 1-thread row).
 # Usage (repository root): sh tests/memcheck.sh [BUILD_DIR]
 set -u
 BUILD=${1:-${BUILD:-build}}
@@ -44,6 +47,10 @@ row() {
     # timing (seen: ar_tiny_f32 at 2 threads 5.65 MiB planned vs 4.57 or 5.69 measured in two runs)
     verdict=$(awk -v e="$est" -v m="$meas" 'BEGIN { r = e / m; d = r - 1; if (d < 0) d = -d;
         printf "%.3f %s", r, (d <= 0.10 || (e >= m && e - m <= 1.5) ? "ok" : "FAIL") }')
+    if [ "$2" != 1 ]; then   # timing-dependent: printed, not counted
+        printf '%-28s %3s %8s MiB %8s MiB %s (not counted: timing-dependent)\n' "$1" "$2" "$est" "$meas" "$verdict"
+        return
+    fi
     printf '%-28s %3s %8s MiB %8s MiB %s\n' "$1" "$2" "$est" "$meas" "$verdict"
     case $verdict in *ok) P=$((P + 1)) ;; *) F=$((F + 1)) ;; esac
 }

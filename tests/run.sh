@@ -31,22 +31,36 @@ suite() {
     TOTAL_P=$((TOTAL_P + p)); TOTAL_F=$((TOTAL_F + f)); TOTAL_S=$((TOTAL_S + s))
 }
 
-# skip_suite NAME WHY : a whole suite that cannot run on this machine
-skip_suite() { echo "== $1: skipped: $2"; TOTAL_S=$((TOTAL_S + 1)); }
+# skip_suite NAME WHY [N] : a whole suite of N tests (default 1) that cannot run on this machine: N skipped
+skip_suite() { echo "== $1: skipped ($(( ${3:-1} )) tests): $2"; TOTAL_S=$((TOTAL_S + ${3:-1})); }
+# n_tests FILTER... : how many tests the native runner holds for these test_runner arguments
+n_tests() { "$BUILD/test_runner" --list "$@" 2>/dev/null | grep -c .; }
+
+# What each configuration counts. Every test is counted once, in the run that covers it; a run under another
+# configuration counts only the tests that exercise what that configuration changes:
+#   native                    everything: text, detection, dispatch, pool, GGUF, every kernel test on every table
+#                             this CPU can run (EDGEGEN_ISA unset), and the models on the automatic table;
+#   native EDGEGEN_ISA=NAME   the model and pipeline tests that compute through the kernel table (MODEL_TESTS),
+#                             now on NAME; the kernels of NAME were tested in "native" already;
+#   qemu CPU runs             see the ARM section below.
+MODEL_TESTS="decoder_ ar_ tts_ -x istft -x _bad_ -x rejects -x _load -x _params -x sampler -x length_scale_key"
 
 # ---- native: every table this CPU supports, chosen automatically and forced ---------------------------------
 suite "native" "$BUILD/test_runner"
-suite "native EDGEGEN_ISA=ref" env EDGEGEN_ISA=ref "$BUILD/test_runner"
-# a forced lower table runs the whole suite (models included) through it; a CPU without it is a skip
+# shellcheck disable=SC2086
+suite "native EDGEGEN_ISA=ref" env EDGEGEN_ISA=ref "$BUILD/test_runner" $MODEL_TESTS
+# a forced lower table runs the model tests through it; a CPU without it is a skip of those tests
 for isa in avx2; do
     if EDGEGEN_ISA=$isa "$BUILD/edgegen" info >/dev/null 2>&1; then
-        suite "native EDGEGEN_ISA=$isa" env EDGEGEN_ISA=$isa "$BUILD/test_runner"
+        # shellcheck disable=SC2086
+        suite "native EDGEGEN_ISA=$isa" env EDGEGEN_ISA=$isa "$BUILD/test_runner" $MODEL_TESTS
     else
-        skip_suite "native EDGEGEN_ISA=$isa" "this CPU/build cannot run the $isa table"
+        # shellcheck disable=SC2086
+        skip_suite "native EDGEGEN_ISA=$isa" "this CPU/build cannot run the $isa table" "$(n_tests $MODEL_TESTS)"
     fi
 done
 if command -v python3 >/dev/null 2>&1; then suite "layers" python3 tests/check_layers.py
-else skip_suite "layers" "python3 is missing (ports/setup-debian.sh)"; fi
+else skip_suite "layers" "python3 is missing (ports/setup-debian.sh)" 6; fi
 suite "cli info" sh tests/test_cli_info.sh "$BUILD/edgegen"
 suite "cli decode" sh tests/test_cli_decode.sh "$BUILD/edgegen"
 suite "cli tts" sh tests/test_cli_tts.sh "$BUILD/edgegen"
@@ -73,7 +87,8 @@ cl_probe=$("$BUILD/test_opencl" opencl_list_devices 2>&1)
 if echo "$cl_probe" | grep -q '^ok   opencl_list_devices'; then
     suite "opencl" "$BUILD/test_opencl"
 else
-    skip_suite "opencl" "$(echo "$cl_probe" | sed -n 's/^SKIP opencl_list_devices: //p' | head -n 1)"
+    skip_suite "opencl" "$(echo "$cl_probe" | sed -n 's/^SKIP opencl_list_devices: //p' | head -n 1)" \
+        "$("$BUILD/test_opencl" --list 2>/dev/null | grep -c .)"
 fi
 
 # ---- guard: no optional-ISA instructions in baseline objects (tests/run_qemu.sh guard) -----------------------
@@ -82,25 +97,39 @@ suite "native isa guard" env BUILD="$BUILD" sh tests/run_qemu.sh guard
 # ---- ARM cross builds under qemu-user: Cortex-A53/A72 have no dotprod and must get plain NEON (and refuse
 # EDGEGEN_ISA=neon-dotprod), Cortex-A76 (Pi 5) must get neon-dotprod; Cortex-A8 has NEON but no VFPv4 and must
 # get the reference. EG_TEST_CROSS=0 skips this section (about 2-3 minutes on 2 cores). --
+# Per port, the first CPU runs the whole runner; the others count only what differs on them: the A72 picks the
+# same neon table as the A53, so only detection and dispatch (cpu_, dispatch_) run again; the A76 adds the
+# neon-dotprod kernels and the models through them; a forced EDGEGEN_ISA=ref runs the models (MODEL_TESTS).
+# A port that cannot run here counts its tests as skipped (numbers from the native runner's list with the same
+# filters, plus one per build/guard/pick suite).
+DETECT_TESTS="cpu_ dispatch_"
 cross_start=$(date +%s)
 for port in aarch64 armhf; do
-    if [ "${EG_TEST_CROSS:-1}" = 0 ]; then skip_suite "$port" "EG_TEST_CROSS=0"; continue; fi
-    why=$(sh tests/run_qemu.sh missing "$port")
-    if [ -n "$why" ]; then skip_suite "$port" "$why"; continue; fi
+    why=""
+    if [ "${EG_TEST_CROSS:-1}" = 0 ]; then why="EG_TEST_CROSS=0"; else why=$(sh tests/run_qemu.sh missing "$port"); fi
+    if [ -n "$why" ]; then
+        # shellcheck disable=SC2086
+        if [ "$port" = aarch64 ]; then n=$(( $(n_tests) + $(n_tests $DETECT_TESTS) + $(n_tests $DETECT_TESTS neon_dotprod $MODEL_TESTS) + $(n_tests $MODEL_TESTS) + 4 ))
+        else n=$(( $(n_tests) + $(n_tests $MODEL_TESTS) + 4 )); fi
+        skip_suite "$port" "$why" "$n"; continue
+    fi
     suite "$port build" sh tests/run_qemu.sh build "$port"
     suite "$port isa guard" sh tests/run_qemu.sh guard "$port"
+    # shellcheck disable=SC2086
     if [ "$port" = aarch64 ]; then
         suite "aarch64 cortex-a53 pick" sh tests/run_qemu.sh pick aarch64 cortex-a53 neon
         suite "aarch64 cortex-a53" sh tests/run_qemu.sh run aarch64 cortex-a53
-        suite "aarch64 cortex-a72" sh tests/run_qemu.sh run aarch64 cortex-a72
+        suite "aarch64 cortex-a72 (detection)" sh tests/run_qemu.sh run aarch64 cortex-a72 -- $DETECT_TESTS
         suite "aarch64 cortex-a76 pick" sh tests/run_qemu.sh pick aarch64 cortex-a76 neon-dotprod
-        suite "aarch64 cortex-a76" sh tests/run_qemu.sh run aarch64 cortex-a76
-        suite "aarch64 cortex-a53 EDGEGEN_ISA=ref" sh tests/run_qemu.sh run aarch64 cortex-a53 EDGEGEN_ISA=ref
+        suite "aarch64 cortex-a76 (detection, neon-dotprod, models)" sh tests/run_qemu.sh run aarch64 cortex-a76 -- \
+            $DETECT_TESTS neon_dotprod $MODEL_TESTS
+        suite "aarch64 cortex-a53 EDGEGEN_ISA=ref (models)" sh tests/run_qemu.sh run aarch64 cortex-a53 EDGEGEN_ISA=ref -- \
+            $MODEL_TESTS
     else
         suite "armhf cortex-a7 pick" sh tests/run_qemu.sh pick armhf cortex-a7 neon
         suite "armhf cortex-a8 pick" sh tests/run_qemu.sh pick armhf cortex-a8 ref
         suite "armhf cortex-a7" sh tests/run_qemu.sh run armhf cortex-a7
-        suite "armhf cortex-a7 EDGEGEN_ISA=ref" sh tests/run_qemu.sh run armhf cortex-a7 EDGEGEN_ISA=ref
+        suite "armhf cortex-a7 EDGEGEN_ISA=ref (models)" sh tests/run_qemu.sh run armhf cortex-a7 EDGEGEN_ISA=ref -- $MODEL_TESTS
     fi
 done
 echo "   (ARM cross section: $(( $(date +%s) - cross_start )) s)"

@@ -20,10 +20,11 @@ if run $RUN "$BIN" info; then
     table=$(sed -n 's/^kernels: *\([a-z0-9]*\) (.*/\1/p' "$TMP/out")
     if [ -n "$table" ] && grep -q "^kernels: *$table ($table: " "$TMP/out"; then ok "info names the chosen table ($table)"
     else bad "info: no 'kernels: NAME (NAME: why)' line"; fi
+    missing=""
     for field in "CPU:" "arch:" "features:" "cores:" "caches:" "memory:" "OpenCL:"; do
-        grep -q "^$field" "$TMP/out" || { bad "info: missing '$field' line"; continue; }
+        grep -q "^$field" "$TMP/out" || missing="$missing '$field'"
     done
-    ok "info prints every section"
+    if [ -z "$missing" ]; then ok "info prints every section"; else bad "info: missing section line(s):$missing"; fi
 else
     bad "info exited non-zero"
 fi
