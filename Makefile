@@ -38,7 +38,7 @@ endif
 # ---- sources ---------------------------------------------------------------------------------------------
 # By layer (README.md "Layering"; tests/check_layers.py enforces the order): each may include only those above it here.
 PORT_SRCS    := ports/posix.c ports/log.c
-CORE_SRCS    := runtime/core/core.c runtime/core/arena.c runtime/core/cpu_x86.c runtime/core/cpu_arm.c runtime/core/cpu_common.c runtime/core/mem.c runtime/core/pool.c runtime/core/gguf.c runtime/core/memplan.c runtime/core/wav.c
+CORE_SRCS    := runtime/core/core.c runtime/core/arena.c runtime/core/cpu_x86.c runtime/core/cpu_arm.c runtime/core/cpu_common.c runtime/core/mem.c runtime/core/pool.c runtime/core/gguf.c runtime/core/memplan.c runtime/core/wav.c runtime/core/utf8.c
 SIMD_SRCS    := simd/dispatch.c simd/kernels_ref.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c
 MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c models/stage.c models/ar_lm.c models/sampler.c

@@ -98,34 +98,6 @@ static enum eg_status read_config(const struct eg_gguf *g, struct eg_ar_config *
     return EG_OK;
 }
 
-#define MATRIX_TYPES (EG_DTYPE_BIT(EG_DTYPE_F32) | EG_DTYPE_BIT(EG_DTYPE_F16) | EG_DTYPE_BIT(EG_DTYPE_Q8_0) | \
-                      EG_DTYPE_BIT(EG_DTYPE_Q4_0))
-
-static enum eg_status bind_f32(const struct eg_gguf *g, const char *name, int n_dims, int64_t d0, int64_t d1,
-                               const float **out) {
-    const struct eg_gguf_tensor *t;
-    const int64_t ne[2] = { d0, d1 };
-    enum eg_status st = eg_gguf_bind(g, name, EG_DTYPE_BIT(EG_DTYPE_F32), n_dims, ne, &t);
-    if (st == EG_OK) *out = t->data;
-    return st;
-}
-
-/* W [n_out][n_in] as `name`.weight (and `name`.bias f32 [n_out] when has_bias). */
-static enum eg_status bind_linear(const struct eg_gguf *g, const char *name, int64_t n_in, int64_t n_out, int has_bias,
-                                  struct eg_linear *lin) {
-    char wname[128], bname[128];
-    const struct eg_gguf_tensor *w, *b = NULL;
-    const int64_t ne_w[2] = { n_in, n_out }, ne_b[1] = { n_out };
-    enum eg_status st;
-
-    snprintf(wname, sizeof wname, "%s.weight", name);
-    snprintf(bname, sizeof bname, "%s.bias", name);
-    if ((st = eg_gguf_bind(g, wname, MATRIX_TYPES, 2, ne_w, &w)) != EG_OK) return st;
-    if (has_bias && (st = eg_gguf_bind(g, bname, EG_DTYPE_BIT(EG_DTYPE_F32), 1, ne_b, &b)) != EG_OK) return st;
-    eg_linear_set(lin, w, b);
-    return EG_OK;
-}
-
 /* Conv1d weight stored (out, k, in) = ne [in, k, out]: one im2col row of k*in per output channel, + bias. */
 static enum eg_status bind_conv(const struct eg_gguf *g, const char *name, int64_t c, int64_t k,
                                 struct eg_linear *lin) {
@@ -136,7 +108,7 @@ static enum eg_status bind_conv(const struct eg_gguf *g, const char *name, int64
 
     snprintf(wname, sizeof wname, "%s.weight", name);
     snprintf(bname, sizeof bname, "%s.bias", name);
-    if ((st = eg_gguf_bind(g, wname, MATRIX_TYPES, 3, ne_w, &w)) != EG_OK) return st;
+    if ((st = eg_gguf_bind(g, wname, EG_MATRIX_TYPES, 3, ne_w, &w)) != EG_OK) return st;
     if ((st = eg_gguf_bind(g, bname, EG_DTYPE_BIT(EG_DTYPE_F32), 1, ne_b, &b)) != EG_OK) return st;
     lin->type = w->type;
     lin->w = w->data;
@@ -153,14 +125,14 @@ static enum eg_status bind_block(const struct eg_gguf *g, const char *prefix, co
     enum eg_status st;
     const int64_t d = c->dim, f = c->ffn_dim;
 #define N(s) (snprintf(name, sizeof name, "%s.%s", prefix, s), name)
-    if ((st = bind_f32(g, N("norm1.weight"), 1, d, 1, &b->norm1)) != EG_OK) return st;
-    if ((st = bind_linear(g, N("wq"), d, d, 0, &b->wq)) != EG_OK) return st;
-    if ((st = bind_linear(g, N("wk"), d, d, 0, &b->wk)) != EG_OK) return st;
-    if ((st = bind_linear(g, N("wv"), d, d, 0, &b->wv)) != EG_OK) return st;
-    if ((st = bind_linear(g, N("wo"), d, d, 0, &b->wo)) != EG_OK) return st;
-    if ((st = bind_f32(g, N("norm2.weight"), 1, d, 1, &b->norm2)) != EG_OK) return st;
-    if ((st = bind_linear(g, N("up"), d, f, 0, &b->up)) != EG_OK) return st;
-    if ((st = bind_linear(g, N("down"), f, d, 0, &b->down)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, N("norm1.weight"), 1, d, 1, 1, &b->norm1)) != EG_OK) return st;
+    if ((st = eg_bind_linear(g, N("wq"), d, d, EG_MATRIX_TYPES, 0, &b->wq)) != EG_OK) return st;
+    if ((st = eg_bind_linear(g, N("wk"), d, d, EG_MATRIX_TYPES, 0, &b->wk)) != EG_OK) return st;
+    if ((st = eg_bind_linear(g, N("wv"), d, d, EG_MATRIX_TYPES, 0, &b->wv)) != EG_OK) return st;
+    if ((st = eg_bind_linear(g, N("wo"), d, d, EG_MATRIX_TYPES, 0, &b->wo)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, N("norm2.weight"), 1, d, 1, 1, &b->norm2)) != EG_OK) return st;
+    if ((st = eg_bind_linear(g, N("up"), d, f, EG_MATRIX_TYPES, 0, &b->up)) != EG_OK) return st;
+    if ((st = eg_bind_linear(g, N("down"), f, d, EG_MATRIX_TYPES, 0, &b->down)) != EG_OK) return st;
 #undef N
     return EG_OK;
 }
@@ -171,33 +143,33 @@ static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_ar_c
     char name[128];
     enum eg_status st;
 
-    if ((st = bind_f32(g, "encoder.embed.weight", 2, d, c->n_phonemes, &w->enc_embed)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "encoder.embed.weight", 2, d, c->n_phonemes, 1, &w->enc_embed)) != EG_OK) return st;
     for (uint32_t i = 0; i < c->enc_layers; i++) {
         snprintf(name, sizeof name, "encoder.blocks.%u", i);
         if ((st = bind_block(g, name, c, &w->enc[i])) != EG_OK) return st;
     }
-    if ((st = bind_f32(g, "encoder.norm.weight", 1, d, 1, &w->enc_norm)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "encoder.norm.weight", 1, d, 1, 1, &w->enc_norm)) != EG_OK) return st;
     if ((st = bind_conv(g, "duration.conv1", d, c->dur_kernel, &w->dur_conv1)) != EG_OK) return st;
     if ((st = bind_conv(g, "duration.conv2", d, c->dur_kernel, &w->dur_conv2)) != EG_OK) return st;
-    if ((st = bind_f32(g, "duration.norm1.weight", 1, d, 1, &w->dur_norm1_w)) != EG_OK) return st;
-    if ((st = bind_f32(g, "duration.norm1.bias", 1, d, 1, &w->dur_norm1_b)) != EG_OK) return st;
-    if ((st = bind_f32(g, "duration.norm2.weight", 1, d, 1, &w->dur_norm2_w)) != EG_OK) return st;
-    if ((st = bind_f32(g, "duration.norm2.bias", 1, d, 1, &w->dur_norm2_b)) != EG_OK) return st;
-    if ((st = bind_f32(g, "duration.proj.weight", 2, d, 1, &w->dur_proj_w)) != EG_OK) return st;
-    if ((st = bind_f32(g, "duration.proj.bias", 1, 1, 1, &pb)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "duration.norm1.weight", 1, d, 1, 1, &w->dur_norm1_w)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "duration.norm1.bias", 1, d, 1, 1, &w->dur_norm1_b)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "duration.norm2.weight", 1, d, 1, 1, &w->dur_norm2_w)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "duration.norm2.bias", 1, d, 1, 1, &w->dur_norm2_b)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "duration.proj.weight", 2, d, 1, 1, &w->dur_proj_w)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "duration.proj.bias", 1, 1, 1, 1, &pb)) != EG_OK) return st;
     w->dur_proj_b = pb[0];
-    if ((st = bind_linear(g, "cond_proj", d, d, 1, &w->cond_proj)) != EG_OK) return st;
-    if ((st = bind_f32(g, "cond_frac", 1, d, 1, &w->cond_frac)) != EG_OK) return st;
+    if ((st = eg_bind_linear(g, "cond_proj", d, d, EG_MATRIX_TYPES, 1, &w->cond_proj)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "cond_frac", 1, d, 1, 1, &w->cond_frac)) != EG_OK) return st;
     for (uint32_t i = 0; i < c->n_levels; i++) {
         snprintf(name, sizeof name, "digit_emb.%u.weight", i);
-        if ((st = bind_f32(g, name, 2, d, (int64_t)c->fsq_levels[i] + 1, &w->digit_emb[i])) != EG_OK) return st;
+        if ((st = eg_bind_f32(g, name, 2, d, (int64_t)c->fsq_levels[i] + 1, 1, &w->digit_emb[i])) != EG_OK) return st;
     }
     for (uint32_t i = 0; i < c->dec_layers; i++) {
         snprintf(name, sizeof name, "blocks.%u", i);
         if ((st = bind_block(g, name, c, &w->dec[i])) != EG_OK) return st;
     }
-    if ((st = bind_f32(g, "norm_f.weight", 1, d, 1, &w->norm_f)) != EG_OK) return st;
-    return bind_linear(g, "head", d, c->n_codes, 0, &w->head);
+    if ((st = eg_bind_f32(g, "norm_f.weight", 1, d, 1, 1, &w->norm_f)) != EG_OK) return st;
+    return eg_bind_linear(g, "head", d, c->n_codes, EG_MATRIX_TYPES, 0, &w->head);
 }
 
 enum eg_status eg_ar_model_from_gguf(const struct eg_gguf *g, struct eg_ar_model **out) {
@@ -511,15 +483,9 @@ static void enc_block(struct eg_ar_state *st, const struct eg_ar_block *b, int P
 static void dur_conv(struct eg_ar_state *st, const struct eg_linear *conv, const float *g, const float *bias,
                      float *y, const float *x, int P) {
     const struct eg_ar_config *c = &st->m->cfg;
-    const int d = (int)c->dim, kw = (int)c->dur_kernel, half = kw / 2;
+    const int d = (int)c->dim, kw = (int)c->dur_kernel;
     float *col = st->ex_ffn;                                  /* im2col [P][kw*d] */
-    for (int t = 0; t < P; t++)
-        for (int j = 0; j < kw; j++) {
-            float *dst = col + ((size_t)t * kw + j) * d;
-            const int src = t + j - half;
-            if (src < 0 || src >= P) memset(dst, 0, (size_t)d * sizeof *dst);
-            else memcpy(dst, x + (size_t)src * d, (size_t)d * sizeof *dst);
-        }
+    eg_im2col(col, x, 0, 0, P, 0, P, kw, d);
     eg_linear_rows(st->ex, conv, y, d, col, kw * d, P, EG_ACT_NONE, st->lin_scratch);
     for (size_t i = 0; i < (size_t)P * d; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
     st->ex->k.layer_norm_f32(y, y, g, bias, P, d, c->dur_norm_eps);
@@ -649,15 +615,7 @@ static void multi_vec_task(void *arg, int task, int thread) {
     const struct eg_linear *lin = jb->lin[i];
     const int j0 = (task - jb->first_task[i]) * EG_LINEAR_PANEL;
     const int nj = lin->n_out - j0 < EG_LINEAR_PANEL ? lin->n_out - j0 : EG_LINEAR_PANEL;
-    const void *w = (const uint8_t *)lin->w + (size_t)j0 * lin->row_bytes;
-    const float *b = lin->b ? lin->b + j0 : NULL;
-    float *y = jb->y[i] + j0;
-    switch (lin->type) {
-    case EG_DTYPE_F32:  jb->k->matvec_f32(y, w, jb->x, b, nj, lin->n_in); break;
-    case EG_DTYPE_F16:  jb->k->matvec_f16(y, w, jb->x, b, nj, lin->n_in); break;
-    case EG_DTYPE_Q8_0: jb->k->matvec_q8_0(y, w, jb->x, b, nj, lin->n_in); break;
-    case EG_DTYPE_Q4_0: jb->k->matvec_q4_0(y, w, jb->x, b, nj, lin->n_in); break;
-    }
+    eg_linear_matvec_rows(jb->k, lin, jb->y[i] + j0, jb->x, j0, nj);
 }
 
 static void linear_vec3(struct eg_exec *ex, const struct eg_linear *a, float *ya, const struct eg_linear *b, float *yb,

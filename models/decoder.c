@@ -103,40 +103,6 @@ static enum eg_status read_config(const struct eg_gguf *g, struct eg_codec_confi
     return EG_OK;
 }
 
-/* Bind an f32 tensor with up to three dims (innermost first); returns its data or NULL (error logged by bind). */
-static enum eg_status bind_f32(const struct eg_gguf *g, const char *name, int n_dims, int64_t d0, int64_t d1, int64_t d2,
-                               const float **out) {
-    const struct eg_gguf_tensor *t;
-    const int64_t ne[3] = { d0, d1, d2 };
-    enum eg_status st = eg_gguf_bind(g, name, EG_DTYPE_BIT(EG_DTYPE_F32), n_dims, ne, &t);
-    if (st == EG_OK) *out = t->data;
-    return st;
-}
-
-/* A matrix W [n_out][n_in] (f32/f16/q8_0/q4_0) and its f32 bias [n_out]. */
-static enum eg_status bind_linear(const struct eg_gguf *g, const char *prefix, int64_t n_in, int64_t n_out,
-                                  uint32_t allowed, struct eg_linear *lin) {
-    char wname[96], bname[96];
-    const struct eg_gguf_tensor *w, *b;
-    const int64_t ne_w[2] = { n_in, n_out }, ne_b[1] = { n_out };
-    enum eg_status st;
-
-    snprintf(wname, sizeof wname, "%s.weight", prefix);
-    snprintf(bname, sizeof bname, "%s.bias", prefix);
-    if ((st = eg_gguf_bind(g, wname, allowed, 2, ne_w, &w)) != EG_OK) return st;
-    if ((st = eg_gguf_bind(g, bname, EG_DTYPE_BIT(EG_DTYPE_F32), 1, ne_b, &b)) != EG_OK) return st;
-    if (eg_dtype_row_bytes(w->type, (uint64_t)n_in) == 0) {
-        EG_LOGE("%s: tensor %s: %s rows need a multiple of 32 elements, found %lld", eg_gguf_label(g), wname,
-                eg_dtype_name(w->type), (long long)n_in);
-        return EG_ERR_FORMAT;
-    }
-    eg_linear_set(lin, w, b);
-    return EG_OK;
-}
-
-#define MATRIX_TYPES (EG_DTYPE_BIT(EG_DTYPE_F32) | EG_DTYPE_BIT(EG_DTYPE_F16) | EG_DTYPE_BIT(EG_DTYPE_Q8_0) | \
-                      EG_DTYPE_BIT(EG_DTYPE_Q4_0))
-
 static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_codec_config *c, struct eg_codec_weights *w) {
     const int64_t dim = c->dim, ffn = c->ffn_dim, kw = c->kernel_size, lat = c->latent_dim;
     const struct eg_gguf_tensor *t;
@@ -151,7 +117,7 @@ static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_code
     w->embed.n_out = (int)dim;
     w->embed.n_in = (int)(kw * lat);
     w->embed.row_bytes = (size_t)(kw * lat) * sizeof(float);
-    if ((st = bind_f32(g, "dec.embed.bias", 1, dim, 1, 1, &w->embed.b)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "dec.embed.bias", 1, dim, 1, 1, &w->embed.b)) != EG_OK) return st;
     w->phone_embed = NULL;
     if (!c->n_phonemes && eg_gguf_find(g, "dec.phone_embed.weight")) {
         EG_LOGE("%s: key edgegen.codec.n_phonemes: expected (tensor dec.phone_embed.weight makes the decoder "
@@ -159,26 +125,26 @@ static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_code
         return EG_ERR_FORMAT;
     }
     if (c->n_phonemes &&
-        (st = bind_f32(g, "dec.phone_embed.weight", 2, dim, c->n_phonemes, 1, &w->phone_embed)) != EG_OK) return st;
-    if ((st = bind_f32(g, "dec.norm.weight", 1, dim, 1, 1, &w->norm_w)) != EG_OK) return st;
-    if ((st = bind_f32(g, "dec.norm.bias", 1, dim, 1, 1, &w->norm_b)) != EG_OK) return st;
+        (st = eg_bind_f32(g, "dec.phone_embed.weight", 2, dim, c->n_phonemes, 1, &w->phone_embed)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "dec.norm.weight", 1, dim, 1, 1, &w->norm_w)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "dec.norm.bias", 1, dim, 1, 1, &w->norm_b)) != EG_OK) return st;
     for (uint32_t i = 0; i < c->n_layers; i++) {
         struct eg_codec_block *b = &w->blocks[i];
 #define NAME(suffix) (snprintf(name, sizeof name, "dec.blocks.%u.%s", i, suffix), name)
-        if ((st = bind_f32(g, NAME("dwconv.weight"), 2, dim, kw, 1, &b->dw_w)) != EG_OK) return st;
-        if ((st = bind_f32(g, NAME("dwconv.bias"), 1, dim, 1, 1, &b->dw_b)) != EG_OK) return st;
-        if ((st = bind_f32(g, NAME("norm.weight"), 1, dim, 1, 1, &b->norm_w)) != EG_OK) return st;
-        if ((st = bind_f32(g, NAME("norm.bias"), 1, dim, 1, 1, &b->norm_b)) != EG_OK) return st;
-        if ((st = bind_linear(g, (snprintf(name, sizeof name, "dec.blocks.%u.pwconv1", i), name), dim, ffn, MATRIX_TYPES,
+        if ((st = eg_bind_f32(g, NAME("dwconv.weight"), 2, dim, kw, 1, &b->dw_w)) != EG_OK) return st;
+        if ((st = eg_bind_f32(g, NAME("dwconv.bias"), 1, dim, 1, 1, &b->dw_b)) != EG_OK) return st;
+        if ((st = eg_bind_f32(g, NAME("norm.weight"), 1, dim, 1, 1, &b->norm_w)) != EG_OK) return st;
+        if ((st = eg_bind_f32(g, NAME("norm.bias"), 1, dim, 1, 1, &b->norm_b)) != EG_OK) return st;
+        if ((st = eg_bind_linear(g, (snprintf(name, sizeof name, "dec.blocks.%u.pwconv1", i), name), dim, ffn, EG_MATRIX_TYPES, 1,
                               &b->pw1)) != EG_OK) return st;
-        if ((st = bind_linear(g, (snprintf(name, sizeof name, "dec.blocks.%u.pwconv2", i), name), ffn, dim, MATRIX_TYPES,
+        if ((st = eg_bind_linear(g, (snprintf(name, sizeof name, "dec.blocks.%u.pwconv2", i), name), ffn, dim, EG_MATRIX_TYPES, 1,
                               &b->pw2)) != EG_OK) return st;
-        if ((st = bind_f32(g, NAME("gamma"), 1, dim, 1, 1, &b->gamma)) != EG_OK) return st;
+        if ((st = eg_bind_f32(g, NAME("gamma"), 1, dim, 1, 1, &b->gamma)) != EG_OK) return st;
 #undef NAME
     }
-    if ((st = bind_f32(g, "dec.final_norm.weight", 1, dim, 1, 1, &w->final_norm_w)) != EG_OK) return st;
-    if ((st = bind_f32(g, "dec.final_norm.bias", 1, dim, 1, 1, &w->final_norm_b)) != EG_OK) return st;
-    return bind_linear(g, "dec.head", dim, (int64_t)c->n_fft + 2, MATRIX_TYPES, &w->head);
+    if ((st = eg_bind_f32(g, "dec.final_norm.weight", 1, dim, 1, 1, &w->final_norm_w)) != EG_OK) return st;
+    if ((st = eg_bind_f32(g, "dec.final_norm.bias", 1, dim, 1, 1, &w->final_norm_b)) != EG_OK) return st;
+    return eg_bind_linear(g, "dec.head", dim, (int64_t)c->n_fft + 2, EG_MATRIX_TYPES, 1, &w->head);
 }
 
 enum eg_status eg_codec_model_from_gguf(const struct eg_gguf *g, struct eg_codec_model **out) {
@@ -651,14 +617,7 @@ static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sin
     /* embed conv over frames [e0, e1): im2col rows [kernel][latent] with zero values outside [0, end) */
     EG_CHECK(wi.e0 - (a - d->R0) >= 0 && wi.e1 - (a - d->R0) <= d->chunk + 2 * d->R0 && wi.e0 >= d->hist0 &&
              (wi.e1 + k2 > end ? end : wi.e1 + k2) <= d->hist0 + d->n_hist);
-    for (int64_t o = wi.e0; o < wi.e1; o++) {
-        float *col = d->cols + (size_t)(o - wi.e0) * d->n_cols;
-        for (int j = 0; j < kw; j++) {
-            const int64_t fr = o + j - k2;
-            if (fr >= 0 && fr < end) memcpy(col + j * lat, d->vals + (size_t)(fr - d->hist0) * lat, sizeof(float) * lat);
-            else memset(col + j * lat, 0, sizeof(float) * lat);
-        }
-    }
+    eg_im2col(d->cols, d->vals, d->hist0, 0, end, wi.e0, (int)(wi.e1 - wi.e0), kw, lat);
     if (d->m->w.phone_embed)   /* the phoneme rows of frames [e0, e1), staged in h (unused until the blocks) */
         for (int64_t o = wi.e0; o < wi.e1; o++) memcpy(d->h + (size_t)(o - wi.e0) * dim, phone_row(d, o), sizeof(float) * dim);
     /* OpenCL (optional): the network of this window on the device; EG_ERR_UNSUPPORTED means "not on the device

@@ -8,6 +8,7 @@
  * Each output element is computed by exactly one kernel call whose arithmetic does not depend on its position
  * (simd/kernels.h), hence bit-identical results for any number of threads.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "runtime/core/cpu.h"
@@ -94,19 +95,6 @@ struct rows_job {
     float *scratch;
 };
 
-/* Dequantise W rows [j0, j0+nj) into dst [nj][n_in]. */
-static void dequant_panel(const struct eg_kernels *k, const struct eg_linear *lin, float *dst, int j0, int nj) {
-    const uint8_t *w = (const uint8_t *)lin->w + (size_t)j0 * lin->row_bytes;
-    for (int j = 0; j < nj; j++, w += lin->row_bytes, dst += lin->n_in) {
-        switch (lin->type) {
-        case EG_DTYPE_F16:  k->dequant_f16(dst, (const uint16_t *)w, lin->n_in); break;
-        case EG_DTYPE_Q8_0: k->dequant_q8_0(dst, w, lin->n_in); break;
-        case EG_DTYPE_Q4_0: k->dequant_q4_0(dst, w, lin->n_in); break;
-        default: memset(dst, 0, (size_t)lin->n_in * sizeof *dst); break;   /* unreachable: bind checks dtypes */
-        }
-    }
-}
-
 static void rows_task(void *arg, int task, int thread) {
     const struct rows_job *jb = arg;
     const struct eg_linear *lin = jb->lin;
@@ -121,7 +109,7 @@ static void rows_task(void *arg, int task, int thread) {
         wp = (const float *)lin->w + (size_t)j0 * lin->n_in;
     } else {
         float *panel = jb->scratch + (size_t)thread * EG_LINEAR_PANEL * lin->n_in;
-        dequant_panel(k, lin, panel, j0, nj);
+        eg_linear_dequant_rows(k, lin, panel, j0, nj);
         wp = panel;
     }
     float *y = jb->y + (size_t)r0 * jb->ldy + j0;
@@ -171,19 +159,80 @@ static void vec_task(void *arg, int task, int thread) {
     const struct vec_job *jb = arg;
     const struct eg_linear *lin = jb->lin;
     const int j0 = task * EG_LINEAR_PANEL, nj = lin->n_out - j0 < EG_LINEAR_PANEL ? lin->n_out - j0 : EG_LINEAR_PANEL;
-    const void *w = (const uint8_t *)lin->w + (size_t)j0 * lin->row_bytes;
-    const float *b = lin->b ? lin->b + j0 : NULL;
     (void)thread;
-    switch (lin->type) {
-    case EG_DTYPE_F32:  jb->k->matvec_f32(jb->y + j0, w, jb->x, b, nj, lin->n_in); break;
-    case EG_DTYPE_F16:  jb->k->matvec_f16(jb->y + j0, w, jb->x, b, nj, lin->n_in); break;
-    case EG_DTYPE_Q8_0: jb->k->matvec_q8_0(jb->y + j0, w, jb->x, b, nj, lin->n_in); break;
-    case EG_DTYPE_Q4_0: jb->k->matvec_q4_0(jb->y + j0, w, jb->x, b, nj, lin->n_in); break;
-    }
+    eg_linear_matvec_rows(jb->k, lin, jb->y + j0, jb->x, j0, nj);
 }
 
 void eg_linear_vec(struct eg_exec *ex, const struct eg_linear *lin, float *y, const float *x) {
     struct vec_job jb = { .k = &ex->k, .lin = lin, .y = y, .x = x };
     eg_exec_parallel_sized(ex, (lin->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL, (size_t)lin->n_out * lin->row_bytes,
                            vec_task, &jb);
+}
+
+/* ---- tensor binding, the dtype switch, im2col (exec.h) ------------------------------------------------------ */
+
+enum eg_status eg_bind_f32(const struct eg_gguf *g, const char *name, int n_dims, int64_t d0, int64_t d1, int64_t d2,
+                           const float **out) {
+    const struct eg_gguf_tensor *t;
+    const int64_t ne[3] = { d0, d1, d2 };
+    enum eg_status st = eg_gguf_bind(g, name, EG_DTYPE_BIT(EG_DTYPE_F32), n_dims, ne, &t);
+    if (st == EG_OK) *out = t->data;
+    return st;
+}
+
+enum eg_status eg_bind_linear(const struct eg_gguf *g, const char *prefix, int64_t n_in, int64_t n_out, uint32_t allowed,
+                              int has_bias, struct eg_linear *lin) {
+    char wname[128], bname[128];
+    const struct eg_gguf_tensor *w, *b = NULL;
+    const int64_t ne_w[2] = { n_in, n_out }, ne_b[1] = { n_out };
+    enum eg_status st;
+
+    snprintf(wname, sizeof wname, "%s.weight", prefix);
+    snprintf(bname, sizeof bname, "%s.bias", prefix);
+    if ((st = eg_gguf_bind(g, wname, allowed, 2, ne_w, &w)) != EG_OK) return st;
+    if (has_bias && (st = eg_gguf_bind(g, bname, EG_DTYPE_BIT(EG_DTYPE_F32), 1, ne_b, &b)) != EG_OK) return st;
+    if (eg_dtype_row_bytes(w->type, (uint64_t)n_in) == 0) {
+        EG_LOGE("%s: tensor %s: %s rows need a multiple of 32 elements, found %lld", eg_gguf_label(g), wname,
+                eg_dtype_name(w->type), (long long)n_in);
+        return EG_ERR_FORMAT;
+    }
+    eg_linear_set(lin, w, b);
+    return EG_OK;
+}
+
+void eg_linear_matvec_rows(const struct eg_kernels *k, const struct eg_linear *lin, float *y, const float *x, int j0,
+                           int nj) {
+    const void *w = (const uint8_t *)lin->w + (size_t)j0 * lin->row_bytes;
+    const float *b = lin->b ? lin->b + j0 : NULL;
+    switch (lin->type) {
+    case EG_DTYPE_F32:  k->matvec_f32(y, w, x, b, nj, lin->n_in); break;
+    case EG_DTYPE_F16:  k->matvec_f16(y, w, x, b, nj, lin->n_in); break;
+    case EG_DTYPE_Q8_0: k->matvec_q8_0(y, w, x, b, nj, lin->n_in); break;
+    case EG_DTYPE_Q4_0: k->matvec_q4_0(y, w, x, b, nj, lin->n_in); break;
+    default: memset(y, 0, (size_t)nj * sizeof *y); break;   /* unreachable: binding checks dtypes */
+    }
+}
+
+void eg_linear_dequant_rows(const struct eg_kernels *k, const struct eg_linear *lin, float *dst, int j0, int nj) {
+    const uint8_t *w = (const uint8_t *)lin->w + (size_t)j0 * lin->row_bytes;
+    for (int j = 0; j < nj; j++, w += lin->row_bytes, dst += lin->n_in) {
+        switch (lin->type) {
+        case EG_DTYPE_F32:  memcpy(dst, w, (size_t)lin->n_in * sizeof *dst); break;
+        case EG_DTYPE_F16:  k->dequant_f16(dst, (const uint16_t *)w, lin->n_in); break;
+        case EG_DTYPE_Q8_0: k->dequant_q8_0(dst, w, lin->n_in); break;
+        case EG_DTYPE_Q4_0: k->dequant_q4_0(dst, w, lin->n_in); break;
+        default: memset(dst, 0, (size_t)lin->n_in * sizeof *dst); break;   /* unreachable: binding checks dtypes */
+        }
+    }
+}
+
+void eg_im2col(float *col, const float *x, int64_t x0, int64_t lo, int64_t hi, int64_t o0, int n_rows, int kw, int width) {
+    const int half = kw / 2;
+    for (int r = 0; r < n_rows; r++)
+        for (int j = 0; j < kw; j++) {
+            float *dst = col + ((size_t)r * kw + j) * width;
+            const int64_t fr = o0 + r + j - half;
+            if (fr >= lo && fr < hi) memcpy(dst, x + (size_t)(fr - x0) * width, sizeof(float) * (size_t)width);
+            else memset(dst, 0, sizeof(float) * (size_t)width);
+        }
 }

@@ -64,6 +64,30 @@ enum eg_act { EG_ACT_NONE = 0, EG_ACT_GELU };
 /* Fill a linear view from a bound GGUF tensor (ne = [n_in, n_out]) and an optional bias tensor. */
 void eg_linear_set(struct eg_linear *lin, const struct eg_gguf_tensor *w, const struct eg_gguf_tensor *b);
 
+/* ---- binding model tensors (every model's loader) ---------------------------------------------------------- */
+#define EG_MATRIX_TYPES (EG_DTYPE_BIT(EG_DTYPE_F32) | EG_DTYPE_BIT(EG_DTYPE_F16) | EG_DTYPE_BIT(EG_DTYPE_Q8_0) | \
+                         EG_DTYPE_BIT(EG_DTYPE_Q4_0))
+/* An f32 tensor of n_dims <= 3 dimensions d0, d1, d2 (innermost first; unused ones 1); *out = its data. Errors
+ * (logged by eg_gguf_bind, naming the tensor, expected and found): EG_ERR_FORMAT. */
+enum eg_status eg_bind_f32(const struct eg_gguf *g, const char *name, int n_dims, int64_t d0, int64_t d1, int64_t d2,
+                           const float **out);
+/* W [n_out][n_in] as `prefix`.weight in one of the `allowed` dtypes (EG_DTYPE_BIT mask; quantised rows must be
+ * whole blocks) and, when has_bias, `prefix`.bias f32 [n_out]. */
+enum eg_status eg_bind_linear(const struct eg_gguf *g, const char *prefix, int64_t n_in, int64_t n_out, uint32_t allowed,
+                              int has_bias, struct eg_linear *lin);
+
+/* ---- rows of a weight matrix through the kernel table (the one switch over the dtype) ----------------------- */
+/* y[j] = W[j0 + j] . x (+ b[j0 + j]) for j < nj: the matvec kernel of lin's dtype. */
+void eg_linear_matvec_rows(const struct eg_kernels *k, const struct eg_linear *lin, float *y, const float *x, int j0,
+                           int nj);
+/* W rows [j0, j0 + nj) as f32 into dst [nj][n_in] (the kernel table's exact dequantisers; f32 rows are copied). */
+void eg_linear_dequant_rows(const struct eg_kernels *k, const struct eg_linear *lin, float *dst, int j0, int nj);
+
+/* ---- im2col for "same"-padded convolutions over time-major rows --------------------------------------------- */
+/* col row r (output frame o0 + r, r < n_rows) = kw taps of `width` floats: tap j is row fr = o0 + r + j - kw/2 of
+ * x (stored from frame x0 on, x + (fr - x0) * width) when lo <= fr < hi, else zeros. */
+void eg_im2col(float *col, const float *x, int64_t x0, int64_t lo, int64_t hi, int64_t o0, int n_rows, int kw, int width);
+
 /* Scratch floats the batched path needs for a linear with this n_in and dtype: 0 for f32, else
  * n_threads * EG_LINEAR_PANEL * n_in. Callers size it once (arena) for the largest n_in they use. */
 size_t eg_linear_scratch_floats(const struct eg_exec *ex, enum eg_dtype type, int n_in);

@@ -105,27 +105,14 @@ static enum eg_status up_vec(struct eg_spectral *s, cl_mem *dst, const float *sr
     return eg_cl_buffer(s->cl, dst, n * sizeof(float), src);
 }
 
-/* Upload a matrix [n_out][n_in] as f32: directly when it is f32, else dequantised row by row (the kernel
- * table's exact dequantisers, the same values the CPU gemm sees). */
+/* Upload a matrix [n_out][n_in] as f32: directly when it is f32, else dequantised (the kernel table's exact
+ * dequantisers, the same values the CPU gemm sees). */
 static enum eg_status up_linear(struct eg_spectral *s, cl_mem *dst, const struct eg_linear *lin) {
-    const struct eg_kernels *k = &s->ex->k;
     const size_t n = (size_t)lin->n_out * lin->n_in;
     if (lin->type == EG_DTYPE_F32) return eg_cl_buffer(s->cl, dst, n * sizeof(float), lin->w);
     float *tmp = malloc(n * sizeof(float));
     if (!tmp) { snprintf(s->cl->why, sizeof s->cl->why, "out of memory dequantising a %s matrix", eg_dtype_name(lin->type)); return EG_ERR_NOMEM; }
-    for (int j = 0; j < lin->n_out; j++) {
-        const void *row = (const char *)lin->w + (size_t)j * lin->row_bytes;
-        float *y = tmp + (size_t)j * lin->n_in;
-        switch (lin->type) {
-        case EG_DTYPE_F16:  k->dequant_f16(y, row, lin->n_in); break;
-        case EG_DTYPE_Q8_0: k->dequant_q8_0(y, row, lin->n_in); break;
-        case EG_DTYPE_Q4_0: k->dequant_q4_0(y, row, lin->n_in); break;
-        default:
-            free(tmp);
-            snprintf(s->cl->why, sizeof s->cl->why, "matrix type %s not supported", eg_dtype_name(lin->type));
-            return EG_ERR_UNSUPPORTED;
-        }
-    }
+    eg_linear_dequant_rows(&s->ex->k, lin, tmp, 0, lin->n_out);
     enum eg_status st = eg_cl_buffer(s->cl, dst, n * sizeof(float), tmp);
     free(tmp);
     return st;

@@ -39,13 +39,11 @@ enum eg_status eg_cl_ops_init(struct eg_cl_ops *o, struct eg_cl *cl) {
     static const struct { size_t off; const char *name; } tab[] = {
         { offsetof(struct eg_cl_ops, gemm), "gemm_nt_f32" },
         { offsetof(struct eg_cl_ops, conv_dw), "conv1d_dw_f32" },
-        { offsetof(struct eg_cl_ops, im2col), "im2col_f32" },
         { offsetof(struct eg_cl_ops, layer_norm), "layer_norm_f32" },
         { offsetof(struct eg_cl_ops, gelu), "gelu_f32" },
         { offsetof(struct eg_cl_ops, exp), "exp_f32" },
         { offsetof(struct eg_cl_ops, sincos), "sincos_f32" },
         { offsetof(struct eg_cl_ops, binary), "binary_f32" },
-        { offsetof(struct eg_cl_ops, scale), "scale_f32" },
         { offsetof(struct eg_cl_ops, residual_gamma), "residual_gamma_f32" },
         { offsetof(struct eg_cl_ops, spec_head), "spec_head_f32" },
         { offsetof(struct eg_cl_ops, noop), "noop_f32" },
@@ -76,8 +74,8 @@ enum eg_status eg_cl_ops_init(struct eg_cl_ops *o, struct eg_cl *cl) {
 }
 
 void eg_cl_ops_release(struct eg_cl_ops *o) {
-    cl_kernel *ks[] = { &o->gemm, &o->conv_dw, &o->im2col, &o->layer_norm, &o->gelu, &o->exp, &o->sincos,
-                        &o->binary, &o->scale, &o->residual_gamma, &o->spec_head, &o->noop };
+    cl_kernel *ks[] = { &o->gemm, &o->conv_dw, &o->layer_norm, &o->gelu, &o->exp, &o->sincos,
+                        &o->binary, &o->residual_gamma, &o->spec_head, &o->noop };
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
         if (*ks[i] && o->cl) o->cl->api.ReleaseKernel(*ks[i]);
         *ks[i] = NULL;
@@ -101,14 +99,6 @@ enum eg_status eg_cl_conv1d_dw_f32(const struct eg_cl_ops *o, struct eg_cl_view 
     arg_view(a, y); arg_view(a, x); arg_view(a, w); arg_view(a, bias); arg_int(a, bias.mem != NULL);
     arg_int(a, t); arg_int(a, c); arg_int(a, kw);
     size_t global[2] = { round_up((size_t)c, 64), (size_t)t };
-    return launch(a, 2, global, NULL);
-}
-
-enum eg_status eg_cl_im2col_f32(const struct eg_cl_ops *o, struct eg_cl_view col, struct eg_cl_view x,
-                                int t, int c_in, int kw, int pad) {
-    ARGS(im2col);
-    arg_view(a, col); arg_view(a, x); arg_int(a, t); arg_int(a, c_in); arg_int(a, kw); arg_int(a, pad);
-    size_t global[2] = { round_up((size_t)c_in * kw, 64), (size_t)t };
     return launch(a, 2, global, NULL);
 }
 
@@ -157,13 +147,6 @@ enum eg_status eg_cl_add_f32(const struct eg_cl_ops *o, struct eg_cl_view y, str
 }
 enum eg_status eg_cl_mul_f32(const struct eg_cl_ops *o, struct eg_cl_view y, struct eg_cl_view u, struct eg_cl_view v, int n) {
     return binary(o, y, u, v, n, 1);
-}
-
-enum eg_status eg_cl_scale_f32(const struct eg_cl_ops *o, struct eg_cl_view y, struct eg_cl_view x, float s, int n) {
-    ARGS(scale);
-    arg_view(a, y); arg_view(a, x); arg_float(a, s); arg_int(a, n);
-    size_t global[1] = { round_up((size_t)n, 64) };
-    return launch(a, 1, global, NULL);
 }
 
 enum eg_status eg_cl_residual_gamma_f32(const struct eg_cl_ops *o, struct eg_cl_view x, struct eg_cl_view h,

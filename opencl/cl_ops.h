@@ -17,7 +17,7 @@ static inline struct eg_cl_view eg_cl_at(cl_mem m, size_t off) { struct eg_cl_vi
 
 struct eg_cl_ops {
     struct eg_cl *cl;   /* borrowed; must outlive the ops */
-    cl_kernel gemm, conv_dw, im2col, layer_norm, gelu, exp, sincos, binary, scale, residual_gamma, spec_head, noop;
+    cl_kernel gemm, conv_dw, layer_norm, gelu, exp, sincos, binary, residual_gamma, spec_head, noop;
 };
 
 /* Create every kernel of cl->program and check that the fixed work-group sizes fit the device
@@ -31,9 +31,6 @@ enum eg_status eg_cl_gemm_f32(const struct eg_cl_ops *o, struct eg_cl_view c, in
 /* Depthwise conv1d: x [t + kw - 1][c] (padding rows supplied), w [kw][c], bias [c] or none, y [t][c]. */
 enum eg_status eg_cl_conv1d_dw_f32(const struct eg_cl_ops *o, struct eg_cl_view y, struct eg_cl_view x,
                                    struct eg_cl_view w, struct eg_cl_view bias, int t, int c, int kw);
-/* Dense Conv1d input as columns: col[i][ci*kw + j] = x[i + j - pad][ci] (0 outside [0, t)); x [t][c_in]. */
-enum eg_status eg_cl_im2col_f32(const struct eg_cl_ops *o, struct eg_cl_view col, struct eg_cl_view x,
-                                int t, int c_in, int kw, int pad);
 /* LayerNorm of `rows` rows of n (row strides ldy/ldx); g, b optional. In place allowed. */
 enum eg_status eg_cl_layer_norm_f32(const struct eg_cl_ops *o, struct eg_cl_view y, int ldy, struct eg_cl_view x,
                                     int ldx, struct eg_cl_view g, struct eg_cl_view b, int rows, int n, float eps);
@@ -44,7 +41,6 @@ enum eg_status eg_cl_sincos_f32(const struct eg_cl_ops *o, struct eg_cl_view s, 
                                 struct eg_cl_view x, int n);
 enum eg_status eg_cl_add_f32(const struct eg_cl_ops *o, struct eg_cl_view y, struct eg_cl_view a, struct eg_cl_view b, int n);
 enum eg_status eg_cl_mul_f32(const struct eg_cl_ops *o, struct eg_cl_view y, struct eg_cl_view a, struct eg_cl_view b, int n);
-enum eg_status eg_cl_scale_f32(const struct eg_cl_ops *o, struct eg_cl_view y, struct eg_cl_view x, float s, int n);
 /* ConvNeXt residual with layer scale: x[r][ch] += gamma[ch] * h[r][ch] (product rounded, then added), r < t. */
 enum eg_status eg_cl_residual_gamma_f32(const struct eg_cl_ops *o, struct eg_cl_view x, struct eg_cl_view h,
                                         struct eg_cl_view gamma, int t, int c);

@@ -70,13 +70,10 @@ struct eg_kernels {
 
     /* ---- elementwise, in place allowed (y may equal x / a / b) ------------------------------------------ */
     void (*gelu_f32)(float *y, const float *x, int n);   /* exact: 0.5*x*(1+erf(x/sqrt(2))), torch.nn.GELU() */
-    void (*silu_f32)(float *y, const float *x, int n);   /* x / (1 + exp(-x)) */
-    void (*tanh_f32)(float *y, const float *x, int n);
     void (*exp_f32)(float *y, const float *x, int n);
     void (*sincos_f32)(float *s, float *c, const float *x, int n); /* s = sin(x), c = cos(x); |x| <= 1e4 */
     void (*add_f32)(float *y, const float *a, const float *b, int n);   /* y = a + b */
     void (*mul_f32)(float *y, const float *a, const float *b, int n);   /* y = a * b */
-    void (*scale_f32)(float *y, const float *x, float s, int n);        /* y = s * x */
     void (*axpy_f32)(float *y, float a, const float *x, int n);         /* y += a * x (fused or not: see ref) */
 
     /* ---- rotary position embedding, "half" (GPT-NeoX) pairing, in place on n_heads rows of head_dim:

@@ -2,7 +2,7 @@
  *
  * This table is the source of truth: every SIMD table (x86, NEON) and the OpenCL ops are tested against it, and
  * it is the fallback for any slot a SIMD table leaves NULL. Straightforward C in the order the maths is written;
- * no intrinsics, libm for transcendentals (erff, expf, tanhf, sinf, cosf). Built with baseline flags and
+ * no intrinsics, libm for transcendentals (erff, expf, sinf, cosf). Built with baseline flags and
  * -ffp-contract=off, so each `a*b + c` below is two roundings on every compiler and target.
  *
  * Accumulation: matvec/gemm/conv sum in f32 in index order (one rounding per multiply and per add). The
@@ -211,12 +211,6 @@ static void softmax_f32(float *y, const float *x, int n) {
 static void gelu_f32(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] = (float)(0.5 * (double)x[i] * erfc(-(double)x[i] * M_SQRT1_2));
 }
-static void silu_f32(float *y, const float *x, int n) {
-    for (int i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
-}
-static void tanh_f32(float *y, const float *x, int n) {
-    for (int i = 0; i < n; i++) y[i] = tanhf(x[i]);
-}
 static void exp_f32(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] = expf(x[i]);
 }
@@ -228,9 +222,6 @@ static void add_f32(float *y, const float *a, const float *b, int n) {
 }
 static void mul_f32(float *y, const float *a, const float *b, int n) {
     for (int i = 0; i < n; i++) y[i] = a[i] * b[i];
-}
-static void scale_f32(float *y, const float *x, float s, int n) {
-    for (int i = 0; i < n; i++) y[i] = s * x[i];
 }
 /* axpy: y + a*x with two roundings (not fused). SIMD tables keep it unfused too, so results are exact. */
 static void axpy_f32(float *y, float a, const float *x, int n) {
@@ -267,13 +258,10 @@ const struct eg_kernels eg_kernels_ref = {
     .rms_norm_f32 = rms_norm_f32,
     .softmax_f32 = softmax_f32,
     .gelu_f32 = gelu_f32,
-    .silu_f32 = silu_f32,
-    .tanh_f32 = tanh_f32,
     .exp_f32 = exp_f32,
     .sincos_f32 = sincos_f32,
     .add_f32 = add_f32,
     .mul_f32 = mul_f32,
-    .scale_f32 = scale_f32,
     .axpy_f32 = axpy_f32,
     .rope_f32 = rope_f32,
 };

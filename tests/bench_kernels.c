@@ -4,7 +4,7 @@
  *   GEMV  (matvec f32/f16/q8_0/q4_0): effective weight GB/s, "cold" (cycling through > 256 MiB of copies, the
  *         decode case) and "hot" (~4 MiB of weights, L3-resident); vs cblas_sgemv and vs read bandwidth.
  *   GEMM  (gemm_f32, NT) GFLOP/s at 256..2048; vs cblas_sgemm (RowMajor, NoTrans x Trans: the same NT product).
- *   Vector math: ns/element for exp/tanh/gelu/silu/sincos on 4096 floats (L1), vs the scalar reference.
+ *   Vector math: ns/element for exp/gelu/sincos on 4096 floats (L1), vs the scalar reference.
  * 1 and 2 threads: work goes through runtime/pool in fixed blocks (GEMV: 64 rows, GEMM: 64 columns), as the
  * models do. Each figure is the median of 5 trials of ~0.15 s.
  * OpenBLAS must see neither OPENBLAS_CORETYPE nor OPENBLAS_L2_SIZE (this box's environment sets Haswell, which
@@ -203,16 +203,14 @@ static void gemm_call(void *arg, long i) {
 /* ---- vector math ------------------------------------------------------------------------------------------ */
 
 struct vm_arg { const struct eg_kernels *k; int op; float *x, *y, *z; int n; };
-static const char *vm_name[] = { "exp", "tanh", "gelu", "silu", "sincos", "gelu N(0,1)" };
-#define N_VM 6
+static const char *vm_name[] = { "exp", "gelu", "sincos", "gelu N(0,1)" };
+#define N_VM 4
 static void vm_call(void *arg, long i) {
     struct vm_arg *v = arg;
     switch (v->op) {
     case 0: v->k->exp_f32(v->y, v->x, v->n); break;
-    case 1: v->k->tanh_f32(v->y, v->x, v->n); break;
-    case 2: v->k->gelu_f32(v->y, v->x, v->n); break;
-    case 3: v->k->silu_f32(v->y, v->x, v->n); break;
-    case 4: v->k->sincos_f32(v->y, v->z, v->x, v->n); break;
+    case 1: v->k->gelu_f32(v->y, v->x, v->n); break;
+    case 2: v->k->sincos_f32(v->y, v->z, v->x, v->n); break;
     default: v->k->gelu_f32(v->y, v->z + 4096, v->n); break;   /* activations-like input: x ~ N(0, 1) */
     }
 }

@@ -21,16 +21,16 @@ static void log_begin(void) { g_log[0] = '\0'; g_log_lines = 0; eg_log_set(captu
 static void log_end(void) { eg_log_set(NULL, NULL); }
 
 /* distinct marker ops, so a test can tell which table a slot came from */
-static void silu_a(float *y, const float *x, int n) { (void)y; (void)x; (void)n; }
-static void silu_b(float *y, const float *x, int n) { (void)y; (void)x; (void)n; }
+static void softmax_a(float *y, const float *x, int n) { (void)y; (void)x; (void)n; }
+static void softmax_b(float *y, const float *x, int n) { (void)y; (void)x; (void)n; }
 static void gelu_b(float *y, const float *x, int n) { (void)y; (void)x; (void)n; }
 static void gelu_c(float *y, const float *x, int n) { (void)y; (void)x; (void)n; }
 static void exp_c(float *y, const float *x, int n) { (void)y; (void)x; (void)n; }
 
 #define ZMM (EG_CPU_AVX512F | EG_CPU_AVX512BW | EG_CPU_AVX512VL | EG_CPU_AVX512DQ)
 #define YMM (EG_CPU_AVX | EG_CPU_AVX2 | EG_CPU_FMA | EG_CPU_F16C)
-static const struct eg_kernels f_avx512 = { .name = "avx512", .needs = YMM | ZMM, .silu_f32 = silu_a };
-static const struct eg_kernels f_avx2 = { .name = "avx2", .needs = YMM, .silu_f32 = silu_b, .gelu_f32 = gelu_b };
+static const struct eg_kernels f_avx512 = { .name = "avx512", .needs = YMM | ZMM, .softmax_f32 = softmax_a };
+static const struct eg_kernels f_avx2 = { .name = "avx2", .needs = YMM, .softmax_f32 = softmax_b, .gelu_f32 = gelu_b };
 static const struct eg_kernels f_neon = { .name = "neon", .needs = EG_CPU_NEON, .gelu_f32 = gelu_c, .exp_f32 = exp_c };
 static const struct eg_kernels *const x86_list[] = { &f_avx512, &f_avx2, &eg_kernels_ref };
 static const struct eg_kernels *const mixed_list[] = { &f_avx512, &f_avx2, &f_neon, &eg_kernels_ref };
@@ -105,7 +105,7 @@ TEST(dispatch_fills_null_slots_from_runnable_tables_below) {
     struct eg_cpu c = cpu_x86(YMM | ZMM, 0, 0xe7);
     c.features |= EG_CPU_NEON;
     REQUIRE(eg_dispatch_select_from(mixed_list, 4, &c, EG_ISA_AUTO, NULL, &k, why, sizeof why) == EG_OK, "%s", why);
-    CHECK(k.silu_f32 == silu_a, "own op kept");
+    CHECK(k.softmax_f32 == softmax_a, "own op kept");
     CHECK(k.gelu_f32 == gelu_b, "gelu from the next table down (avx2)");
     CHECK(k.exp_f32 == exp_c, "exp from neon");
     CHECK(k.matvec_f32 == eg_kernels_ref.matvec_f32 && k.rope_f32 == eg_kernels_ref.rope_f32, "rest from ref");
@@ -115,21 +115,21 @@ TEST(dispatch_fills_null_slots_from_runnable_tables_below) {
     c.features &= ~(uint64_t)EG_CPU_F16C;     /* both x86 fakes unrunnable now → neon */
     REQUIRE(eg_dispatch_select_from(mixed_list, 4, &c, EG_ISA_AUTO, NULL, &k, why, sizeof why) == EG_OK, "%s", why);
     CHECK(!strcmp(k.name, "neon"), "chose %s", k.name);
-    CHECK(k.silu_f32 == eg_kernels_ref.silu_f32, "silu from ref, not from the unrunnable avx tables");
+    CHECK(k.softmax_f32 == eg_kernels_ref.softmax_f32, "softmax from ref, not from the unrunnable avx tables");
 
     /* forced avx2: its NULL slots come from the runnable tables below it (neon here), then ref */
     c = cpu_x86(YMM, 0, 0x7);
     c.features |= EG_CPU_NEON;
     REQUIRE(eg_dispatch_select_from(mixed_list, 4, &c, EG_ISA_AVX2, NULL, &k, why, sizeof why) == EG_OK, "%s", why);
-    CHECK(k.silu_f32 == silu_b && k.gelu_f32 == gelu_b && k.exp_f32 == exp_c, "avx2 + neon fill + ref");
+    CHECK(k.softmax_f32 == softmax_b && k.gelu_f32 == gelu_b && k.exp_f32 == exp_c, "avx2 + neon fill + ref");
 
     /* an unrunnable table between the chosen one and a runnable one is skipped when filling */
-    static const struct eg_kernels f_top = { .name = "avx512", .needs = EG_CPU_NEON, .silu_f32 = silu_a };
+    static const struct eg_kernels f_top = { .name = "avx512", .needs = EG_CPU_NEON, .softmax_f32 = softmax_a };
     static const struct eg_kernels *const gap_list[] = { &f_top, &f_avx2, &f_neon, &eg_kernels_ref };
     memset(&c, 0, sizeof c);
     c.features = c.features_advertised = EG_CPU_NEON;
     REQUIRE(eg_dispatch_select_from(gap_list, 4, &c, EG_ISA_AUTO, NULL, &k, why, sizeof why) == EG_OK, "%s", why);
-    CHECK(k.silu_f32 == silu_a && k.gelu_f32 == gelu_c && k.exp_f32 == exp_c, "gelu from neon, not unrunnable avx2");
+    CHECK(k.softmax_f32 == softmax_a && k.gelu_f32 == gelu_c && k.exp_f32 == exp_c, "gelu from neon, not unrunnable avx2");
 }
 
 TEST(dispatch_env_and_param_overrides) {
@@ -139,9 +139,9 @@ TEST(dispatch_env_and_param_overrides) {
 
     REQUIRE(eg_dispatch_select_from(x86_list, 3, &c, EG_ISA_AUTO, "avx2", &k, why, sizeof why) == EG_OK, "%s", why);
     CHECK(!strcmp(k.name, "avx2") && strstr(why, "forced by EDGEGEN_ISA"), "env avx2: %s / %s", k.name, why);
-    CHECK(k.silu_f32 == silu_b, "avx2's own op, not avx512's");
+    CHECK(k.softmax_f32 == softmax_b, "avx2's own op, not avx512's");
     REQUIRE(eg_dispatch_select_from(x86_list, 3, &c, EG_ISA_AUTO, "ref", &k, why, sizeof why) == EG_OK, "%s", why);
-    CHECK(!strcmp(k.name, "ref") && k.silu_f32 == eg_kernels_ref.silu_f32, "env ref");
+    CHECK(!strcmp(k.name, "ref") && k.softmax_f32 == eg_kernels_ref.softmax_f32, "env ref");
     REQUIRE(eg_dispatch_select_from(x86_list, 3, &c, EG_ISA_AUTO, "auto", &k, why, sizeof why) == EG_OK, "%s", why);
     CHECK(!strcmp(k.name, "avx512"), "env auto → best");
     REQUIRE(eg_dispatch_select_from(x86_list, 3, &c, EG_ISA_AUTO, "", &k, why, sizeof why) == EG_OK, "%s", why);

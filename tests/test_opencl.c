@@ -207,7 +207,6 @@ TEST(opencl_elementwise_vs_ref) {
         RUN_CHECK("exp", 1e-12, eg_cl_exp_f32(&g_ops, G(o1), G(dx), n), eg_kernels_ref.exp_f32(ref, x, n));
         RUN_CHECK("add", 0, eg_cl_add_f32(&g_ops, G(o1), G(dx), G(dy), n), eg_kernels_ref.add_f32(ref, x, y, n));
         RUN_CHECK("mul", 0, eg_cl_mul_f32(&g_ops, G(o1), G(dx), G(dy), n), eg_kernels_ref.mul_f32(ref, x, y, n));
-        RUN_CHECK("scale", 0, eg_cl_scale_f32(&g_ops, G(o1), G(dx), 0.37f, n), eg_kernels_ref.scale_f32(ref, x, 0.37f, n));
         /* sincos: both outputs */
         eg_kernels_ref.sincos_f32(ref, ref2, ang, n);
         CHECK(eg_cl_sincos_f32(&g_ops, G(o1), G(o2), G(da), n) == EG_OK, "sincos: %s", g_cl->why);
@@ -228,7 +227,7 @@ TEST(opencl_elementwise_vs_ref) {
 /* Decoder-specific ops against compositions of reference ops. */
 TEST(opencl_decoder_ops_vs_ref) {
     NEED_CL();
-    const int t = 19, c = 37, lat = 5, kw = 7, pad = 3, nb = 33;
+    const int t = 19, c = 37, nb = 33;
     /* residual with gamma == mul then add per row */
     float *x = rnd((size_t)t * c, 1, -1, 1), *h = rnd((size_t)t * c, 2, -1, 1), *gm = rnd(c, 3, -1, 1);
     float *ref = malloc((size_t)t * c * sizeof(float)), *got = malloc((size_t)t * c * sizeof(float)), tmp[64];
@@ -243,21 +242,6 @@ TEST(opencl_decoder_ops_vs_ref) {
     CHECK(dev_read_guarded(dx, (size_t)t * c, got), "residual guard");
     CHECK(nmse(ref, got, (size_t)t * c) == 0, "residual_gamma: nmse %.3g (expected exact)", nmse(ref, got, (size_t)t * c));
     eg_cl_release(g_cl, &dx); eg_cl_release(g_cl, &dh); eg_cl_release(g_cl, &dg);
-
-    /* im2col */
-    float *v = rnd((size_t)t * lat, 4, -1, 1), *col = calloc((size_t)t * lat * kw, sizeof(float));
-    float *gcol = calloc((size_t)t * lat * kw, sizeof(float));
-    for (int i = 0; i < t; i++)
-        for (int ci = 0; ci < lat; ci++)
-            for (int j = 0; j < kw; j++) {
-                int s = i + j - pad;
-                col[(size_t)i * lat * kw + ci * kw + j] = s >= 0 && s < t ? v[(size_t)s * lat + ci] : 0;
-            }
-    cl_mem dv = dev_guarded((size_t)t * lat, v), dc = dev_guarded((size_t)t * lat * kw, NULL);
-    CHECK(eg_cl_im2col_f32(&g_ops, G(dc), G(dv), t, lat, kw, pad) == EG_OK, "%s", g_cl->why);
-    CHECK(dev_read_guarded(dc, (size_t)t * lat * kw, gcol), "im2col guard");
-    CHECK(!memcmp(col, gcol, (size_t)t * lat * kw * sizeof(float)), "im2col differs");
-    eg_cl_release(g_cl, &dv); eg_cl_release(g_cl, &dc);
 
     /* spectral head: mag = min(exp, clamp), re/im = mag*cos/sin */
     float *hh = rnd((size_t)t * 2 * nb, 5, -4, 6), *rm = malloc((size_t)t * nb * 4), *rr = malloc((size_t)t * nb * 4);
@@ -284,7 +268,7 @@ TEST(opencl_decoder_ops_vs_ref) {
     CHECK(nmse(rr, gr, (size_t)t * nb) <= 1e-12 && nmse(ri, gi, (size_t)t * nb) <= 1e-12, "re/im nmse %.3g %.3g",
           nmse(rr, gr, (size_t)t * nb), nmse(ri, gi, (size_t)t * nb));
     eg_cl_release(g_cl, &d_h); eg_cl_release(g_cl, &d_m); eg_cl_release(g_cl, &d_r); eg_cl_release(g_cl, &d_i);
-    free(x); free(h); free(gm); free(ref); free(got); free(v); free(col); free(gcol);
+    free(x); free(h); free(gm); free(ref); free(got);
     free(hh); free(rm); free(rr); free(ri); free(gm2); free(gr); free(gi);
 }
 

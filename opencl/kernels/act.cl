@@ -38,12 +38,6 @@ __kernel void binary_f32(__global float *y, uint y_off, __global const float *a,
     y[y_off + i] = op == 0 ? u + v : u * v;
 }
 
-__kernel void scale_f32(__global float *y, uint y_off, __global const float *x, uint x_off, float s, int n)
-{
-    const int i = get_global_id(0);
-    if (i < n) y[y_off + i] = s * x[x_off + i];
-}
-
 /* ConvNeXt residual with layer scale: x[r][ch] += gamma[ch] * h[r][ch] over rows r < t of c channels
  * (the product rounded first, then the add: the reference's mul_f32 then add_f32). */
 __kernel void residual_gamma_f32(__global float *x, uint x_off, __global const float *h, uint h_off,

@@ -4,9 +4,6 @@
  * by the caller, w is [kw][c], y[i][ch] = bias[ch] + sum_{j<kw} w[j][ch] * x[i + j][ch] (bias added first, then
  * the taps in j order, as the reference). Dimension 0 runs over channels so adjacent work-items read adjacent
  * words. y must not alias x.
- *
- * im2col_f32: the dense Conv1d (PyTorch weight [c_out][c_in][kw], "same" padding kw/2) as a gemm:
- * col[i][ci*kw + j] = x[i + j - pad][ci], zero outside [0, t). Then gemm_nt(col, W as [c_out][c_in*kw]).
  */
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -21,13 +18,4 @@ __kernel void conv1d_dw_f32(__global float *y, uint y_off, __global const float 
     float acc = has_bias ? bias[bias_off + ch] : 0.0f;
     for (int j = 0; j < kw; j++) acc += w[(size_t)j * c] * x[(size_t)j * c];
     y[y_off + (size_t)i * c + ch] = acc;
-}
-
-__kernel void im2col_f32(__global float *col, uint col_off, __global const float *x, uint x_off,
-                         int t, int c_in, int kw, int pad)
-{
-    const int q = get_global_id(0), i = get_global_id(1);     /* q = ci*kw + j */
-    if (q >= c_in * kw || i >= t) return;
-    const int ci = q / kw, j = q - ci * kw, src = i + j - pad;
-    col[col_off + (size_t)i * c_in * kw + q] = (src >= 0 && src < t) ? x[x_off + (size_t)src * c_in + ci] : 0.0f;
 }

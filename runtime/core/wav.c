@@ -131,9 +131,7 @@ enum eg_status eg_wav_write_f32(struct eg_wav *w, const float *pcm, size_t n) {
             enum eg_status st = flush_buf(w);
             if (st != EG_OK) return st;
         }
-        float x = pcm[i];
-        x = x > 1.0f ? 1.0f : x < -1.0f ? -1.0f : x == x ? x : 0.0f;    /* NaN → 0 */
-        put_u16(w->buf + w->n_buf, (uint16_t)(int16_t)lrintf(x * 32767.0f));
+        put_u16(w->buf + w->n_buf, (uint16_t)eg_s16_from_f32(pcm[i]));
         w->n_buf += 2;
     }
     w->n_samples += n;

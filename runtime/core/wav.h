@@ -10,12 +10,20 @@
 #ifndef EG_WAV_H
 #define EG_WAV_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "runtime/edgegen.h"
 
 /* The writer (struct eg_wav, eg_wav_open, eg_wav_write_f32, eg_wav_close, eg_wav_abort, eg_wav_n_samples) is public:
  * runtime/edgegen.h. */
+
+/* One float sample as s16: clamped to [-1, 1] (NaN → 0), scaled by 32767, rounded to nearest (lrintf). The rule of
+ * eg_wav_write_f32 and of EG_SAMPLE_S16 output. */
+static inline int16_t eg_s16_from_f32(float x) {
+    x = x > 1.0f ? 1.0f : x < -1.0f ? -1.0f : x == x ? x : 0.0f;
+    return (int16_t)lrintf(x * 32767.0f);
+}
 
 /* The 44-byte canonical header for mono s16 (n_samples == UINT64_MAX or too big: 0xFFFFFFFF sizes). Pure. */
 void eg_wav_header(uint8_t hdr[44], int sample_rate_hz, uint64_t n_samples);

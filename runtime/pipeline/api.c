@@ -27,6 +27,8 @@
 #include "runtime/edgegen.h"
 #include "runtime/core/internal.h"
 #include "runtime/core/memplan.h"
+#include "runtime/core/utf8.h"
+#include "runtime/core/wav.h"
 #include "models/models.h"
 #include "models/sampler.h"
 
@@ -71,23 +73,6 @@ static int cmp_phone(const void *a, const void *b) {
     return x->cp < y->cp ? -1 : x->cp > y->cp ? 1 : (x->id > y->id) - (x->id < y->id);
 }
 
-/* Decode a string that must be exactly one UTF-8 codepoint; 0 when it is not. */
-static int one_codepoint(const char *s, uint32_t *cp) {
-    const unsigned char *u = (const unsigned char *)s;
-    int len;
-    if (u[0] == 0) return 0;
-    if (u[0] < 0x80) { *cp = u[0]; len = 1; }
-    else if ((u[0] & 0xE0) == 0xC0) { *cp = u[0] & 0x1F; len = 2; }
-    else if ((u[0] & 0xF0) == 0xE0) { *cp = u[0] & 0x0F; len = 3; }
-    else if ((u[0] & 0xF8) == 0xF0) { *cp = u[0] & 0x07; len = 4; }
-    else return 0;
-    for (int k = 1; k < len; k++) {
-        if ((u[k] & 0xC0) != 0x80) return 0;
-        *cp = (*cp << 6) | (u[k] & 0x3F);
-    }
-    return u[len] == 0;
-}
-
 static enum eg_status build_phone_table(struct eg_model *m) {
     const struct eg_ar_config *c = &m->ar->cfg;
     m->phones = calloc(c->n_phonemes ? c->n_phonemes : 1, sizeof *m->phones);
@@ -96,7 +81,7 @@ static enum eg_status build_phone_table(struct eg_model *m) {
         const char *sym = eg_ar_model_phoneme(m->ar, (int)id);
         uint32_t cp;
         if (id == c->pad_id || id == c->bos_id || id == c->eos_id) continue;
-        if (sym && one_codepoint(sym, &cp)) m->phones[m->n_phones++] = (struct eg_phone_entry){ cp, (int32_t)id };
+        if (sym && eg_utf8_one_codepoint(sym, &cp)) m->phones[m->n_phones++] = (struct eg_phone_entry){ cp, (int32_t)id };
     }
     qsort(m->phones, (size_t)m->n_phones, sizeof *m->phones, cmp_phone);   /* first id wins on duplicates */
     return EG_OK;
@@ -433,12 +418,7 @@ static enum eg_status stage_flush(struct eg_ctx *ctx) {
     if (!n) return EG_OK;
     ctx->n_stage = 0;
     if (ctx->p.format == EG_SAMPLE_S16) {
-        for (int i = 0; i < n; i++) {   /* the WAV writer's rule (runtime/core/wav.c) */
-            float x = ctx->stage_f[i];
-            x = x > 1.0f ? 1.0f : x < -1.0f ? -1.0f : x;
-            if (x != x) x = 0.0f;
-            ctx->stage_s[i] = (int16_t)lrintf(x * 32767.0f);
-        }
+        for (int i = 0; i < n; i++) ctx->stage_s[i] = eg_s16_from_f32(ctx->stage_f[i]);   /* the WAV writer's rule */
         st = ctx->p.on_audio(ctx->p.on_audio_user, ctx->stage_s, n);
     } else {
         st = ctx->p.on_audio(ctx->p.on_audio_user, ctx->stage_f, n);
@@ -607,33 +587,12 @@ static enum eg_status emit_sentence(void *sink, const uint32_t *ph, int n) {
     return eg_ctx_synthesize_phonemes(sink, ph, n);
 }
 
-/* Offset of the first invalid UTF-8 sequence, or -1. */
-static long utf8_invalid_at(const unsigned char *s) {
-    for (size_t i = 0; s[i];) {
-        const unsigned c = s[i];
-        int len;
-        uint32_t cp, min;
-        if (c < 0x80) { i++; continue; }
-        else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
-        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
-        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
-        else return (long)i;
-        for (int k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return (long)i;   /* also stops at the NUL */
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (long)i;
-        i += (size_t)len;
-    }
-    return -1;
-}
-
 enum eg_status eg_ctx_synthesize_text(struct eg_ctx *ctx, const char *utf8, eg_phonemiser_fn phonemiser, void *user) {
     enum eg_status st;
     long bad;
     if (!ctx || !utf8 || !phonemiser) return EG_ERR_INVALID_ARG;
     if (ctx->busy) return refuse_reentry();
-    if ((bad = utf8_invalid_at((const unsigned char *)utf8)) >= 0) {
+    if ((bad = eg_utf8_invalid_at(utf8, strlen(utf8))) >= 0) {
         EG_LOGE("input text is not valid UTF-8 at byte %ld (byte 0x%02X)", bad, (unsigned)(unsigned char)utf8[bad]);
         return EG_ERR_INVALID_ARG;
     }

@@ -17,12 +17,7 @@
 #include <stdint.h>
 #include "runtime/edgegen.h"
 
-/* Returns the byte offset of the first invalid UTF-8 sequence (overlongs, surrogates, > U+10FFFF, truncated
- * sequences are invalid), or -1 if `s` (n bytes) is valid. */
-long eg_utf8_invalid_at(const char *s, size_t n);
-
-/* Decode one UTF-8 codepoint at s (valid input assumed); returns bytes consumed (>= 1). */
-int eg_utf8_decode(const char *s, uint32_t *cp);
+#include "runtime/core/utf8.h"   /* eg_utf8_invalid_at, eg_utf8_decode: the text's UTF-8 check */
 
 struct eg_phonemizer;
 

@@ -442,15 +442,9 @@ static inline float32x4_t gelu4(float32x4_t x) {
     const float32x4_t h = vmulq_f32(vmulq_f32(vmulq_n_f32(a, 0.5f), t), e);
     return vbslq_f32(vcgeq_f32(x, vdupq_n_f32(0.0f)), vsubq_f32(x, h), vnegq_f32(h));
 }
-static inline float32x4_t silu4(float32x4_t v) {
-    return eg_div_f32x4(v, vaddq_f32(vdupq_n_f32(1.0f), EG_SLEEF(expf4_u10)(vnegq_f32(v))));
-}
-static inline float32x4_t tanh4(float32x4_t v) { return EG_SLEEF(tanhf4_u10)(v); }
 static inline float32x4_t exp4(float32x4_t v) { return EG_SLEEF(expf4_u10)(v); }
 
 ELEMENTWISE_1(gelu_f32, gelu4)
-ELEMENTWISE_1(silu_f32, silu4)
-ELEMENTWISE_1(tanh_f32, tanh4)
 ELEMENTWISE_1(exp_f32, exp4)
 
 static void sincos_f32(float *s, float *c, const float *x, int n) {
@@ -477,12 +471,6 @@ static void sincos_f32(float *s, float *c, const float *x, int n) {
 ELEMENTWISE_2(add_f32, vaddq_f32)
 ELEMENTWISE_2(mul_f32, vmulq_f32)
 
-static void scale_f32(float *y, const float *x, float s, int n) {
-    int j = 0;
-    for (; j + 4 <= n; j += 4) vst1q_f32(y + j, vmulq_n_f32(vld1q_f32(x + j), s));
-    if (j < n) eg_st_part(y + j, vmulq_n_f32(eg_ld_part(x + j, n - j), s), n - j);
-}
-
 /* y += a * x, unfused (product rounded, then sum rounded), exactly as the reference */
 static void axpy_f32(float *y, float a, const float *x, int n) {
     int j = 0;
@@ -496,7 +484,6 @@ static void axpy_f32(float *y, float a, const float *x, int n) {
  * code for ARMv7 NEON without -funsafe-math-optimizations, so these loops stay scalar. */
 static void add_f32(float *y, const float *a, const float *b, int n) { for (int j = 0; j < n; j++) y[j] = a[j] + b[j]; }
 static void mul_f32(float *y, const float *a, const float *b, int n) { for (int j = 0; j < n; j++) y[j] = a[j] * b[j]; }
-static void scale_f32(float *y, const float *x, float s, int n) { for (int j = 0; j < n; j++) y[j] = s * x[j]; }
 static void axpy_f32(float *y, float a, const float *x, int n) { for (int j = 0; j < n; j++) y[j] = y[j] + a * x[j]; }
 #endif
 
@@ -540,13 +527,10 @@ const struct eg_kernels eg_kernels_neon = {
     .rms_norm_f32 = rms_norm_f32,
     .softmax_f32 = softmax_f32,
     .gelu_f32 = gelu_f32,
-    .silu_f32 = silu_f32,
-    .tanh_f32 = tanh_f32,
     .exp_f32 = exp_f32,
     .sincos_f32 = sincos_f32,
     .add_f32 = add_f32,     /* ARMv7: scalar VFP, see above */
     .mul_f32 = mul_f32,
-    .scale_f32 = scale_f32,
     .axpy_f32 = axpy_f32,
     .rope_f32 = rope_f32,
 };

@@ -3,9 +3,7 @@
  * Contract: simd/kernels.h. Every output element is computed by the same instruction sequence wherever it lies
  * in the call (row/column tails reuse the full-width code with masked loads and zero padding), so splitting a
  * call into fixed blocks over threads is bit-identical. Transcendentals: SLEEF u10 (expf, erff, sincosf);
- * GELU uses an erfc fit with an inline exp, no erf call (see gelu8_fast); tanh is our
- * own (Cephes tanhf: odd polynomial for |x| < 0.625, 1 - 2/(exp(2|x|)+1) above), because SLEEF's tanhf is 5x
- * slower than an exp (/work/shared/perf-baseline.md §6).
+ * GELU uses an erfc fit with an inline exp, no erf call (see gelu8_fast).
  * Quantised matvec quantises x to int8 per 32-block (ggml's q8_0 activations, f32 scale) and uses
  * vpmaddubsw/vpmaddwd integer dots; kernels.h allows this and the tests bound it.
  */
@@ -413,22 +411,6 @@ static void rms_norm_f32(float *y, const float *x, const float *g, int rows, int
 
 /* ---- elementwise: full vectors, then one masked tail vector through the same function --------------------- */
 
-/* tanh (Cephes tanhf, ~2 ulp): odd polynomial below 0.625, else sign(x) * (1 - 2/(exp(2|x|) + 1)), which
- * saturates to ±1 (exp overflows to inf, 2/inf = 0) and propagates NaN. */
-EG_INLINE __m256 tanh8(__m256 x) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    __m256 ax = _mm256_andnot_ps(sign, x), z = _mm256_mul_ps(x, x);
-    __m256 p = _mm256_set1_ps(-5.70498872745e-3f);
-    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(2.06390887954e-2f));
-    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-5.37397155531e-2f));
-    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.33314422036e-1f));
-    p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33332819422e-1f));
-    __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
-    __m256 e = Sleef_expf8_u10avx2(_mm256_add_ps(ax, ax));
-    __m256 big = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
-    big = _mm256_or_ps(big, _mm256_and_ps(sign, x));
-    return _mm256_blendv_ps(big, small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
-}
 EG_INLINE __m256 exp8(__m256 x) { return Sleef_expf8_u10avx2(x); }
 /* GELU, fast path without erf: with a = min(|x|, 20) and z = a/sqrt(2), h = 0.5*a*erfc(z) is computed as
  * 0.5*a*t*exp(-z^2 + P(t)), t = 1/(1 + z/2) (Numerical Recipes' erfcc Chebyshev fit, relative error < 1.2e-7
@@ -472,10 +454,6 @@ EG_INLINE __m256 gelu8_fast(__m256 x) {
     return _mm256_blendv_ps(_mm256_sub_ps(_mm256_setzero_ps(), h), _mm256_sub_ps(x, h), pos);
 }
 EG_INLINE __m256 gelu8(__m256 x) { return gelu8_fast(x); }   /* accurate on the whole range: no erf call */
-EG_INLINE __m256 silu8(__m256 x) {
-    __m256 e = Sleef_expf8_u10avx2(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)));
-    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-}
 
 #define EG_UNARY(name, fn)                                                                      \
     static void name(float *y, const float *x, int n) {                                        \
@@ -484,8 +462,6 @@ EG_INLINE __m256 silu8(__m256 x) {
         if (i < n) eg_store_tail8(y + i, fn(eg_load_tail8(x + i, n - i)), n - i);              \
     }
 EG_UNARY(gelu_f32, gelu8)
-EG_UNARY(silu_f32, silu8)
-EG_UNARY(tanh_f32, tanh8)
 EG_UNARY(exp_f32, exp8)
 
 static void sincos_f32(float *s, float *c, const float *x, int n) {
@@ -539,13 +515,6 @@ static void softmax_f32(float *y, const float *x, int n) {
 EG_BINARY(add_f32, _mm256_add_ps)
 EG_BINARY(mul_f32, _mm256_mul_ps)
 
-static void scale_f32(float *y, const float *x, float s, int n) {
-    __m256 vs = _mm256_set1_ps(s);
-    int i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(vs, _mm256_loadu_ps(x + i)));
-    if (i < n) eg_store_tail8(y + i, _mm256_mul_ps(vs, eg_load_tail8(x + i, n - i)), n - i);
-}
-
 static void axpy_f32(float *y, float a, const float *x, int n) {
     __m256 va = _mm256_set1_ps(a);
     int i = 0;
@@ -587,13 +556,10 @@ const struct eg_kernels eg_kernels_avx2 = {
     .rms_norm_f32 = rms_norm_f32,
     .softmax_f32 = softmax_f32,
     .gelu_f32 = gelu_f32,
-    .silu_f32 = silu_f32,
-    .tanh_f32 = tanh_f32,
     .exp_f32 = exp_f32,
     .sincos_f32 = sincos_f32,
     .add_f32 = add_f32,
     .mul_f32 = mul_f32,
-    .scale_f32 = scale_f32,
     .axpy_f32 = axpy_f32,
     .rope_f32 = rope_f32,
 };

@@ -5,7 +5,7 @@
  * per 32-block: q8_0 one block per ymm, q4_0 two blocks per zmm, block scales converted 16 at a time.
  * GEMM: 12x32 register tile (24 zmm accumulators), B packed 64 columns x 256 on the stack (64 KiB), A read in
  * place with the next 12-row strip prefetched when A is large.
- * Transcendentals: SLEEF u10 avx512f (expf, erff, sincosf); tanh from expf as in kernels_avx2.c; GELU from an
+ * Transcendentals: SLEEF u10 avx512f (expf, erff, sincosf); GELU from an
  * erfc fit and an inline exp, no erf call (see gelu16_fast).
  */
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) || !defined(__AVX512DQ__) || \
@@ -528,20 +528,6 @@ static void rms_norm_f32(float *y, const float *x, const float *g, int rows, int
 
 /* ---- elementwise ------------------------------------------------------------------------------------------- */
 
-/* tanh: Cephes tanhf as in kernels_avx2.c (polynomial below |x| = 0.625, else via exp(2|x|)). */
-EG_INLINE __m512 tanh16(__m512 x) {
-    __m512 ax = _mm512_abs_ps(x), z = _mm512_mul_ps(x, x);
-    __m512 p = _mm512_set1_ps(-5.70498872745e-3f);
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954e-2f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531e-2f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036e-1f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422e-1f));
-    __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
-    __m512 e = Sleef_expf16_u10avx512f(_mm512_add_ps(ax, ax));
-    __m512 big = _mm512_sub_ps(_mm512_set1_ps(1.0f), _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
-    big = _mm512_or_ps(big, _mm512_and_ps(_mm512_set1_ps(-0.0f), x));
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ), big, small);
-}
 EG_INLINE __m512 exp16(__m512 x) { return Sleef_expf16_u10avx512f(x); }
 /* GELU, fast path without erf: with a = min(|x|, 20) and z = a/sqrt(2), h = 0.5*a*erfc(z) is computed as
  * 0.5*a*t*exp(-z^2 + P(t)), t = 1/(1 + z/2) (Numerical Recipes' erfcc Chebyshev fit, relative error < 1.2e-7
@@ -584,10 +570,6 @@ EG_INLINE __m512 gelu16_fast(__m512 x) {
     return _mm512_mask_sub_ps(_mm512_sub_ps(_mm512_setzero_ps(), h), pos, x, h);
 }
 EG_INLINE __m512 gelu16(__m512 x) { return gelu16_fast(x); }   /* accurate on the whole range: no erf call */
-EG_INLINE __m512 silu16(__m512 x) {
-    __m512 e = Sleef_expf16_u10avx512f(_mm512_xor_ps(x, _mm512_set1_ps(-0.0f)));
-    return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-}
 
 #define EG_UNARY(name, fn)                                                                          \
     static void name(float *y, const float *x, int n) {                                            \
@@ -599,8 +581,6 @@ EG_INLINE __m512 silu16(__m512 x) {
         }                                                                                          \
     }
 EG_UNARY(gelu_f32, gelu16)
-EG_UNARY(silu_f32, silu16)
-EG_UNARY(tanh_f32, tanh16)
 EG_UNARY(exp_f32, exp16)
 
 static void sincos_f32(float *s, float *c, const float *x, int n) {
@@ -646,14 +626,6 @@ static void softmax_f32(float *y, const float *x, int n) {
 EG_BINARY(add_f32, _mm512_add_ps)
 EG_BINARY(mul_f32, _mm512_mul_ps)
 
-static void scale_f32(float *y, const float *x, float s, int n) {
-    __m512 vs = _mm512_set1_ps(s);
-    for (int i = 0; i < n; i += 16) {
-        __mmask16 msk = eg_mask16(n - i < 16 ? n - i : 16);
-        _mm512_mask_storeu_ps(y + i, msk, _mm512_mul_ps(vs, _mm512_maskz_loadu_ps(msk, x + i)));
-    }
-}
-
 static void axpy_f32(float *y, float a, const float *x, int n) {
     __m512 va = _mm512_set1_ps(a);
     for (int i = 0; i < n; i += 16) {
@@ -694,13 +666,10 @@ const struct eg_kernels eg_kernels_avx512 = {
     .rms_norm_f32 = rms_norm_f32,
     .softmax_f32 = softmax_f32,
     .gelu_f32 = gelu_f32,
-    .silu_f32 = silu_f32,
-    .tanh_f32 = tanh_f32,
     .exp_f32 = exp_f32,
     .sincos_f32 = sincos_f32,
     .add_f32 = add_f32,
     .mul_f32 = mul_f32,
-    .scale_f32 = scale_f32,
     .axpy_f32 = axpy_f32,
     .rope_f32 = rope_f32,
 };
