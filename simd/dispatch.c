@@ -47,9 +47,14 @@ typedef void (*eg_any_fn)(void);
 #define FIRST_SLOT offsetof(struct eg_kernels, matvec_f32)
 _Static_assert(offsetof(struct eg_kernels, matvec_f32) ==
                offsetof(struct eg_kernels, needs) + sizeof(uint64_t), "kernels.h: ops must follow `needs`");
-_Static_assert((sizeof(struct eg_kernels) - FIRST_SLOT) % sizeof(eg_any_fn) == 0,
+#define END_SLOTS (offsetof(struct eg_kernels, EG_KERNELS_LAST_SLOT) + sizeof(eg_any_fn))
+_Static_assert((END_SLOTS - FIRST_SLOT) % sizeof(eg_any_fn) == 0,
                "kernels.h: every member after `needs` must be a function pointer");
-#define N_SLOTS ((sizeof(struct eg_kernels) - FIRST_SLOT) / sizeof(eg_any_fn))
+_Static_assert(sizeof(struct eg_kernels) - END_SLOTS < _Alignof(struct eg_kernels),
+               "kernels.h: EG_KERNELS_LAST_SLOT must name the last member (the rest is tail padding)");
+/* Bounded by the last op, not by sizeof: on 32-bit targets an odd number of 4-byte pointers after the 8-byte
+ * `needs` leaves 4 bytes of tail padding, which is no slot. */
+#define N_SLOTS ((END_SLOTS - FIRST_SLOT) / sizeof(eg_any_fn))
 
 static eg_any_fn slot_get(const struct eg_kernels *k, size_t i) {
     eg_any_fn f;

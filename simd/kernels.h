@@ -82,6 +82,9 @@ struct eg_kernels {
      * cos/sin: [head_dim/2] for this position (the caller computes them once per position). */
     void (*rope_f32)(float *x, const float *cos, const float *sin, int n_heads, int head_dim);
 };
+/* The last op slot above (simd/dispatch.c walks the slots from matvec_f32 to it; the struct's size may include
+ * tail padding on 32-bit targets, so it is not the bound). Keep it the last member. */
+#define EG_KERNELS_LAST_SLOT rope_f32
 
 /* The tables. A table is only *linked* when its file is built for this target (EG_BUILD_AVX2 etc.);
  * whether the CPU can *run* it is runtime/core/cpu.h's business. */

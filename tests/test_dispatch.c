@@ -49,7 +49,8 @@ static struct eg_cpu cpu_x86(uint64_t features, uint64_t advertised, uint64_t xc
 static int all_slots_set(const struct eg_kernels *k) {
     typedef void (*fn)(void);
     size_t first = offsetof(struct eg_kernels, matvec_f32);
-    for (size_t off = first; off + sizeof(fn) <= sizeof *k; off += sizeof(fn)) {
+    size_t end = offsetof(struct eg_kernels, EG_KERNELS_LAST_SLOT) + sizeof(fn);   /* not sizeof: tail padding */
+    for (size_t off = first; off < end; off += sizeof(fn)) {
         fn f;
         memcpy(&f, (const char *)k + off, sizeof f);
         if (!f) return 0;
