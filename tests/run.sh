@@ -10,6 +10,7 @@ BUILD=${BUILD:-build}
 TOTAL_P=0; TOTAL_F=0; TOTAL_S=0
 LOG_DIR=${TEST_LOG_DIR:-$BUILD/test-logs}
 mkdir -p "$LOG_DIR"
+rm -f "$LOG_DIR"/*.log   # this run's logs only: a suite renamed or dropped leaves no stale log behind
 
 # suite NAME CMD... : run CMD, show its output, add its counts. A crash or a missing summary line is one failure.
 suite() {
