@@ -185,6 +185,12 @@ void eg_ctx_destroy(struct eg_ctx *ctx);   /* NULL allowed */
  * params. For memory plans and tests. */
 size_t eg_ctx_memory_bytes(const struct eg_model *m, const struct eg_ctx_params *p);
 
+/* How many contexts with params p this process could hold at the same time, from the memory plan eg_ctx_create
+ * checks (the weights once; each context's arenas and its threads' stacks n times; against MemAvailable, cgroup
+ * and rlimits as they are now), at most max_n (<= 4096). 0 when not even one fits (not logged) or on invalid
+ * arguments (logged as eg_ctx_create would). For servers that size a pool of contexts up front (`edgegen serve`). Thread-safe. */
+int eg_ctx_fit_count(const struct eg_model *m, const struct eg_ctx_params *p, int max_n);
+
 /* Start a new stream: the next sentence is sentence 0 (no pause before it, seed index 0). The synthesize calls
  * below continue the current stream, so calling _ids once per sentence gives the same audio as one _text call. */
 void eg_ctx_reset(struct eg_ctx *ctx);

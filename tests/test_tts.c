@@ -3,6 +3,8 @@
  * before the AR finishes the sentence, determinism across thread counts, sentence joins, error paths. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -464,6 +466,47 @@ TEST(tts_s16_matches_f32_and_cancel) {
     CHECK(rc.reenter_status == EG_ERR_INVALID_ARG, "a callback calling back in is refused (%d)", rc.reenter_status);
     eg_ctx_destroy(a); eg_ctx_destroy(b); eg_ctx_destroy(c);
     rec_free(&rf); rec_free(&rs); rec_free(&rc);
+    eg_model_free(m);
+}
+
+/* VmData of this process (what RLIMIT_DATA counts), 0 when unknown. */
+static uint64_t vm_data_bytes(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmData: %llu kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return (uint64_t)kb << 10;
+}
+
+/* eg_ctx_fit_count: the memory plan for n contexts at once. Under an RLIMIT_DATA that leaves room for two and a
+ * half contexts' arenas + thread stacks (plus the runtime's fixed part) it must say 2, never 3. */
+TEST(tts_fit_count) {
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    struct eg_ctx_params p = cpu_params();
+    p.on_audio = rec_fn;
+    const int n = eg_ctx_fit_count(m, &p, 8);
+    CHECK(n >= 1 && n <= 8, "fits on this machine: %d", n);
+    CHECK(eg_ctx_fit_count(m, &p, 0) == 0 && eg_ctx_fit_count(NULL, &p, 4) == 0, "bad arguments: 0");
+    struct eg_ctx_params bad = p;
+    bad.speed = 0;
+    CHECK(eg_ctx_fit_count(m, &bad, 4) == 0, "invalid params: 0");
+    struct rlimit old;
+    const uint64_t data = vm_data_bytes();
+    if (data && getrlimit(RLIMIT_DATA, &old) == 0 && old.rlim_cur == RLIM_INFINITY) {
+        const uint64_t per = eg_ctx_memory_bytes(m, &p) + (uint64_t)p.n_threads * (128u << 10);
+        struct rlimit lim = { (rlim_t)(data + (640u << 10) + per * 5 / 2), old.rlim_max };
+        REQUIRE(setrlimit(RLIMIT_DATA, &lim) == 0, "setrlimit");
+        const int k = eg_ctx_fit_count(m, &p, 8);
+        setrlimit(RLIMIT_DATA, &old);
+        CHECK(k == 2, "RLIMIT_DATA with room for 2.5 contexts (%llu B each): %d", (unsigned long long)per, k);
+    }
+    struct eg_ctx *c = eg_ctx_create(m, &p, &st);
+    CHECK(c != NULL, "a context the count said fits is created");
+    eg_ctx_destroy(c);
     eg_model_free(m);
 }
 

@@ -90,6 +90,11 @@ static int tightest(const struct eg_memplan *plan, const struct eg_mem *m, struc
     return 1;
 }
 
+int eg_memplan_fits(const struct eg_memplan *plan, const struct eg_mem *mem) {
+    struct verdict v;
+    return plan && mem && (!tightest(plan, mem, &v) || v.need <= v.avail);
+}
+
 enum eg_status eg_memplan_check(const struct eg_memplan *plan, const struct eg_mem *mem, char *why, size_t why_len) {
     struct verdict v;
     char msg[512], need[32], avail[32], part[32];

@@ -52,6 +52,9 @@ uint64_t eg_memplan_total(const struct eg_memplan *plan, unsigned flags);
  * copied there. */
 enum eg_status eg_memplan_check(const struct eg_memplan *plan, const struct eg_mem *mem, char *why, size_t why_len);
 
+/* 1 when the plan fits every known limit in `mem` (or none is known), else 0; logs nothing (for "how many fit"). */
+int eg_memplan_fits(const struct eg_memplan *plan, const struct eg_mem *mem);
+
 /* Render the plan, one line per call of `line` (no newline): the parts, the total, the available memory and
  * its limit when mem != NULL. */
 typedef void (*eg_memplan_line_fn)(const char *text, void *user);

@@ -300,6 +300,39 @@ static int ctx_parts(const struct eg_model *m, const struct eg_ctx_params *p, si
     return *ar && *dec && *own;
 }
 
+/* The memory plan of n contexts with these arena sizes: the weights once (mapped, held), what the process holds
+ * now, and per context its arenas and the runtime's pages and stacks for its threads. */
+static void ctx_plan(const struct eg_model *m, const struct eg_ctx_params *p, int n, size_t ar_bytes,
+                     size_t dec_bytes, size_t own_bytes, struct eg_memplan *plan) {
+    const uint64_t k = (uint64_t)n;
+    eg_memplan_init(plan);
+    eg_memplan_add(plan, "ar weights", EG_MEM_MAPPED | EG_MEM_COMMITTED, eg_gguf_file_bytes(m->ar->gguf));
+    eg_memplan_add(plan, "codec weights", EG_MEM_MAPPED | EG_MEM_COMMITTED, eg_gguf_file_bytes(m->codec->gguf));
+    eg_memplan_add(plan, "ar state", EG_MEM_HEAP, k * ar_bytes);
+    eg_memplan_add(plan, "decoder state", EG_MEM_HEAP, k * dec_bytes);
+    eg_memplan_add(plan, "tts buffers", EG_MEM_HEAP, k * own_bytes);
+    struct eg_memplan_params mp;   /* + what the process holds now and the runtime's own pages and stacks */
+    eg_memplan_default_params(&mp);
+    mp.n_threads = n * p->n_threads;
+    eg_memplan_add_process(plan, &mp);
+}
+
+int eg_ctx_fit_count(const struct eg_model *m, const struct eg_ctx_params *p, int max_n) {
+    size_t a, d, o;
+    struct eg_memplan plan;
+    struct eg_mem mem;
+    if (!m || !p || max_n < 1 || check_params(p) != EG_OK || !ctx_parts(m, p, &a, &d, &o)) return 0;
+    if (max_n > 4096) max_n = 4096;
+    eg_mem_detect(&mem);
+    int n = 0;
+    while (n < max_n) {
+        ctx_plan(m, p, n + 1, a, d, o, &plan);
+        if (!eg_memplan_fits(&plan, &mem)) break;
+        n++;
+    }
+    return n;
+}
+
 size_t eg_ctx_memory_bytes(const struct eg_model *m, const struct eg_ctx_params *p) {
     size_t a, d, o;
     if (!m || !p || check_params(p) != EG_OK || !ctx_parts(m, p, &a, &d, &o)) return 0;
@@ -321,16 +354,7 @@ struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_param
     {   /* memory plan: refuse before allocating */
         struct eg_memplan plan;
         struct eg_mem mem;
-        eg_memplan_init(&plan);
-        eg_memplan_add(&plan, "ar weights", EG_MEM_MAPPED | EG_MEM_COMMITTED, eg_gguf_file_bytes(m->ar->gguf));
-        eg_memplan_add(&plan, "codec weights", EG_MEM_MAPPED | EG_MEM_COMMITTED, eg_gguf_file_bytes(m->codec->gguf));
-        eg_memplan_add(&plan, "ar state", EG_MEM_HEAP, ar_bytes);
-        eg_memplan_add(&plan, "decoder state", EG_MEM_HEAP, dec_bytes);
-        eg_memplan_add(&plan, "tts buffers", EG_MEM_HEAP, own_bytes);
-        struct eg_memplan_params mp;   /* + what the process holds now and the runtime's own pages and stacks */
-        eg_memplan_default_params(&mp);
-        mp.n_threads = p->n_threads;
-        eg_memplan_add_process(&plan, &mp);
+        ctx_plan(m, p, 1, ar_bytes, dec_bytes, own_bytes, &plan);
         eg_mem_detect(&mem);
         if ((st = eg_memplan_check(&plan, &mem, NULL, 0)) != EG_OK) goto out;
     }
