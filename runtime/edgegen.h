@@ -191,6 +191,11 @@ size_t eg_ctx_memory_bytes(const struct eg_model *m, const struct eg_ctx_params 
  * arguments (logged as eg_ctx_create would). For servers that size a pool of contexts up front (`edgegen serve`). Thread-safe. */
 int eg_ctx_fit_count(const struct eg_model *m, const struct eg_ctx_params *p, int max_n);
 
+/* Change the context's speed (as eg_ctx_params.speed, 0.1 .. 10) for the sentences synthesised from now on; the
+ * audio is then the same as from a context created with that speed. Sizes nothing: a server sets each request's
+ * speed on a pooled context. EG_ERR_INVALID_ARG (logged) for NULL or out of range; the speed is then unchanged. */
+enum eg_status eg_ctx_set_speed(struct eg_ctx *ctx, float speed);
+
 /* Start a new stream: the next sentence is sentence 0 (no pause before it, seed index 0). The synthesize calls
  * below continue the current stream, so calling _ids once per sentence gives the same audio as one _text call. */
 void eg_ctx_reset(struct eg_ctx *ctx);

@@ -510,6 +510,34 @@ TEST(tts_fit_count) {
     eg_model_free(m);
 }
 
+/* eg_ctx_set_speed: a pooled context at speed 2 gives exactly what a context created with speed 2 gives. */
+TEST(tts_set_speed) {
+    enum eg_status st;
+    struct eg_model *m = load_pair();
+    REQUIRE(m, "load");
+    int32_t ids[128];
+    const int n_ids = make_ids(m, 30, 13, ids);
+    struct rec r1 = { 0 }, r2 = { 0 };
+    struct eg_ctx_params p = cpu_params();
+    p.on_audio = rec_fn; p.on_audio_user = &r1; p.seed = 3;
+    struct eg_ctx *a = eg_ctx_create(m, &p, &st);
+    p.speed = 2.0f; p.on_audio_user = &r2;
+    struct eg_ctx *b = eg_ctx_create(m, &p, &st);
+    REQUIRE(a && b, "ctx");
+    REQUIRE(eg_ctx_synthesize_ids(a, ids, n_ids) == EG_OK, "speed 1");
+    const int64_t n1 = r1.n;
+    CHECK(eg_ctx_set_speed(a, 0.05f) == EG_ERR_INVALID_ARG && eg_ctx_set_speed(NULL, 1) == EG_ERR_INVALID_ARG, "range");
+    REQUIRE(eg_ctx_set_speed(a, 2.0f) == EG_OK, "set 2");
+    r1.n = 0;
+    eg_ctx_reset(a);
+    REQUIRE(eg_ctx_synthesize_ids(a, ids, n_ids) == EG_OK && eg_ctx_synthesize_ids(b, ids, n_ids) == EG_OK, "speed 2");
+    CHECK(r1.n < n1, "faster is shorter (%lld vs %lld)", (long long)r1.n, (long long)n1);
+    CHECK(r1.n == r2.n && memcmp(r1.f, r2.f, sizeof(float) * (size_t)r1.n) == 0, "same audio as a context made at speed 2");
+    eg_ctx_destroy(a); eg_ctx_destroy(b);
+    rec_free(&r1); rec_free(&r2);
+    eg_model_free(m);
+}
+
 /* A phonemiser that splits on '|' and emits each piece's codepoints (ASCII). */
 static enum eg_status pipe_phonemiser(void *user, const char *utf8, int max_phonemes, eg_phonemes_fn emit, void *sink) {
     uint32_t buf[512];

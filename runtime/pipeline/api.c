@@ -333,6 +333,15 @@ int eg_ctx_fit_count(const struct eg_model *m, const struct eg_ctx_params *p, in
     return n;
 }
 
+enum eg_status eg_ctx_set_speed(struct eg_ctx *ctx, float speed) {
+    if (!ctx || !(speed >= 0.1f && speed <= 10.0f)) {
+        EG_LOGE("eg_ctx_set_speed: speed: expected 0.1 .. 10, found %g", ctx ? speed : 0.0);
+        return EG_ERR_INVALID_ARG;
+    }
+    ctx->p.speed = speed;
+    return EG_OK;
+}
+
 size_t eg_ctx_memory_bytes(const struct eg_model *m, const struct eg_ctx_params *p) {
     size_t a, d, o;
     if (!m || !p || check_params(p) != EG_OK || !ctx_parts(m, p, &a, &d, &o)) return 0;
