@@ -59,6 +59,22 @@ ifeq ($(EG_WITH_ESPEAK),1)
 CLI_LDLIBS += -lespeak-ng
 endif
 
+# `edgegen serve` (runtime/serve/): libmicrohttpd + cJSON, built into the CLI when their headers are present
+# (EG_WITH_SERVE=0/1); otherwise a stub command says what is missing. Not in libedgegen.
+SERVE_SRCS   := runtime/serve/serve_main.c runtime/serve/serve_pool.c runtime/serve/serve_http.c \
+                runtime/serve/serve_wyoming.c runtime/serve/wyoming_frame.c
+ifeq ($(PORT),)
+EG_WITH_SERVE ?= $(if $(and $(wildcard /usr/include/microhttpd.h),$(wildcard /usr/include/cjson/cJSON.h)),1,0)
+else
+EG_WITH_SERVE ?= 0
+endif
+ifeq ($(EG_WITH_SERVE),1)
+CLI_SRCS   += $(SERVE_SRCS)
+CLI_LDLIBS += -lmicrohttpd -lcjson
+else
+CLI_SRCS   += runtime/serve/serve_none.c
+endif
+
 # Per-ISA kernel files and their flags, by target architecture.
 X86_AVX2_CFLAGS   ?= -mavx2 -mfma -mf16c
 X86_AVX512_CFLAGS ?= -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mfma -mf16c
