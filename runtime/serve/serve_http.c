@@ -41,7 +41,7 @@ struct serve_http {
 struct req {
     char *body;
     size_t n, cap;
-    int too_big;
+    int too_big, answered;
     uint64_t t0;
 };
 
@@ -101,6 +101,10 @@ static void *producer(void *arg) {
     struct stream *st = arg;
     struct serve *s = st->h->s;
     enum eg_status rc = serve_speak(s, st->slot, st->text, st->speed, 0, http_sink, st, &st->cancel);
+    /* the context goes back before the reader can end the response: a client that sends its next request as soon
+     * as this one is complete finds it free */
+    serve_release(s, st->slot);
+    st->slot = NULL;
     pthread_mutex_lock(&st->mu);
     st->done = 1;
     st->status = rc;
@@ -139,8 +143,7 @@ static void stream_free(void *cls) {
     st->cancel = 1;                /* no-op when the producer is done; else it stops at its next audio chunk */
     pthread_cond_broadcast(&st->cv);
     pthread_mutex_unlock(&st->mu);
-    pthread_join(st->thread, NULL);
-    serve_release(st->h->s, st->slot);
+    pthread_join(st->thread, NULL);   /* the producer has released the context */
     pthread_mutex_lock(&st->h->lock);
     st->h->n_streams--;
     pthread_mutex_unlock(&st->h->lock);
@@ -354,7 +357,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (post) {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
-                r->too_big = 1;
+                r->too_big = r->answered = 1;
                 return send_error(s, c, 413, NULL, "request body of %s bytes is over the limit of %zu",
                                   cl, s->o.max_body);
             }
@@ -363,15 +366,21 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     }
     struct req *r = *con_cls;
     if (*upload_size) {   /* a body piece: keep it (bounded), however slowly it comes, until the deadline */
-        if (r->too_big) { *upload_size = 0; return MHD_YES; }
+        /* libmicrohttpd queues a response only before or after the body, so a body that comes too slowly is cut
+         * (connection closed) and one over the limit is read on (discarded, up to 4x the limit) to answer 413 */
         if (serve_now_ms() - r->t0 > (uint64_t)s->o.timeout_ms) {
-            *upload_size = 0;
-            return send_error(s, c, MHD_HTTP_REQUEST_TIMEOUT, NULL, "request body not received within %d ms", s->o.timeout_ms);
+            serve_log("http: request body not received within %d ms: connection closed", s->o.timeout_ms);
+            return MHD_NO;
         }
-        if (r->n + *upload_size > s->o.max_body) {
-            r->too_big = 1;
+        if (r->too_big || r->n + *upload_size > s->o.max_body) {
+            r->too_big += 1;
+            r->n += *upload_size;
             *upload_size = 0;
-            return send_error(s, c, 413, NULL, "request body is over the limit of %zu bytes", s->o.max_body);
+            if (r->n > 4 * s->o.max_body) {
+                serve_log("http: request body over 4x the limit of %zu bytes: connection closed", s->o.max_body);
+                return MHD_NO;
+            }
+            return MHD_YES;
         }
         if (r->n + *upload_size > r->cap) {
             size_t cap = (r->n + *upload_size) * 2;
@@ -386,7 +395,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->too_big) return MHD_YES;   /* the 413 is queued */
+    if (r->too_big > 0 && !r->answered) {
+        r->answered = 1;
+        return send_error(s, c, 413, NULL, "request body is over the limit of %zu bytes", s->o.max_body);
+    }
+    if (r->answered) return MHD_YES;   /* the 413 is queued */
     if (!strcmp(url, "/v1/audio/speech")) {
         if (!post) return send_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "%s /v1/audio/speech: use POST", method);
         return speech(h, c, r->body ? r->body : "", r->n);

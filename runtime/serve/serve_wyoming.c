@@ -181,6 +181,13 @@ static void speak(struct conn *c, const char *text) {
     if (st != EG_OK && !c->dead && !s->abort_all) send_error(c, "synthesis-failed", "synthesis failed: %s", eg_status_str(st));
 }
 
+static void stream_end(struct conn *c) {
+    if (!c->slot) return;
+    serve_release(c->w->s, c->slot);
+    c->slot = NULL;
+    pthread_mutex_lock(&c->w->lock); c->w->n_active--; pthread_cond_broadcast(&c->w->gone); pthread_mutex_unlock(&c->w->lock);
+}
+
 static void synthesize(struct conn *c, const cJSON *data) {
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(data, "text");
     if (!cJSON_IsString(text)) { send_error(c, "bad-request", "synthesize: \"text\" missing or not a string"); return; }
@@ -193,10 +200,8 @@ static void synthesize(struct conn *c, const cJSON *data) {
     pthread_mutex_lock(&c->w->lock); c->w->n_active++; pthread_mutex_unlock(&c->w->lock);
     wy_sink(c, NULL, 0);   /* audio-start now: the client knows the format before the first audio */
     speak(c, text->valuestring);
+    stream_end(c);   /* the context goes back before audio-stop: the client's next request finds it free */
     if (!c->dead) send_event(c, "audio-stop", cJSON_CreateObject(), NULL, 0);
-    serve_release(c->w->s, c->slot);
-    c->slot = NULL;
-    pthread_mutex_lock(&c->w->lock); c->w->n_active--; pthread_cond_broadcast(&c->w->gone); pthread_mutex_unlock(&c->w->lock);
 }
 
 /* End of the text so far that closes a sentence: after [.!?] (and closing quotes/brackets) followed by white
@@ -211,13 +216,6 @@ static size_t sentence_end(const char *t, size_t n) {
         if (j < n && (t[j] == ' ' || t[j] == '\n' || t[j] == '\t' || t[j] == '\r')) cut = j + 1;
     }
     return cut;
-}
-
-static void stream_end(struct conn *c) {
-    if (!c->slot) return;
-    serve_release(c->w->s, c->slot);
-    c->slot = NULL;
-    pthread_mutex_lock(&c->w->lock); c->w->n_active--; pthread_cond_broadcast(&c->w->gone); pthread_mutex_unlock(&c->w->lock);
 }
 
 static void handle(struct conn *c, const cJSON *ev) {
@@ -269,13 +267,14 @@ static void handle(struct conn *c, const cJSON *ev) {
     }
     if (!strcmp(type, "synthesize-stop")) {
         if (!c->streaming) { send_error(c, "bad-request", "synthesize-stop outside a stream (no synthesize-start)"); return; }
-        if (c->slot) {
+        const int had_slot = c->slot != NULL;
+        if (had_slot) {
             c->text[c->n_text] = 0;
             speak(c, c->text);
             c->n_text = 0;
-            if (c->audio_started && !c->dead) send_event(c, "audio-stop", cJSON_CreateObject(), NULL, 0);
         }
         stream_end(c);
+        if (had_slot && c->audio_started && !c->dead) send_event(c, "audio-stop", cJSON_CreateObject(), NULL, 0);
         c->streaming = 0;
         if (!c->dead) send_event(c, "synthesize-stopped", cJSON_CreateObject(), NULL, 0);
         return;
