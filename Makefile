@@ -238,6 +238,17 @@ $(FUZZ_BUILD)/fuzz_gguf: $(FUZZ_SRCS) runtime/core/gguf.h runtime/core/internal.
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SRCS) -o $@
 fuzz-build: $(FUZZ_BUILD)/fuzz_gguf
+
+# the Wyoming framing parser of `edgegen serve` (runtime/serve/wyoming_frame.c; cJSON from Debian, uninstrumented)
+FUZZ_WY_SRCS := tests/fuzz_wyoming.c runtime/serve/wyoming_frame.c
+$(FUZZ_BUILD)/fuzz_wyoming: $(FUZZ_WY_SRCS) runtime/serve/wyoming_frame.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -I. $(FUZZ_WY_SRCS) -lcjson -o $@
+.PHONY: fuzz-wyoming
+fuzz-wyoming: $(FUZZ_BUILD)/fuzz_wyoming
+	@mkdir -p $(FUZZ_BUILD)/corpus-wyoming $(FUZZ_BUILD)/crashes
+	$(FUZZ_BUILD)/fuzz_wyoming -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=2048 -timeout=10 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/ $(FUZZ_BUILD)/corpus-wyoming tests/fuzz/corpus_wyoming
 fuzz: $(FUZZ_BUILD)/fuzz_gguf
 	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/crashes
 	$(FUZZ_BUILD)/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) $(FUZZ_ARGS) -artifact_prefix=$(FUZZ_BUILD)/crashes/ \

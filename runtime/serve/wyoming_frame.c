@@ -26,6 +26,18 @@ static int get_length(const cJSON *hdr, const char *key, size_t max, size_t *out
     return 1;
 }
 
+/* Move every member of `from` into `into`; a key already there is replaced (Python's dict.update(): the last of
+ * duplicate keys wins, as json.loads() keeps it). */
+static void merge(cJSON *into, cJSON *from) {
+    for (cJSON *it = from->child; it;) {
+        cJSON *next = it->next;
+        cJSON_DetachItemViaPointer(from, it);
+        cJSON_DeleteItemFromObjectCaseSensitive(into, it->string);
+        cJSON_AddItemToObject(into, it->string, it);   /* copies the key, then frees the item's own copy */
+        it = next;
+    }
+}
+
 enum wy_parse wy_parse_event(const uint8_t *buf, size_t n, const struct wy_limits *lim, cJSON **event,
                              const uint8_t **payload, size_t *payload_len, size_t *used, char *why, size_t why_len) {
     *event = NULL;
@@ -60,11 +72,12 @@ enum wy_parse wy_parse_event(const uint8_t *buf, size_t n, const struct wy_limit
 
     /* the event: {"type": ..., "data": header data with data_length's object merged over it} */
     cJSON *ev = cJSON_CreateObject();
-    cJSON *merged = data && cJSON_IsObject(data) ? cJSON_DetachItemFromObjectCaseSensitive(hdr, "data") : cJSON_CreateObject();
+    cJSON *merged = cJSON_CreateObject();
     if (!ev || !merged || !cJSON_AddStringToObject(ev, "type", type->valuestring)) {
         cJSON_Delete(ev); cJSON_Delete(merged); WHY("out of memory"); goto bad;
     }
     cJSON_AddItemToObject(ev, "data", merged);
+    if (data && cJSON_IsObject(data)) merge(merged, data);
     if (dlen) {
         const char *dend = NULL;
         const char *dp = (const char *)buf + line + 1;
@@ -77,13 +90,7 @@ enum wy_parse wy_parse_event(const uint8_t *buf, size_t n, const struct wy_limit
             WHY("data (%zu bytes after the header) is not one JSON object", dlen);
             goto bad;
         }
-        for (cJSON *it = extra->child; it;) {   /* merge: later keys replace earlier ones, as dict.update() does */
-            cJSON *next = it->next;
-            cJSON_DetachItemViaPointer(extra, it);
-            if (cJSON_GetObjectItemCaseSensitive(merged, it->string)) cJSON_DeleteItemFromObjectCaseSensitive(merged, it->string);
-            cJSON_AddItemToObject(merged, it->string, it);   /* key copied; the detached item keeps its own */
-            it = next;
-        }
+        merge(merged, extra);
         cJSON_Delete(extra);
     }
     cJSON_Delete(hdr);
