@@ -40,6 +40,17 @@ static pthread_mutex_t g_espeak_lock = PTHREAD_MUTEX_INITIALIZER;
  * espeak_Terminate() followed by a new espeak_Initialize() hangs in 1.51, so it is never terminated
  * (LeakSanitizer runs with tests/lsan.supp for this). */
 static int g_espeak_ready;
+/* The voice espeak-ng has loaded (guarded by g_espeak_lock): espeak_SetVoiceByName() allocates ~1.3 KiB that it never
+ * frees on every call (espeak-ng 1.51), so it is called only when the voice changes — a server phonemises millions
+ * of sentences. */
+static char g_espeak_voice[64];
+
+static int set_voice(const char *voice) {   /* caller holds g_espeak_lock */
+    if (!strcmp(g_espeak_voice, voice)) return EE_OK;
+    int rc = espeak_SetVoiceByName(voice);
+    snprintf(g_espeak_voice, sizeof g_espeak_voice, "%s", rc == EE_OK ? voice : "");
+    return rc;
+}
 
 struct eg_phonemizer {
     char voice[64];
@@ -93,7 +104,7 @@ enum eg_status eg_phonemizer_create(const char *voice, const char *data_dir, str
         }
         g_espeak_ready = 1;
     }
-    int rc = espeak_SetVoiceByName(voice);
+    int rc = set_voice(voice);
     pthread_mutex_unlock(&g_espeak_lock);
     if (rc != EE_OK) {
         EG_LOGE("espeak-ng: voice '%s' not found", voice);
@@ -144,7 +155,7 @@ enum eg_status eg_phonemize(struct eg_phonemizer *p, const char *utf8, int max_p
     const void *cur = utf8;
     p->n = 0;
     pthread_mutex_lock(&g_espeak_lock);
-    espeak_SetVoiceByName(p->voice);
+    set_voice(p->voice);
     while (cur && st == EG_OK) {
         const char *before = cur;
         const char *ph = espeak_TextToPhonemes(&cur, espeakCHARS_UTF8, espeakPHONEMES_IPA);
@@ -176,7 +187,7 @@ enum eg_status eg_phonemize(struct eg_phonemizer *p, const char *utf8, int max_p
             pthread_mutex_unlock(&g_espeak_lock);   /* the callback may run the models: don't hold espeak */
             st = flush(p, max_phonemes, fn, user, sent_start, (size_t)(after - sent_start));
             pthread_mutex_lock(&g_espeak_lock);
-            espeak_SetVoiceByName(p->voice);
+            set_voice(p->voice);
             sent_start = after;
         }
     }
