@@ -224,6 +224,14 @@ bench-tts: $(BENCH_TTS) $(if $(wildcard models/ar/pico-ar-q8_0.gguf),,$(BENCH_TT
 bench-peers: $(CLI) $(BENCH_AR) $(BENCH_DECODER) $(if $(wildcard models/ar/pico-ar-q8_0.gguf),,$(BENCH_TTS_GGUF))
 	EDGEGEN_BUILD=$(BUILD) $(PYTHON) models/eval/bench_tts_vs_piper.py $(BENCH_PEERS_ARGS)
 
+# ---- serve bench: `edgegen serve` beside wyoming-piper (PyPI, Piper joe medium voice) on the same Wyoming requests
+# at 1/4/16 clients: time to first audio p50/p99, requests/s, RSS per active stream, as ratios; edgegen's HTTP too
+# (tests/serve/bench_serve.py; its venv: tests/serve/setup_venv.sh --bench). BENCH_SERVE_ARGS=--quick: shorter.
+.PHONY: bench-serve
+bench-serve: $(CLI)
+	@py=$$(sh tests/serve/setup_venv.sh --bench) && $$py tests/serve/bench_serve.py --edgegen $(CLI) \
+	    --out $(BUILD)/bench-serve.json $(BENCH_SERVE_ARGS)
+
 # ---- fuzzing: libFuzzer target for the GGUF reader (clang; Debian libclang-rt-14-dev) ----------------------
 # make fuzz [FUZZ_SECONDS=60]: new inputs go to $(FUZZ_BUILD)/corpus, crashes to $(FUZZ_BUILD)/crashes/ (keep
 # minimised crashes in tests/fuzz/regressions/, which the normal tests replay).

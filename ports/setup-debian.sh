@@ -5,7 +5,8 @@
 set -u
 
 PKGS="build-essential pkg-config libsleef-dev libespeak-ng-dev espeak-ng-data ocl-icd-opencl-dev opencl-c-headers
-      pocl-opencl-icd clinfo xxd clang libclang-rt-14-dev libopenblas-dev python3 python3-pip python3-numpy python3-yaml python3-tqdm"
+      pocl-opencl-icd clinfo xxd clang libclang-rt-14-dev libopenblas-dev python3 python3-pip python3-numpy python3-yaml python3-tqdm
+      libmicrohttpd-dev libcjson-dev curl python3-venv"
 MULTI=""
 host=$(dpkg --print-architecture 2>/dev/null || echo unknown)
 if [ "$host" = amd64 ] && [ "${EG_SETUP_CROSS:-1}" = 1 ]; then
@@ -21,7 +22,14 @@ done
 py_missing=""
 ${PYTHON:-/usr/bin/python3} -c "import gguf" 2>/dev/null || py_missing="gguf"
 
-[ -z "$missing" ] && [ -z "$py_missing" ] && exit 0
+# the clients the `edgegen serve` tests drive (openai, wyoming: pinned in tests/serve/requirements.txt) in their own
+# venv ($EDGEGEN_SERVE_VENV, default ~/.cache/edgegen/serve-venv); a no-op when it is already there with those pins
+serve_venv() {
+    sh "$(dirname "$0")/../tests/serve/setup_venv.sh" >/dev/null || {
+        echo "edgegen setup: the serve test venv failed (tests/serve/setup_venv.sh)" >&2; exit 1; }
+}
+
+[ -z "$missing" ] && [ -z "$py_missing" ] && { serve_venv; exit 0; }
 
 if [ "$(id -u)" != 0 ]; then
     echo "edgegen setup: missing packages. Run as root:" >&2
@@ -43,4 +51,5 @@ if [ -n "$py_missing" ]; then
     ${PYTHON:-/usr/bin/python3} -m pip install -q --no-deps gguf >>/tmp/edgegen-pip.log 2>&1 || {
         echo "edgegen setup: pip install gguf failed; see /tmp/edgegen-pip.log" >&2; exit 1; }
 fi
+serve_venv
 exit 0

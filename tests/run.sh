@@ -82,6 +82,22 @@ suite "cli memory limits" sh tests/test_cli_limits.sh "$BUILD"
 suite "memory estimate vs peak RSS" sh tests/memcheck.sh "$BUILD"   # ~10 s: decode / bench_ar per model, 1 and 2 threads
 suite "fuzz gguf ${EG_FUZZ_SECONDS:-25}s" sh tests/fuzz/run_smoke.sh "${EG_FUZZ_SECONDS:-25}"
 
+# ---- edgegen serve: the real clients (openai, wyoming, curl) against the server, a 10,000-request soak with RSS
+# flat, and a bounded fuzz run of the Wyoming framing. The clients live in the venv of tests/serve/setup_venv.sh
+# (ports/setup-debian.sh creates it; a missing venv fails here, it is not a skip).
+if "$BUILD/edgegen" serve --help >/dev/null 2>&1; then
+    if serve_py=$(sh tests/serve/setup_venv.sh 2>"$LOG_DIR/serve_venv.log"); then
+        suite "serve (openai, wyoming, curl)" "$serve_py" tests/serve/test_serve.py --edgegen "$BUILD/edgegen"
+        suite "serve soak 10000 requests" "$serve_py" tests/serve/soak.py --edgegen "$BUILD/edgegen" --requests 10000
+    else
+        echo "== serve: tests/serve/setup_venv.sh failed: $(tail -n 1 "$LOG_DIR/serve_venv.log"): counted as 1 failed"
+        TOTAL_F=$((TOTAL_F + 1))
+    fi
+    suite "fuzz wyoming ${EG_FUZZ_SECONDS:-20}s" sh tests/serve/fuzz_smoke.sh "${EG_FUZZ_SECONDS:-20}"
+else
+    skip_suite "serve" "edgegen serve is not in this build (libmicrohttpd-dev / libcjson-dev missing when it was built)"
+fi
+
 # ---- opencl: kernels vs the reference, decoder stage vs CPU, fault injection, cache (tests/test_opencl.c) ---
 # Without an ICD loader / platform / device the whole suite is skipped, never passed.
 cl_probe=$("$BUILD/test_opencl" opencl_list_devices 2>&1)
