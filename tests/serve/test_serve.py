@@ -568,7 +568,35 @@ def t_sigterm_drains(edgegen):
         S.stop()
 
 
+def t_cli_errors(edgegen):
+    def run(*args):
+        p = subprocess.run([edgegen, "serve", *args], capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, EDGEGEN_BACKEND="cpu"))
+        return p.returncode, p.stdout, p.stderr
+    rc, out, err = run("--help")
+    assert rc == 0 and all(o in out for o in ("--wyoming", "--http", "--streams", "--queue-timeout", "--timeout",
+                                              "--drain-timeout", "--max-body", "SIGTERM")), out[:200]
+    m = ["-m", AR, "--codec", CODEC]
+    for args, want_rc, want in [
+        (["--streams", "0"], 2, "invalid value '0' for --streams"),
+        (["--bogus"], 2, "unknown option"),
+        (["--timeout"], 2, "needs a value"),
+        (m + ["--wyoming", "http://127.0.0.1:1"], 1, "expected tcp://HOST:PORT"),
+        (m + ["--http", "127.0.0.1:99999"], 1, "PORT: expected 1 .. 65535"),
+        (["-m", "tests/golden/no-such.gguf", "--codec", CODEC], 1, "no-such.gguf"),
+    ]:
+        rc, out, err = run(*args)
+        lines = err.strip().splitlines()
+        assert rc == want_rc and lines and want in lines[-1] and not out, (args, rc, err)
+    with socket.socket() as busy:   # the port is taken: one line, exit 1
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        rc, out, err = run(*m, "--http", f"127.0.0.1:{busy.getsockname()[1]}")
+        assert rc == 1 and "cannot listen" in err and "ready" not in err, err
+
+
 TESTS = [
+    ("cli_errors", "E", t_cli_errors),
     ("health_and_models", "S", t_health_and_models),
     ("openai_wav_pcm_curl", "S", t_openai_wav_pcm_curl),
     ("first_bytes_before_synthesis_ends", "S", t_first_bytes_before_synthesis_ends),
