@@ -89,6 +89,10 @@ if "$BUILD/edgegen" serve --help >/dev/null 2>&1; then
     if serve_py=$(sh tests/serve/setup_venv.sh 2>"$LOG_DIR/serve_venv.log"); then
         suite "serve (openai, wyoming, curl)" "$serve_py" tests/serve/test_serve.py --edgegen "$BUILD/edgegen"
         suite "serve soak 10000 requests" "$serve_py" tests/serve/soak.py --edgegen "$BUILD/edgegen" --requests 10000
+        # the same client tests against an ASan+UBSan server: a memory error crashes it, a leak makes its exit non-zero
+        suite "serve, asan+ubsan server" sh -c 'make -s SAN=1 -j2 build-san/edgegen >/dev/null && \
+            ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 \
+            "$0" tests/serve/test_serve.py --edgegen build-san/edgegen' "$serve_py"
     else
         echo "== serve: tests/serve/setup_venv.sh failed: $(tail -n 1 "$LOG_DIR/serve_venv.log"): counted as 1 failed"
         TOTAL_F=$((TOTAL_F + 1))

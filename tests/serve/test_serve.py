@@ -94,14 +94,17 @@ class Server:
         return False
 
     def stop(self):
+        """SIGTERM; returns the exit status (0 expected: drained; under LeakSanitizer a leak makes it non-zero)."""
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
             try:
-                self.p.wait(30)
+                self.p.wait(60)
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
+        self.tail = self.stderr()[-3000:]
         self.log.close()
+        return self.p.returncode
 
 
 def post(port, body, headers=None, timeout=30):
@@ -568,6 +571,33 @@ def t_sigterm_drains(edgegen):
         S.stop()
 
 
+def t_queue_waits_for_a_free_stream(edgegen):
+    # --streams 1 --queue-timeout 20: a request beyond the pool waits (counted in /health "waiting") and is served
+    # as soon as the stream comes free, not refused
+    S = Server(edgegen, "--streams", "1", "--queue-timeout", "20", wyoming=False)
+    try:
+        held, _ = stalled_request(S.http_port, read=600)
+        out = {}
+        def req():
+            t0 = time.time()
+            out["r"] = post(S.http_port, speech_body().encode())
+            out["t"] = time.time() - t0
+        t = threading.Thread(target=req)
+        t.start()
+        deadline = time.time() + 10
+        while S.health()["waiting"] != 1 and time.time() < deadline:
+            time.sleep(0.05)
+        assert S.health()["waiting"] == 1, "the second request is not queued"
+        time.sleep(0.5)
+        held.close()
+        t.join(30)
+        st, _, data = out["r"]
+        assert st == 200 and len(data) > 44 and out["t"] >= 0.5, (st, out["t"])
+        assert S.health()["refused_busy"] == 0
+    finally:
+        assert S.stop() == 0
+
+
 def t_cli_errors(edgegen):
     def run(*args):
         p = subprocess.run([edgegen, "serve", *args], capture_output=True, text=True, timeout=60,
@@ -597,6 +627,7 @@ def t_cli_errors(edgegen):
 
 TESTS = [
     ("cli_errors", "E", t_cli_errors),
+    ("queue_waits_for_a_free_stream", "E", t_queue_waits_for_a_free_stream),
     ("health_and_models", "S", t_health_and_models),
     ("openai_wav_pcm_curl", "S", t_openai_wav_pcm_curl),
     ("first_bytes_before_synthesis_ends", "S", t_first_bytes_before_synthesis_ends),
@@ -649,9 +680,18 @@ def main():
             if S.p.poll() is not None:
                 nfail += 1
                 print(f"FAIL server {k} died: exit {S.p.returncode}\n{S.stderr()[-800:]}")
+                continue
+            rc = S.stop()
+            if rc == 0:
+                npass += 1
+                print(f"ok   server {k} exits 0 on SIGTERM")
+            else:
+                nfail += 1
+                print(f"FAIL server {k} exit {rc} on SIGTERM:\n{S.tail}")
     finally:
         for S in servers.values():
-            S.stop()
+            if S.p.poll() is None:
+                S.stop()
     print(f"{npass} passed, {nfail} failed, 0 skipped")
     return 1 if nfail else 0
 
