@@ -16,7 +16,16 @@ extern const struct eg_cli_cmd eg_cli_info;
 extern const struct eg_cli_cmd eg_cli_inspect;
 extern const struct eg_cli_cmd eg_cli_decode;
 extern const struct eg_cli_cmd eg_cli_tts;
-extern const struct eg_cli_cmd eg_cli_serve;
+
+/* `edgegen serve` (runtime/serve/, beside the CLI in layer 5, not below it): its entry point is declared here rather
+ * than included, and gets the CLI's default-model search as an argument. */
+int eg_serve_main(int argc, char **argv, int (*find_model)(const char *, const char *const *, char *, size_t));
+static int run_serve(int argc, char **argv) { return eg_serve_main(argc, argv, eg_cli_default_model); }
+static const struct eg_cli_cmd eg_cli_serve = {
+    .name = "serve",
+    .summary = "speech server: OpenAI-compatible HTTP and Wyoming (Home Assistant), streamed",
+    .run = run_serve,
+};
 
 /* Subcommand registry: add a line here and a cli_<name>.c file. */
 static const struct eg_cli_cmd *const commands[] = {

@@ -97,6 +97,12 @@ void serve_wyoming_quiesce(struct serve_wyoming *w);
 int  serve_wyoming_active(struct serve_wyoming *w);   /* connections with a synthesis in flight */
 void serve_wyoming_stop(struct serve_wyoming *w);
 
+/* serve_main.c: the `edgegen serve` command. The CLI (runtime/cli/cli.c) calls it with its default-model search
+ * (eg_cli_default_model: 1 and the path in out when one of names exists, else 0), so that this folder includes
+ * nothing of the CLI's. Returns the exit status: 0 after a signal, 1 failure to start, 2 usage error. */
+typedef int (*eg_serve_find_model_fn)(const char *sub, const char *const *names, char *out, size_t len);
+int eg_serve_main(int argc, char **argv, eg_serve_find_model_fn find_model);
+
 /* serve_main.c: "HOST:PORT" → address (127.0.0.1 when HOST is empty); 0 ok, else a static reason in *why */
 struct sockaddr_storage;
 int serve_parse_hostport(const char *hp, struct sockaddr_storage *ss, unsigned *len, const char **why);

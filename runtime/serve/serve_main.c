@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/cli.h"
 #include "runtime/serve/serve.h"
 
 #ifndef EG_DATADIR
@@ -171,7 +170,7 @@ static int parse_isa(const char *v) {
 
 static enum eg_status no_audio(void *user, const void *samples, int n) { (void)user; (void)samples; (void)n; return EG_OK; }
 
-static int run(int argc, char **argv) {
+int eg_serve_main(int argc, char **argv, eg_serve_find_model_fn find_model) {
     struct serve s;
     memset(&s, 0, sizeof s);
     struct serve_opts *o = &s.o;
@@ -253,7 +252,7 @@ static int run(int argc, char **argv) {
 
     if (!o->model_path) {
         static const char *const names[] = { "pico-ar-q8_0.gguf", "pico-ar-f16.gguf", "pico-ar-f32.gguf", NULL };
-        if (!eg_cli_default_model("ar", names, model_buf, sizeof model_buf)) {
+        if (!find_model || !find_model("ar", names, model_buf, sizeof model_buf)) {
             serve_log("no TTS model found (pico-ar-{q8_0,f16,f32}.gguf in $EDGEGEN_MODEL_DIR, <binary>/../models or "
                       "%s/models, each also under ar/); use --model PATH", EG_DATADIR);
             return 1;
@@ -321,9 +320,3 @@ out:
     eg_model_free(s.model);
     return rc;
 }
-
-const struct eg_cli_cmd eg_cli_serve = {
-    .name = "serve",
-    .summary = "speech server: OpenAI-compatible HTTP and Wyoming (Home Assistant), streamed",
-    .run = run,
-};
