@@ -500,9 +500,15 @@ TEST(tts_fit_count) {
         const uint64_t per = eg_ctx_memory_bytes(m, &p) + (uint64_t)p.n_threads * (128u << 10);
         struct rlimit lim = { (rlim_t)(data + (640u << 10) + per * 5 / 2), old.rlim_max };
         REQUIRE(setrlimit(RLIMIT_DATA, &lim) == 0, "setrlimit");
+        struct rlimit now;
+        const int in_force = getrlimit(RLIMIT_DATA, &now) == 0 && now.rlim_cur == lim.rlim_cur;   /* qemu-user
+                                                                   accepts and ignores RLIMIT_DATA */
         const int k = eg_ctx_fit_count(m, &p, 8);
         setrlimit(RLIMIT_DATA, &old);
-        CHECK(k == 2, "RLIMIT_DATA with room for 2.5 contexts (%llu B each): %d", (unsigned long long)per, k);
+        if (in_force)
+            CHECK(k == 2, "RLIMIT_DATA with room for 2.5 contexts (%llu B each): %d", (unsigned long long)per, k);
+        else
+            fprintf(stderr, "  (RLIMIT_DATA not in force here, e.g. under qemu-user: the count under a limit is not checked)\n");
     }
     struct eg_ctx *c = eg_ctx_create(m, &p, &st);
     CHECK(c != NULL, "a context the count said fits is created");
