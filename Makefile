@@ -251,7 +251,7 @@ fuzz-build: $(FUZZ_BUILD)/fuzz_gguf
 FUZZ_WY_SRCS := tests/fuzz_wyoming.c runtime/serve/wyoming_frame.c
 $(FUZZ_BUILD)/fuzz_wyoming: $(FUZZ_WY_SRCS) runtime/serve/wyoming_frame.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -I. $(FUZZ_WY_SRCS) -lcjson -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_WY_SRCS) -lcjson -o $@
 .PHONY: fuzz-wyoming
 fuzz-wyoming: $(FUZZ_BUILD)/fuzz_wyoming
 	@mkdir -p $(FUZZ_BUILD)/corpus-wyoming $(FUZZ_BUILD)/crashes

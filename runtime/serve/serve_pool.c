@@ -7,8 +7,8 @@
 #include <time.h>
 
 #include "runtime/serve/serve.h"
-#include "runtime/normalize.h"
-#include "runtime/text.h"
+#include "runtime/text/normalize.h"
+#include "runtime/text/text.h"
 
 /* The normaliser works on pieces of at most PIECE bytes (cut after a sentence end, else a space, else a UTF-8
  * boundary): its worst-case buffer (EG_NORMALIZE_GROWTH x the piece) stays 128 KiB per slot. */
