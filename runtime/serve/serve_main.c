@@ -162,12 +162,6 @@ static int parse_float(const char *s, double lo, double hi, int lo_open, float *
     return 1;
 }
 
-static int parse_isa(const char *v) {
-    static const char *const names[] = { "auto", "ref", "avx2", "avx512", "neon", "neon-dotprod", NULL };
-    for (int i = 0; names[i]; i++) if (!strcmp(v, names[i])) return i;   /* enum eg_isa order */
-    return -1;
-}
-
 static enum eg_status no_audio(void *user, const void *samples, int n) { (void)user; (void)samples; (void)n; return EG_OK; }
 
 int eg_serve_main(int argc, char **argv, eg_serve_find_model_fn find_model) {
@@ -223,7 +217,7 @@ int eg_serve_main(int argc, char **argv, eg_serve_find_model_fn find_model) {
         else if (!strcmp(a, "--pause")) { NEED_VAL(); if (!parse_int(val, 0, 10000, &o->cp.sentence_pause_ms)) BAD_VAL("0 .. 10000 ms"); }
         else if (!strcmp(a, "--max-phonemes")) { NEED_VAL(); if (!parse_int(val, 1, 2000, &o->cp.max_phonemes)) BAD_VAL("1 .. 2000"); }
         else if (!strcmp(a, "--chunk")) { NEED_VAL(); if (!parse_int(val, 1, 1024, &o->cp.chunk_frames)) BAD_VAL("1 .. 1024 frames"); }
-        else if (!strcmp(a, "--isa")) { NEED_VAL(); if ((iv = parse_isa(val)) < 0) BAD_VAL("auto, ref, avx2, avx512, neon or neon-dotprod"); o->cp.isa = (enum eg_isa)iv; }
+        else if (!strcmp(a, "--isa")) { NEED_VAL(); if ((iv = eg_isa_from_name(val)) < 0) BAD_VAL("auto, ref, avx2, avx512, neon or neon-dotprod"); o->cp.isa = (enum eg_isa)iv; }
         else if (!strcmp(a, "--device")) {
             NEED_VAL();
             if (!strcmp(val, "auto")) o->cp.device = EG_DEVICE_AUTO;
