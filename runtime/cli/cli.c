@@ -16,6 +16,7 @@ extern const struct eg_cli_cmd eg_cli_info;
 extern const struct eg_cli_cmd eg_cli_inspect;
 extern const struct eg_cli_cmd eg_cli_decode;
 extern const struct eg_cli_cmd eg_cli_tts;
+extern const struct eg_cli_cmd eg_cli_phonemize;
 
 /* Subcommand registry: add a line here and a cli_<name>.c file. */
 static const struct eg_cli_cmd *const commands[] = {
@@ -23,6 +24,7 @@ static const struct eg_cli_cmd *const commands[] = {
     &eg_cli_inspect,
     &eg_cli_decode,
     &eg_cli_tts,
+    &eg_cli_phonemize,
     NULL
 };
 
