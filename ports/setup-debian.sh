@@ -4,14 +4,14 @@
 #   EG_SETUP_CROSS=0  skip the ARM cross toolchains and qemu (they are installed by default on x86-64 hosts)
 set -u
 
-PKGS="build-essential pkg-config libsleef-dev libespeak-ng-dev espeak-ng-data ocl-icd-opencl-dev opencl-c-headers
+PKGS="build-essential pkg-config libsleef-dev libexpat1-dev libespeak-ng-dev espeak-ng-data ocl-icd-opencl-dev opencl-c-headers
       pocl-opencl-icd clinfo xxd clang libclang-rt-14-dev libopenblas-dev python3 python3-pip python3-numpy python3-yaml python3-tqdm
       libmicrohttpd-dev libcjson-dev curl python3-venv"
 MULTI=""
 host=$(dpkg --print-architecture 2>/dev/null || echo unknown)
 if [ "$host" = amd64 ] && [ "${EG_SETUP_CROSS:-1}" = 1 ]; then
     PKGS="$PKGS qemu-user gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross"
-    MULTI="libsleef-dev:arm64 libsleef-dev:armhf"
+    MULTI="libsleef-dev:arm64 libsleef-dev:armhf libexpat1-dev:arm64 libexpat1-dev:armhf"
 fi
 
 missing=""

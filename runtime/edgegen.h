@@ -22,8 +22,11 @@
  * on the FSQ levels (the token vocabulary); eg_model_load() checks it.
  *
  * Text: the library does not phonemise. Give it phoneme ids (eg_ctx_synthesize_ids), phoneme codepoints
- * (eg_ctx_synthesize_phonemes; mapped with the model's inventory) or text plus a phonemiser callback
- * (eg_ctx_synthesize_text). The `edgegen` CLI plugs in its espeak-ng front end (runtime/text/text.c, GPL-3) that way.
+ * (eg_ctx_synthesize_phonemes; mapped with the model's inventory) or text plus a phonemiser callback: with
+ * eg_ctx_synthesize_markup the library does the rest of the front end itself (plain text with [[ inline phonemes ]]
+ * or SSML, normalisation of numbers/money/dates, a user lexicon; "text front end" below) and reports word and
+ * phoneme timings (on_timing); eg_ctx_synthesize_text hands the raw text to the phonemiser. The `edgegen` CLI plugs
+ * in its espeak-ng phonemiser (runtime/text/text.c, GPL-3) that way.
  *
  * Thread safety: a model (struct eg_model) is immutable after eg_model_load() and may be shared by any number
  * of contexts and threads. A context (struct eg_ctx) is one stream of work and must be used by one thread at a
@@ -37,8 +40,9 @@
  * the same binary and kernel table with the decoder on the CPU (work is split in fixed blocks; the sampler is
  * single-threaded).
  *
- * Licence: the library is MIT-licensed. The text front end (runtime/text*.c) links libespeak-ng (GPL-3); a
- * binary that includes it, such as the `edgegen` CLI, is GPL-3 as a whole.
+ * Licence: the library is MIT-licensed; it links expat (MIT) for SSML: link static builds with -lexpat. The
+ * espeak-ng phonemiser (runtime/text/text.c) links libespeak-ng (GPL-3) and is not part of the library; a binary
+ * that includes it, such as the `edgegen` CLI, is GPL-3 as a whole.
  */
 #ifndef EDGEGEN_H
 #define EDGEGEN_H
@@ -144,6 +148,8 @@ typedef enum eg_status (*eg_phonemes_fn)(void *sink, const uint32_t *phonemes, i
 typedef enum eg_status (*eg_phonemiser_fn)(void *user, const char *utf8, int max_phonemes,
                                            eg_phonemes_fn emit, void *sink);
 
+struct eg_sentence_timing;   /* below: word and phoneme timings */
+
 struct eg_ctx_params {
     /* sampling (models/sampler.h semantics) */
     uint64_t seed;            /* default 0. Each sentence reseeds from (seed, sentence index in the stream) */
@@ -165,6 +171,9 @@ struct eg_ctx_params {
     enum eg_sample_format format;   /* default EG_SAMPLE_F32 */
     eg_audio_fn on_audio;     /* required */
     void       *on_audio_user;      /* passed to on_audio; borrowed */
+    /* timings (optional, default NULL): per-sentence word and phoneme times, see eg_timing_fn below */
+    enum eg_status (*on_timing)(void *user, const struct eg_sentence_timing *t);
+    void       *on_timing_user;
 };
 
 /* Defaults as listed above (on_audio NULL: set it). */
@@ -342,6 +351,159 @@ enum eg_status eg_wav_close(struct eg_wav *w);
 void eg_wav_abort(struct eg_wav *w);
 /* Samples written so far. */
 uint64_t eg_wav_n_samples(const struct eg_wav *w);
+
+/* ==== text front end: plain text, inline phonemes, SSML, a user lexicon, timings (runtime/text/, MIT) ========== *
+ *
+ * eg_ctx_synthesize_markup() takes text as a user writes it and does, in the library:
+ *   1. markup: plain text (with inline phonemes "[[ hˈɛloʊ ]]") or SSML (a subset, parsed with expat; below);
+ *   2. normalisation: written forms become words ("$5.50" → "five dollars fifty cents"; tests/data/normalize_spec.tsv
+ *      is the specification, with the reasoning for every ambiguous reading); text in a script the voice cannot
+ *      speak (Chinese, Japanese, Korean, Arabic, Hebrew, Cyrillic, ...) is skipped with one warning per input;
+ *   3. the lexicon: a normalised word found in it is spoken with the lexicon's phonemes;
+ *   4. the phonemiser (the caller's, e.g. the CLI's espeak-ng front end) for everything else;
+ * and synthesises the sentences in order, reporting each sentence's word and phoneme timings (on_timing).
+ *
+ *   static enum eg_status on_timing(void *user, const struct eg_sentence_timing *t) {   // before its audio
+ *       for (int i = 0; i < t->n_words; i++)
+ *           printf("%.2f-%.2f %s\n", t->words[i].start_sample / 16000.0, t->words[i].end_sample / 16000.0, t->words[i].text);
+ *       return EG_OK;
+ *   }
+ *   struct eg_lexicon *lex;
+ *   if (eg_lexicon_load("names.lex", &lex) != EG_OK) ...;                    // "Siobhan ʃɪvˈɔːn" per line
+ *   struct eg_text_params tp = eg_text_default_params();
+ *   tp.lexicon = lex;
+ *   p.on_timing = on_timing;                                                   // in eg_ctx_params, before create
+ *   err = eg_ctx_synthesize_markup(ctx, "<speak>Siobhan <break time=\"300ms\"/> paid $5.</speak>", &tp,
+ *                                  my_phonemiser, my_state);
+ *   eg_lexicon_free(lex);
+ *
+ * Phoneme alphabet (inline, <phoneme alphabet="ipa">, lexicon): IPA exactly as the model's inventory spells it,
+ * one codepoint per symbol (Unicode NFD: write "ç" as c + U+0327), stress marks ˈ ˌ and length ː as separate
+ * symbols — the alphabet `edgegen phonemize` prints. A space separates words. A symbol the model has no id for
+ * is an error naming it (EG_ERR_INVALID_ARG, before any audio).
+ *
+ * SSML subset (W3C SSML 1.1 names): <speak> (root; attributes ignored), <p>, <s> (sentence boundaries),
+ * <break time="250ms|1.5s" strength="none|x-weak|weak|medium|strong|x-strong"/> (silence of that length:
+ * 0, 100, 200, 400, 700, 1200 ms; time wins over strength; a break ends the sentence and replaces the sentence
+ * pause there; consecutive breaks add up), <phoneme alphabet="ipa" ph="..">text</phoneme> (the text is spoken
+ * as ph), <sub alias="..">text</sub> (alias spoken instead), <say-as interpret-as="characters|spell-out|
+ * cardinal|ordinal|digits|date|time|telephone" format="mdy|dmy|ymd|..">, <prosody rate="x-slow|slow|medium|
+ * fast|x-fast|N%|N">: speaking rate x 0.6, 0.8, 1, 1.25, 1.6, N/100 or N (0.25 .. 4), multiplied into the
+ * context's speed for the phonemes inside (nested prosody multiplies). Other prosody attributes and unknown
+ * elements: their text is read, with one warning per input. Malformed XML, a wrong root, a bad attribute value:
+ * EG_ERR_INVALID_ARG with one log line "SSML: line L, column C: ...", before any audio.
+ */
+
+struct eg_lexicon;   /* opaque: word → phonemes */
+
+/* Load a lexicon file (UTF-8): one entry a line, "WORD<spaces or tab>PHONEMES"; '#' starts a comment (a whole
+ * line, or after whitespace); blank lines are skipped. WORD is one word as it appears in the normalised text:
+ * letters and digits, with inner apostrophes, hyphens or periods ("O'Neill", "e-mail"); PHONEMES is the rest of the
+ * line (IPA as above; spaces inside make several spoken words). Matching: surrounding punctuation of a text word
+ * is ignored ("Siobhan," matches Siobhan); an entry matches exactly, else a text word whose lower-case form (ASCII
+ * letters) equals an entry that is all lower case — so "nasa" matches NASA and Nasa, while "US" matches only US.
+ * A word listed twice is an error. Errors (one log line "FILE:LINE: ...", nothing returned): EG_ERR_IO (cannot
+ * read), EG_ERR_FORMAT (a line without phonemes, a bad word, invalid UTF-8, a duplicate), EG_ERR_NOMEM. */
+enum eg_status eg_lexicon_load(const char *path, struct eg_lexicon **out);
+/* The same from memory (n_bytes of text; `name` is used in messages, borrowed for the call). */
+enum eg_status eg_lexicon_parse(const char *text, size_t n_bytes, const char *name, struct eg_lexicon **out);
+void eg_lexicon_free(struct eg_lexicon *lex);   /* NULL allowed */
+/* Number of entries; the phonemes for one word (n_bytes of UTF-8, the matching rule above) or NULL. The string
+ * is valid while the lexicon lives. Thread-safe (a loaded lexicon is immutable). */
+int eg_lexicon_size(const struct eg_lexicon *lex);
+const char *eg_lexicon_lookup(const struct eg_lexicon *lex, const char *word, size_t n_bytes);
+/* Every entry's phonemes must be in m's inventory: EG_OK, or EG_ERR_INVALID_ARG with one log line
+ * "FILE:LINE: phoneme 'x' (U+0078) is not in the model's inventory". */
+enum eg_status eg_lexicon_check(const struct eg_lexicon *lex, const struct eg_model *m);
+
+enum eg_text_format {
+    EG_TEXT_AUTO = 0,    /* SSML when the text begins (after whitespace, a BOM or an <?xml ...?> declaration) with
+                          * "<speak", else plain */
+    EG_TEXT_PLAIN = 1,   /* plain text with inline phonemes [[ ... ]] */
+    EG_TEXT_SSML = 2,
+};
+
+struct eg_text_params {
+    enum eg_text_format format;        /* default EG_TEXT_AUTO */
+    int normalize;                     /* default 1: written forms → words (0: the text goes to the phonemiser as is) */
+    const struct eg_lexicon *lexicon;  /* default NULL; borrowed for the call */
+    int max_phonemes;                  /* default 256, 1 .. 2000: longer sentences are split at a word boundary
+                                        * (eg_ctx_synthesize_markup uses the context's max_phonemes instead) */
+};
+struct eg_text_params eg_text_default_params(void);
+
+/* Where a word's phonemes came from. */
+enum eg_word_source { EG_WORD_PHONEMISER = 0, EG_WORD_LEXICON = 1, EG_WORD_INLINE = 2 /* [[ ]] or <phoneme> */ };
+
+struct eg_text_word {
+    const char *text;        /* NUL-terminated UTF-8, as spoken (normalised; the alias of <sub>) */
+    int first_phoneme;       /* its phonemes are phonemes[first_phoneme .. first_phoneme + n_phonemes) */
+    int n_phonemes;
+    enum eg_word_source source;
+};
+
+/* One sentence as the front end hands it to synthesis (eg_text_process). Pointers are valid during the call. */
+struct eg_text_sentence {
+    int64_t index;                 /* 0, 1, ... in the input */
+    const char *text;              /* its normalised text (what was spoken), NUL-terminated */
+    const uint32_t *phonemes;      /* [n_phonemes] codepoints; ' ' between words */
+    int n_phonemes;                /* 0: a pause only (a <break> with no speech after it) */
+    const float *rate;             /* [n_phonemes] speaking-rate factor from <prosody> (1 = the context's speed) */
+    const uint8_t *given;          /* [n_phonemes] 1 = written by the user (lexicon, [[ ]], <phoneme>) */
+    const struct eg_text_word *words;
+    int n_words;
+    int pause_ms;                  /* silence before it: -1 = the context's rule (sentence_pause_ms, none before
+                                    * the first sentence), else exactly this many ms (from <break>) */
+};
+typedef enum eg_status (*eg_text_sentence_fn)(void *user, const struct eg_text_sentence *s);
+
+/* The front end alone (no model): markup → normalisation → lexicon → phonemiser → fn(user, sentence) per
+ * sentence, in order. The whole input is parsed before the first sentence, so a markup error calls fn zero
+ * times. Words the phonemiser runs together ("of the" → ʌvðə) are split at the phoneme boundary that best fits
+ * their lengths when phonemised alone. Errors: EG_ERR_INVALID_ARG (NULL, invalid UTF-8, malformed markup; one
+ * log line), EG_ERR_NOMEM, or the phonemiser's / fn's status. Reentrant. */
+enum eg_status eg_text_process(const char *utf8, const struct eg_text_params *tp, eg_phonemiser_fn phonemiser,
+                               void *phonemiser_user, eg_text_sentence_fn fn, void *user);
+
+/* Check text before synthesis, without phonemising: the markup parses, and every user-written phoneme (inline,
+ * <phoneme>, every lexicon entry) is in m's inventory. EG_OK, or EG_ERR_INVALID_ARG with one log line naming the
+ * place (line and column, or lexicon file and line) and the symbol. */
+enum eg_status eg_text_check(const char *utf8, const struct eg_text_params *tp, const struct eg_model *m);
+
+/* eg_ctx_reset, then eg_text_process with the context's max_phonemes, synthesising each sentence: its phonemes
+ * go through the model's inventory (unknown phonemiser symbols are dropped and counted as for
+ * eg_ctx_synthesize_phonemes; an unknown user-written symbol is EG_ERR_INVALID_ARG naming it, checked for the
+ * whole input before any audio), durations are scaled per phoneme by 1/(speed x rate), and pause_ms is honoured.
+ * tp NULL: defaults. Errors as eg_ctx_synthesize_text and eg_text_process. */
+enum eg_status eg_ctx_synthesize_markup(struct eg_ctx *ctx, const char *utf8, const struct eg_text_params *tp,
+                                        eg_phonemiser_fn phonemiser, void *user);
+
+/* ---- timings: from the AR model's own durations, exact to the frame ----------------------------------------- */
+
+struct eg_phoneme_timing {
+    uint32_t phoneme;                  /* codepoint */
+    int64_t start_sample, end_sample;  /* [start, end) in stream samples since eg_ctx_reset; end - start is a
+                                        * multiple of eg_model_frame_samples() (its frames plus the pad after it) */
+    int word;                          /* index into words, -1 for spaces and punctuation between words */
+};
+struct eg_word_timing {
+    const char *text;                  /* NUL-terminated UTF-8 (eg_text_word.text); "" from _phonemes / _ids */
+    int64_t start_sample, end_sample;  /* first phoneme's start .. last phoneme's end */
+    int first_phoneme, n_phonemes;     /* into phonemes */
+};
+struct eg_sentence_timing {
+    int64_t index;                     /* sentence index in the stream */
+    const char *text;                  /* "" when synthesised from phonemes or ids */
+    int64_t start_sample, end_sample;  /* the sentence's audio (after its pause), end - start = frames x hop */
+    const struct eg_word_timing *words;       int n_words;
+    const struct eg_phoneme_timing *phonemes; int n_phonemes;   /* the phonemes the model spoke (unknown ones
+                                                                 * dropped), in order */
+};
+/* Called once per sentence, after its durations are known and before its first audio sample is delivered (so a
+ * player can schedule captions or mouth shapes ahead), from the synthesising thread. Pointers are valid during the
+ * call. Return EG_OK to go on; any other status stops the synthesis with that status. Set it in
+ * eg_ctx_params.on_timing. Seconds = sample / eg_model_sample_rate(). */
+typedef enum eg_status (*eg_timing_fn)(void *user, const struct eg_sentence_timing *t);
 
 #ifdef __cplusplus
 }

@@ -65,6 +65,7 @@ else skip_suite "layers" "python3 is missing (ports/setup-debian.sh)" 6; fi
 suite "cli info" sh tests/test_cli_info.sh "$BUILD/edgegen"
 suite "cli decode" sh tests/test_cli_decode.sh "$BUILD/edgegen"
 suite "cli tts" sh tests/test_cli_tts.sh "$BUILD/edgegen"
+suite "cli text" sh tests/test_cli_text.sh "$BUILD/edgegen"   # phonemize, SSML, lexicon, timings, no sound server
 
 # ---- sanitizers, the exporter's Python self-test, the memory-limit refusal of the CLI, a bounded fuzz run -----
 # Every C test under ASan+UBSan with LeakSanitizer (a leak on any error path fails); OpenCL device tests are

@@ -16,6 +16,7 @@ extern const struct eg_cli_cmd eg_cli_info;
 extern const struct eg_cli_cmd eg_cli_inspect;
 extern const struct eg_cli_cmd eg_cli_decode;
 extern const struct eg_cli_cmd eg_cli_tts;
+extern const struct eg_cli_cmd eg_cli_phonemize;
 
 /* `edgegen serve` (runtime/serve/, beside the CLI in layer 5, not below it): its entry point is declared here rather
  * than included, and gets the CLI's default-model search as an argument. */
@@ -34,6 +35,7 @@ static const struct eg_cli_cmd *const commands[] = {
     &eg_cli_decode,
     &eg_cli_tts,
     &eg_cli_serve,
+    &eg_cli_phonemize,
     NULL
 };
 

@@ -43,4 +43,17 @@ int eg_cli_default_model(const char *sub, const char *const *names, char *out, s
 /* The directories eg_cli_default_model searches, for messages: "$EDGEGEN_MODEL_DIR, <binary>/../models, DATADIR/models". */
 const char *eg_cli_model_dirs(void);
 
+/* The espeak-ng front end as the library's phonemiser (runtime/cli/cli_phonemize.c): user = struct eg_cli_phon. */
+#include <stdio.h>
+#include "runtime/edgegen.h"
+struct eg_phonemizer;
+struct eg_cli_phon { struct eg_phonemizer *ph; eg_phonemes_fn emit; void *sink; };
+enum eg_status eg_cli_phonemiser(void *user, const char *utf8, int max_phonemes, eg_phonemes_fn emit, void *sink);
+/* `edgegen phonemize` / `tts --dry-run`: print the front end's sentences to out; m (may be NULL) checks the
+ * inventory. Returns the exit status (0, or 1 after one error line). */
+int eg_cli_dry_run(const char *text, const struct eg_text_params *tp, struct eg_phonemizer *ph,
+                   const struct eg_model *m, FILE *out);
+/* The command's text: its words joined with spaces, or stdin when there are none (or "-"). NULL after one line. */
+char *eg_cli_read_text(const char *const *words, int n_words);
+
 #endif

@@ -19,7 +19,6 @@
 
 #include "runtime/cli/cli.h"
 #include "runtime/edgegen.h"
-#include "runtime/text/normalize.h"
 #include "runtime/text/text.h"
 
 #define MAX_TEXT_BYTES (16u << 20)   /* stdin or argument text */
@@ -58,8 +57,26 @@ static void usage(FILE *f) {
             "      --max-phonemes N  longest sentence in phonemes, 1 .. 2000 (default 256; longer ones are split at a\n"
             "                        word boundary); sizes the context's memory\n"
             "      --voice NAME      espeak-ng voice for phonemes (default en-us)\n"
+            "      --ssml            the input is SSML (default: SSML when it starts with <speak>, else plain text)\n"
+            "      --plain           the input is plain text even if it starts with <speak>\n"
+            "      --lexicon FILE    your pronunciations: one \"WORD PHONEMES\" a line (IPA, as edgegen phonemize prints\n"
+            "                        it; '#' starts a comment). A word matches as written, or in any case when the\n"
+            "                        entry is all lower case (\"nasa\" covers NASA); punctuation around a word is ignored\n"
+            "      --no-normalize    speak numbers, money, dates ... as the phonemiser reads them (no rewriting)\n"
+            "      --timings FILE    word and phoneme start/end times (JSON; seconds and samples), from the model's own\n"
+            "                        durations: exact to the 20 ms frame, after --speed, pauses and breaks\n"
+            "      --subtitles FILE  subtitles from the same times: FILE.srt (SubRip) or FILE.vtt (WebVTT)\n"
+            "      --dry-run         print each sentence's normalised text and phonemes (edgegen phonemize) and stop;\n"
+            "                        no model is loaded, no audio written\n"
             "  -v, --verbose         model, kernels, time to first audio and real-time factor on stderr\n"
             "  -h, --help            this help\n"
+            "\n"
+            "Text: plain text may hold phonemes in double brackets, \"Call [[ ʃɪvˈɔːn ]] now\", in the\n"
+            "model's IPA (edgegen phonemize shows it); a symbol the model lacks is an error. SSML: <speak>, <p>, <s>,\n"
+            "<break time=\"500ms\" strength=\"..\"/>, <phoneme alphabet=\"ipa\" ph=\"..\">, <sub alias=\"..\">,\n"
+            "<say-as interpret-as=\"characters|spell-out|cardinal|ordinal|digits|date|time|telephone\" format=\"dmy\">,\n"
+            "<prosody rate=\"slow|fast|120%%\">; other elements are read as their text (one warning). Malformed\n"
+            "markup is one error naming line and column, and nothing is written.\n"
             "\n"
             "A progress line is shown on stderr when stderr is a terminal.\n"
             "\n"
@@ -74,7 +91,9 @@ static void usage(FILE *f) {
             "examples:\n"
             "  edgegen tts \"Hello there.\" -o hello.wav\n"
             "  echo \"Streaming starts early.\" | edgegen tts -o - | aplay\n"
-            "  edgegen tts --raw --seed 7 -o - \"Raw samples.\" | aplay -f S16_LE -r 16000 -c 1\n");
+            "  edgegen tts --raw --seed 7 -o - \"Raw samples.\" | aplay -f S16_LE -r 16000 -c 1\n"
+            "  edgegen tts --lexicon names.lex --subtitles talk.srt -o talk.wav \"Siobhan will talk.\"\n"
+            "  edgegen tts -o b.wav '<speak>Wait<break time=\"1s\"/>now.</speak>'\n");
 }
 
 /* ---- argument parsing -------------------------------------------------------------------------------------- */
@@ -136,59 +155,6 @@ static int has_word(const char *s, size_t n) {
     return 0;
 }
 
-/* ---- phonemiser: runtime/text/text.c behind the library's callback ------------------------------------------------ */
-
-struct phon {
-    struct eg_phonemizer *ph;
-    eg_phonemes_fn emit;
-    void *sink;
-};
-
-static enum eg_status on_sentence(void *user, const uint32_t *phonemes, int n, const char *text, size_t len) {
-    struct phon *p = user;
-    (void)text; (void)len;
-    return p->emit(p->sink, phonemes, n);
-}
-
-/* Written forms ("$5.50", "12:05", "3rd", "kg") become words first (runtime/text/normalize.c), here rather than inside
- * eg_phonemize() so that models/train/phonemize_ref.py stays its twin. The buffer is the documented worst case;
- * pages beyond the real output (~1.2x) are never touched. */
-/* Text is normalised in pieces of at most NORM_PIECE_BYTES, cut after a sentence end (else at a space, else at a
- * UTF-8 boundary), so the normaliser's worst-case buffer (EG_NORMALIZE_GROWTH x the piece) stays ~1 MiB for any
- * input size — 32-bit boards included. Texts under the piece size (nearly all) are one piece. */
-#define NORM_PIECE_BYTES 65536
-
-static size_t piece_len(const char *s) {
-    size_t n = strlen(s), cut = 0;
-    if (n <= NORM_PIECE_BYTES) return n;
-    for (size_t i = NORM_PIECE_BYTES / 2; i < NORM_PIECE_BYTES; i++)
-        if ((s[i] == ' ' || s[i] == '\n') && strchr(".?!", s[i - 1])) cut = i + 1;
-    for (size_t i = NORM_PIECE_BYTES; !cut && i > NORM_PIECE_BYTES / 2; i--)
-        if (s[i - 1] == ' ' || s[i - 1] == '\n') cut = i;
-    if (!cut) for (cut = NORM_PIECE_BYTES; cut > 1 && ((unsigned char)s[cut] & 0xC0) == 0x80; cut--) {}
-    return cut;
-}
-
-static enum eg_status phonemise(void *user, const char *utf8, int max_phonemes, eg_phonemes_fn emit, void *sink) {
-    struct phon *p = user;
-    p->emit = emit;
-    p->sink = sink;
-    const size_t cap = EG_NORMALIZE_GROWTH * NORM_PIECE_BYTES + 64;
-    char *piece = malloc(NORM_PIECE_BYTES + 1), *norm = malloc(cap);
-    enum eg_status st = piece && norm ? EG_OK : EG_ERR_NOMEM;
-    while (st == EG_OK && *utf8) {
-        const size_t n = piece_len(utf8);
-        memcpy(piece, utf8, n);
-        piece[n] = 0;
-        utf8 += n;
-        st = eg_text_normalize(piece, norm, cap, NULL);
-        if (st == EG_OK) st = eg_phonemize(p->ph, norm, max_phonemes, on_sentence, p);
-    }
-    free(piece);
-    free(norm);
-    return st;
-}
-
 /* ---- audio sink: WAV writer, first-audio time, progress line -------------------------------------------------- */
 
 struct out {
@@ -219,10 +185,169 @@ static enum eg_status on_audio(void *user, const void *samples, int n) {
     return st;
 }
 
+/* ---- timings: collected per sentence (on_timing), written as JSON / SRT / VTT at the end ------------------------ */
+
+struct t_word { char *text; int64_t start, end; int ph0, n_ph; };
+struct t_ph { uint32_t cp; int64_t start, end; int word; };
+struct t_sent { char *text; int64_t start, end; int w0, n_w, p0, n_p; };
+
+struct timings {
+    struct t_sent *s; int n_s, cap_s;
+    struct t_word *w; int n_w, cap_w;
+    struct t_ph *p; int n_p, cap_p;
+    int rate;
+};
+
+static int t_grow(void **p, int *cap, int need, size_t elem) {
+    if (need <= *cap) return 1;
+    int c = *cap ? *cap * 2 : 64;
+    while (c < need) c *= 2;
+    void *n = realloc(*p, (size_t)c * elem);
+    if (!n) return 0;
+    *p = n;
+    *cap = c;
+    return 1;
+}
+
+static enum eg_status on_timing(void *user, const struct eg_sentence_timing *t) {
+    struct timings *tm = user;
+    if (!t_grow((void **)&tm->s, &tm->cap_s, tm->n_s + 1, sizeof *tm->s) ||
+        !t_grow((void **)&tm->w, &tm->cap_w, tm->n_w + t->n_words, sizeof *tm->w) ||
+        !t_grow((void **)&tm->p, &tm->cap_p, tm->n_p + t->n_phonemes, sizeof *tm->p)) return EG_ERR_NOMEM;
+    struct t_sent *s = &tm->s[tm->n_s];
+    if (!(s->text = strdup(t->text))) return EG_ERR_NOMEM;
+    tm->n_s++;
+    *s = (struct t_sent){ s->text, t->start_sample, t->end_sample, tm->n_w, t->n_words, tm->n_p, t->n_phonemes };
+    for (int i = 0; i < t->n_words; i++) {
+        char *txt = strdup(t->words[i].text);
+        if (!txt) { s->n_w = i; return EG_ERR_NOMEM; }
+        tm->w[tm->n_w++] = (struct t_word){ txt, t->words[i].start_sample, t->words[i].end_sample,
+                                            t->words[i].first_phoneme, t->words[i].n_phonemes };
+    }
+    for (int i = 0; i < t->n_phonemes; i++)
+        tm->p[tm->n_p++] = (struct t_ph){ t->phonemes[i].phoneme, t->phonemes[i].start_sample,
+                                          t->phonemes[i].end_sample, t->phonemes[i].word };
+    return EG_OK;
+}
+
+static void timings_free(struct timings *tm) {
+    for (int i = 0; i < tm->n_s; i++) free(tm->s[i].text);
+    for (int i = 0; i < tm->n_w; i++) free(tm->w[i].text);
+    free(tm->s); free(tm->w); free(tm->p);
+}
+
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void json_cp(FILE *f, uint32_t cp) {
+    char b[8] = { 0 };
+    if (cp < 0x80) b[0] = (char)cp;
+    else if (cp < 0x800) { b[0] = (char)(0xC0 | cp >> 6); b[1] = (char)(0x80 | (cp & 63)); }
+    else if (cp < 0x10000) { b[0] = (char)(0xE0 | cp >> 12); b[1] = (char)(0x80 | ((cp >> 6) & 63)); b[2] = (char)(0x80 | (cp & 63)); }
+    else { b[0] = (char)(0xF0 | cp >> 18); b[1] = (char)(0x80 | ((cp >> 12) & 63)); b[2] = (char)(0x80 | ((cp >> 6) & 63)); b[3] = (char)(0x80 | (cp & 63)); }
+    json_str(f, b);
+}
+
+#define SEC(x) ((double)(x) / tm->rate)
+
+static void write_json(FILE *f, const struct timings *tm) {
+    fprintf(f, "{\n  \"sample_rate\": %d,\n  \"sentences\": [", tm->rate);
+    for (int i = 0; i < tm->n_s; i++) {
+        const struct t_sent *s = &tm->s[i];
+        fprintf(f, "%s\n    {\"text\": ", i ? "," : "");
+        json_str(f, s->text);
+        fprintf(f, ", \"start\": %.6f, \"end\": %.6f, \"start_sample\": %lld, \"end_sample\": %lld,\n     \"words\": [",
+                SEC(s->start), SEC(s->end), (long long)s->start, (long long)s->end);
+        for (int k = 0; k < s->n_w; k++) {
+            const struct t_word *w = &tm->w[s->w0 + k];
+            fprintf(f, "%s\n      {\"text\": ", k ? "," : "");
+            json_str(f, w->text);
+            fprintf(f, ", \"start\": %.6f, \"end\": %.6f, \"start_sample\": %lld, \"end_sample\": %lld, \"phonemes\": [",
+                    SEC(w->start), SEC(w->end), (long long)w->start, (long long)w->end);
+            for (int q = 0; q < w->n_ph; q++) {
+                const struct t_ph *p = &tm->p[s->p0 + w->ph0 + q];
+                fprintf(f, "%s{\"phoneme\": ", q ? ", " : "");
+                json_cp(f, p->cp);
+                fprintf(f, ", \"start\": %.6f, \"end\": %.6f}", SEC(p->start), SEC(p->end));
+            }
+            fprintf(f, "]}");
+        }
+        fprintf(f, "%s],\n     \"phonemes\": [", s->n_w ? "\n     " : "");
+        for (int q = 0; q < s->n_p; q++) {
+            const struct t_ph *p = &tm->p[s->p0 + q];
+            fprintf(f, "%s{\"phoneme\": ", q ? ", " : "");
+            json_cp(f, p->cp);
+            fprintf(f, ", \"start\": %.6f, \"end\": %.6f, \"word\": %d}", SEC(p->start), SEC(p->end), p->word);
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "\n  ]\n}\n");
+}
+
+static void cue_time(FILE *f, int64_t samples, int rate, char sep) {
+    const int64_t ms = (samples * 1000 + rate / 2) / rate;
+    fprintf(f, "%02lld:%02lld:%02lld%c%03lld", (long long)(ms / 3600000), (long long)(ms / 60000 % 60),
+            (long long)(ms / 1000 % 60), sep, (long long)(ms % 1000));
+}
+
+/* Cues of at most 42 characters / 7 words per sentence, timed by their first and last word. */
+static void write_cues(FILE *f, const struct timings *tm, int vtt) {
+    int n = 0;
+    if (vtt) fprintf(f, "WEBVTT\n\n");
+    for (int i = 0; i < tm->n_s; i++) {
+        const struct t_sent *s = &tm->s[i];
+        int k = 0;
+        while (k < s->n_w) {
+            int e = k, len = 0;
+            while (e < s->n_w && e - k < 7 && (e == k || len + 1 + (int)strlen(tm->w[s->w0 + e].text) <= 42))
+                len += (e > k) + (int)strlen(tm->w[s->w0 + e].text), e++;
+            fprintf(f, "%s%d\n", vtt ? "" : "", ++n);
+            cue_time(f, tm->w[s->w0 + k].start, tm->rate, vtt ? '.' : ',');
+            fprintf(f, " --> ");
+            cue_time(f, tm->w[s->w0 + e - 1].end, tm->rate, vtt ? '.' : ',');
+            fputc('\n', f);
+            for (int q = k; q < e; q++) fprintf(f, "%s%s", q > k ? " " : "", tm->w[s->w0 + q].text);
+            fprintf(f, "\n\n");
+            k = e;
+        }
+    }
+}
+
+/* Write to a temporary next to path (renamed by commit_file), so a failure leaves nothing. */
+static char *write_temp(const char *path, const struct timings *tm, int kind) {
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) return NULL;
+    int fd = -1;
+    for (unsigned i = 0; i < 100 && fd < 0; i++) {   /* 0666 & ~umask, as the WAV writer */
+        snprintf(tmp, n, "%s.tmp%05u", path, ((unsigned)getpid() * 131u + 7u + i) % 100000u);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) { eg_cli_error("cannot create %s (temporary %s): %s", path, tmp, strerror(errno)); free(tmp); return NULL; }
+    FILE *f = fdopen(fd, "w");
+    if (!f) { close(fd); unlink(tmp); free(tmp); return NULL; }
+    if (kind == 0) write_json(f, tm); else write_cues(f, tm, kind == 2);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) { eg_cli_error("%s: write failed: %s", path, strerror(errno)); unlink(tmp); free(tmp); return NULL; }
+    return tmp;
+}
+
 /* ---- the command ------------------------------------------------------------------------------------------------ */
 
 static int run(int argc, char **argv) {
     const char *out_path = NULL, *model_path = NULL, *codec_path = NULL, *voice = "en-us";
+    const char *lex_path = NULL, *timings_path = NULL, *subs_path = NULL;
+    int dry_run = 0, subs_vtt = 0;
+    struct eg_text_params tp = eg_text_default_params();
     const char **words = calloc((size_t)argc + 1, sizeof *words);
     int n_words = 0, raw = 0, verbose = 0, isa = EG_ISA_AUTO, device = EG_DEVICE_AUTO, threads = 0, dashdash = 0;
     struct eg_ctx_params cp = eg_ctx_default_params();
@@ -260,13 +385,27 @@ static int run(int argc, char **argv) {
             else BAD_VAL("auto, cpu or opencl");
         }
         else if (!strcmp(a, "--raw")) raw = 1;
+        else if (!strcmp(a, "--ssml")) tp.format = EG_TEXT_SSML;
+        else if (!strcmp(a, "--plain")) tp.format = EG_TEXT_PLAIN;
+        else if (!strcmp(a, "--no-normalize")) tp.normalize = 0;
+        else if (!strcmp(a, "--dry-run")) dry_run = 1;
+        else if (!strcmp(a, "--lexicon")) { NEED_VAL(); lex_path = val; }
+        else if (!strcmp(a, "--timings")) { NEED_VAL(); timings_path = val; }
+        else if (!strcmp(a, "--subtitles")) {
+            NEED_VAL();
+            const char *dot = strrchr(val, '.');
+            if (!dot || (strcmp(dot, ".srt") && strcmp(dot, ".vtt"))) BAD_VAL("a file name ending in .srt or .vtt");
+            subs_path = val;
+            subs_vtt = !strcmp(dot, ".vtt");
+        }
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) verbose = 1;
         else { fprintf(stderr, "edgegen tts: unknown option '%s' (edgegen tts --help lists them)\n", a); goto usage_err; }
         (void)iv;
 #undef NEED_VAL
 #undef BAD_VAL
     }
-    if (!out_path) { fprintf(stderr, "edgegen tts: no output: give -o FILE.wav, or -o - for stdout\n"); goto usage_err; }
+    if (!out_path && !dry_run) { fprintf(stderr, "edgegen tts: no output: give -o FILE.wav, or -o - for stdout\n"); goto usage_err; }
+    if (!out_path) out_path = "";
     if (!strcmp(out_path, "-")) {
         if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
             fprintf(stderr, "edgegen: error: standard output is closed\n");
@@ -296,6 +435,9 @@ static int run(int argc, char **argv) {
     struct eg_model *model = NULL;
     struct eg_ctx *ctx = NULL;
     struct eg_phonemizer *ph = NULL;
+    struct eg_lexicon *lex = NULL;
+    struct timings tm = { 0 };
+    char *tmp_timings = NULL, *tmp_subs = NULL;
     struct out o = { 0 };
 
     /* 1. the text: read and checked before anything slow or anything that creates files */
@@ -323,6 +465,14 @@ static int run(int argc, char **argv) {
     }
     if (all_space(text, n_text)) { eg_cli_error("no text to synthesize (input is %s)", n_text ? "only whitespace" : "empty"); goto out; }
     if (!has_word(text, n_text)) { eg_cli_error("no text to synthesize (input has no letters or digits)"); goto out; }
+    if (lex_path && eg_lexicon_load(lex_path, &lex) != EG_OK) goto out;   /* one line names file and line */
+    tp.lexicon = lex;
+    if (dry_run) {   /* the front end only: no model, no audio */
+        if ((st = eg_phonemizer_create(voice, NULL, &ph)) != EG_OK) goto out;
+        tp.max_phonemes = cp.max_phonemes;
+        rc = eg_cli_dry_run(text, &tp, ph, NULL, stdout);
+        goto out;
+    }
 
     /* 2. the model path: the bundled default when --model is absent (none found: say where we looked) */
     if (!model_path) {
@@ -363,6 +513,7 @@ static int run(int argc, char **argv) {
     cp.format = EG_SAMPLE_F32;
     cp.on_audio = on_audio;
     cp.on_audio_user = &o;
+    if (timings_path || subs_path) { cp.on_timing = on_timing; cp.on_timing_user = &tm; }
     if (!(ctx = eg_ctx_create(model, &cp, &st))) goto out;
     o.ctx = ctx;
     o.progress = isatty(STDERR_FILENO);
@@ -371,10 +522,11 @@ static int run(int argc, char **argv) {
     if ((st = eg_phonemizer_create(voice, NULL, &ph)) != EG_OK) goto out;
 
     /* 5. speak */
-    struct phon pu = { .ph = ph };
+    struct eg_cli_phon pu = { .ph = ph };
     const uint64_t t_synth = eg_cli_time_ns();
     o.t_start = t_synth;
-    st = eg_ctx_synthesize_text(ctx, text, phonemise, &pu);
+    tm.rate = o.rate;
+    st = eg_ctx_synthesize_markup(ctx, text, &tp, eg_cli_phonemiser, &pu);
     if (o.progress) fprintf(stderr, "\r%60s\r", "");
     if (g_interrupted) {
         eg_cli_error("interrupted by signal %d: no output written", (int)g_interrupted);
@@ -384,9 +536,22 @@ static int run(int argc, char **argv) {
     if (st != EG_OK) goto out;
     const uint64_t t_done = eg_cli_time_ns();
     const uint64_t n_samples = eg_wav_n_samples(o.wav);
+    /* timing files complete in temporaries before the audio is committed; renamed after it */
+    if (timings_path && !(tmp_timings = write_temp(timings_path, &tm, 0))) goto out;
+    if (subs_path && !(tmp_subs = write_temp(subs_path, &tm, subs_vtt ? 2 : 1))) goto out;
     st = eg_wav_close(o.wav);
     o.wav = NULL;
     if (st != EG_OK) goto out;
+    if (tmp_timings && rename(tmp_timings, timings_path) != 0) {
+        eg_cli_error("cannot rename %s to %s: %s", tmp_timings, timings_path, strerror(errno));
+        goto out;
+    }
+    if (tmp_subs && rename(tmp_subs, subs_path) != 0) {
+        eg_cli_error("cannot rename %s to %s: %s", tmp_subs, subs_path, strerror(errno));
+        goto out;
+    }
+    free(tmp_timings); free(tmp_subs);
+    tmp_timings = tmp_subs = NULL;
     if (verbose) {
         struct eg_ctx_stats s;
         eg_ctx_get_stats(ctx, &s);
@@ -403,13 +568,17 @@ static int run(int argc, char **argv) {
     rc = 0;
 
 out:
+    if (tmp_timings) { unlink(tmp_timings); free(tmp_timings); }
+    if (tmp_subs) { unlink(tmp_subs); free(tmp_subs); }
+    timings_free(&tm);
+    eg_lexicon_free(lex);
     eg_wav_abort(o.wav);
     eg_ctx_destroy(ctx);
     eg_model_free(model);
     eg_phonemizer_destroy(ph);
     free(text);
     free(words);
-    if (rc == 0 && !strcmp(out_path, "-") && (fflush(stdout) != 0 || ferror(stdout))) {
+    if (rc == 0 && !dry_run && !strcmp(out_path, "-") && (fflush(stdout) != 0 || ferror(stdout))) {
         eg_cli_error("write to standard output failed: %s", strerror(errno));
         rc = 1;
     }

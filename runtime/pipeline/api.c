@@ -204,6 +204,16 @@ struct eg_ctx {
     int64_t sent_index;         /* sentences with audio in this stream (for the pause and the seed) */
     int64_t sent_pos, sent_len; /* samples of the current sentence delivered / planned */
     struct eg_ctx_stats stats;
+    /* per sentence, sized by max_ids: durations, rates and timings (edgegen.h eg_timing_fn) */
+    int32_t *frames;            /* [max_ids] frames of each id of the current sentence */
+    int32_t *id_src;            /* [max_ids] index of the id's phoneme in the caller's sentence; -1 for pad/bos/eos */
+    float *id_rate;             /* [max_ids] <prosody> rate of each id (markup) */
+    struct eg_phoneme_timing *t_ph;   /* [max_ids] */
+    int32_t *t_src;                   /* [max_ids] caller's phoneme index of each t_ph entry */
+    struct eg_word_timing *t_words;   /* [max_ids] */
+    const struct eg_text_sentence *cur;   /* the markup sentence being synthesised, else NULL */
+    int have_src, use_rates;
+    int pause_override_ms;      /* silence before the next sentence from <break>; -1: the default rule */
     int in_text;                /* inside eg_ctx_synthesize_text: counts spoken sentences */
     int busy;                   /* inside eg_ctx_synthesize_ids: a callback calling back in is refused */
     int64_t text_spoken;
@@ -258,6 +268,12 @@ static size_t ctx_layout(struct eg_ctx *ctx, const struct eg_model *m, const str
         sizeof(float) * (size_t)n_fade_samples(m),
         sizeof(float) * EG_STAGE_SAMPLES,
         sizeof(int16_t) * EG_STAGE_SAMPLES,
+        sizeof(int32_t) * (size_t)max_ids,
+        sizeof(int32_t) * (size_t)max_ids,
+        sizeof(float) * (size_t)max_ids,
+        sizeof(struct eg_phoneme_timing) * (size_t)max_ids,
+        sizeof(int32_t) * (size_t)max_ids,
+        sizeof(struct eg_word_timing) * (size_t)max_ids,
     };
     void *ptr[sizeof sizes / sizeof sizes[0]];
     size_t total = 0;
@@ -273,6 +289,12 @@ static size_t ctx_layout(struct eg_ctx *ctx, const struct eg_model *m, const str
         ctx->n_fade = n_fade_samples(m);
         ctx->stage_f = ptr[3];
         ctx->stage_s = ptr[4];
+        ctx->frames = ptr[5];
+        ctx->id_src = ptr[6];
+        ctx->id_rate = ptr[7];
+        ctx->t_ph = ptr[8];
+        ctx->t_src = ptr[9];
+        ctx->t_words = ptr[10];
     }
     return total;
 }
@@ -431,6 +453,9 @@ void eg_ctx_reset(struct eg_ctx *ctx) {
     ctx->sent_index = 0;
     ctx->sent_pos = ctx->sent_len = 0;
     ctx->n_stage = 0;
+    ctx->pause_override_ms = -1;
+    ctx->cur = NULL;
+    ctx->have_src = ctx->use_rates = 0;
     memset(&ctx->stats, 0, sizeof ctx->stats);
 }
 
@@ -520,7 +545,74 @@ enum eg_status eg_ctx_synthesize_ids(struct eg_ctx *ctx, const int32_t *ids, int
     ctx->busy = 1;
     st = synthesize_sentence(ctx, ids, n_ids);
     ctx->busy = 0;
+    ctx->have_src = 0;   /* set by the _phonemes / _markup paths for one sentence */
     return st;
+}
+
+/* Durations with a rate per id (<prosody rate>): the duration rule of models/ar_lm.h with the length scale
+ * length_scale / (speed x rate) per phoneme; rate 1 everywhere gives eg_ar_predict_durations' frames exactly. */
+static enum eg_status rated_durations(struct eg_ctx *ctx, int n_ids) {
+    const struct eg_ar_config *c = &ctx->m->ar->cfg;
+    const float *logd = eg_ar_log_durations(ctx->ar);
+    int64_t total = 0;
+    if (!logd) return EG_ERR_INTERNAL;
+    for (int i = 0; i < n_ids; i++) {
+        const float ls = c->length_scale / (ctx->p.speed * ctx->id_rate[i]);
+        const float x = floorf((expf(logd[i]) - 1.0f) * ls + 0.5f);
+        int32_t f = x > 0.0f ? (x < (float)EG_AR_MAX_FRAMES ? (int32_t)x : EG_AR_MAX_FRAMES) : 0;
+        if (total + f > EG_AR_MAX_FRAMES) f = (int32_t)(EG_AR_MAX_FRAMES - total);
+        total += f;
+        ctx->frames[i] = f;
+    }
+    return eg_ar_set_durations(ctx->ar, ctx->frames, n_ids);
+}
+
+/* The sentence's phoneme and word times (frames x hop from the stream's current sample, which is where the
+ * sentence's first sample goes: the pause has been delivered) → on_timing. A phoneme spans its own frames and
+ * those of the pads after it; bos/eos frames belong to no phoneme. */
+static enum eg_status report_timings(struct eg_ctx *ctx, const int32_t *ids, int n_ids, int64_t n_frames) {
+    const struct eg_ar_config *c = &ctx->m->ar->cfg;
+    const int64_t hop = (int64_t)ctx->m->codec->cfg.hop, t0 = ctx->stats.n_samples;
+    int np = 0;
+    int64_t cum = 0;
+    for (int i = 0; i < n_ids; i++) {
+        const uint32_t id = (uint32_t)ids[i];
+        const int64_t f = ctx->frames[i];
+        if (id == c->pad_id) {
+            if (np) ctx->t_ph[np - 1].end_sample += f * hop;
+        } else if (id != c->bos_id && id != c->eos_id) {
+            uint32_t cp = 0;
+            const char *sym = eg_ar_model_phoneme(ctx->m->ar, (int)id);
+            if (sym) one_codepoint(sym, &cp);
+            ctx->t_ph[np] = (struct eg_phoneme_timing){ cp, t0 + cum * hop, t0 + (cum + f) * hop, -1 };
+            ctx->t_src[np] = ctx->have_src ? ctx->id_src[i] : -1;
+            np++;
+        }
+        cum += f;
+    }
+    int nw = 0;
+    const struct eg_text_sentence *s = ctx->cur;
+    if (s && ctx->have_src) {
+        int k = 0;
+        int64_t last_end = t0;
+        for (int w = 0; w < s->n_words && nw < ctx->max_ids; w++) {
+            const int a = s->words[w].first_phoneme, b = a + s->words[w].n_phonemes;
+            while (k < np && ctx->t_src[k] < a) k++;
+            int e = k;
+            while (e < np && ctx->t_src[e] < b) { ctx->t_ph[e].word = nw; e++; }
+            struct eg_word_timing *wt = &ctx->t_words[nw++];
+            wt->text = s->words[w].text;
+            wt->first_phoneme = k;
+            wt->n_phonemes = e - k;
+            wt->start_sample = e > k ? ctx->t_ph[k].start_sample : last_end;
+            wt->end_sample = e > k ? ctx->t_ph[e - 1].end_sample : last_end;
+            last_end = wt->end_sample;
+            k = e;
+        }
+    }
+    const struct eg_sentence_timing t = { ctx->sent_index, s && s->text ? s->text : "", t0, t0 + n_frames * hop,
+                                          ctx->t_words, nw, ctx->t_ph, np };
+    return ctx->p.on_timing(ctx->p.on_timing_user, &t);
 }
 
 static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids, int n_ids) {
@@ -528,17 +620,25 @@ static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids
     const struct eg_ar_config *c = &ctx->m->ar->cfg;
     if ((st = eg_ar_encode(ctx->ar, ids, n_ids)) != EG_OK) return st;
     /* the model's duration calibration (edgegen.ar.length_scale, 1 when absent) times the caller's 1/speed */
-    if ((st = eg_ar_predict_durations(ctx->ar, c->length_scale / ctx->p.speed, NULL)) != EG_OK) return st;
+    if (!ctx->use_rates) {
+        if ((st = eg_ar_predict_durations(ctx->ar, c->length_scale / ctx->p.speed, ctx->frames)) != EG_OK) return st;
+    } else if ((st = rated_durations(ctx, n_ids)) != EG_OK) {
+        return st;
+    }
     const int64_t n_frames = eg_ar_n_frames(ctx->ar);
     ctx->stats.n_sentences++;
     ctx->stats.n_frames_sentence = n_frames;
     ctx->stats.n_frames_done_sentence = 0;
+    const int pause_ms = ctx->pause_override_ms >= 0 ? ctx->pause_override_ms :
+                         ctx->sent_index > 0 ? ctx->p.sentence_pause_ms : 0;
+    ctx->pause_override_ms = -1;
     if (n_frames <= 0) return EG_OK;   /* nothing to say: no audio, no pause */
 
-    if (ctx->sent_index > 0) {
-        const int64_t pause = (int64_t)ctx->p.sentence_pause_ms * ctx->m->codec->cfg.sample_rate_hz / 1000;
+    if (pause_ms > 0) {
+        const int64_t pause = (int64_t)pause_ms * ctx->m->codec->cfg.sample_rate_hz / 1000;
         if ((st = emit_silence(ctx, pause)) != EG_OK) return st;
     }
+    if (ctx->p.on_timing && (st = report_timings(ctx, ids, n_ids, n_frames)) != EG_OK) return st;
     eg_sampler_reseed(&ctx->sampler, splitmix64(ctx->p.seed ^ splitmix64((uint64_t)ctx->sent_index)));
     ctx->sent_index++;
     ctx->sent_pos = 0;
@@ -575,14 +675,19 @@ static int is_punct(uint32_t cp) {
 static int map_ids(struct eg_ctx *ctx, const uint32_t *ph, int n) {
     const struct eg_ar_config *c = &ctx->m->ar->cfg;
     int k = 0;
+    ctx->id_src[k] = -1;
     ctx->ids[k++] = (int32_t)c->bos_id;
+    ctx->id_src[k] = -1;
     ctx->ids[k++] = (int32_t)c->pad_id;
     for (int i = 0; i < n; i++) {
         const int id = eg_model_phoneme_id(ctx->m, ph[i]);
         if (id < 0) { ctx->stats.n_unknown_phonemes++; continue; }
+        ctx->id_src[k] = i;
         ctx->ids[k++] = id;
+        ctx->id_src[k] = -1;
         ctx->ids[k++] = (int32_t)c->pad_id;
     }
+    ctx->id_src[k] = -1;
     ctx->ids[k++] = (int32_t)c->eos_id;
     return k;
 }
@@ -607,6 +712,7 @@ enum eg_status eg_ctx_synthesize_phonemes(struct eg_ctx *ctx, const uint32_t *ph
         while (n > 0 && *ph == ' ') { ph++; n--; }
         if (!speakable) continue;   /* only punctuation, spaces or unknown symbols: nothing to say */
         if (ctx->in_text) ctx->text_spoken++;
+        ctx->have_src = 1;
         if ((st = eg_ctx_synthesize_ids(ctx, ctx->ids, n_ids)) != EG_OK) return st;
     }
     return EG_OK;
@@ -636,6 +742,67 @@ enum eg_status eg_ctx_synthesize_text(struct eg_ctx *ctx, const char *utf8, eg_p
     ctx->in_text = 0;
     if (st == EG_OK && ctx->text_spoken == 0) {
         EG_LOGE("no speakable text (the input is empty, or only whitespace, punctuation or unknown symbols)");
+        return EG_ERR_INVALID_ARG;
+    }
+    return st;
+}
+
+/* ---- text with markup (runtime/text/ front end through the public API) ------------------------------------- */
+
+static enum eg_status markup_sentence(void *user, const struct eg_text_sentence *s) {
+    struct eg_ctx *ctx = user;
+    enum eg_status st;
+    if (s->n_phonemes <= 0) {   /* a <break> with nothing after it */
+        if (s->pause_ms > 0)
+            return emit_silence(ctx, (int64_t)s->pause_ms * ctx->m->codec->cfg.sample_rate_hz / 1000);
+        return EG_OK;
+    }
+    if (s->n_phonemes > ctx->p.max_phonemes) {
+        EG_LOGE("text front end: sentence of %d phonemes over max_phonemes %d", s->n_phonemes, ctx->p.max_phonemes);
+        return EG_ERR_INTERNAL;
+    }
+    int speakable = 0;
+    for (int j = 0; j < s->n_phonemes && !speakable; j++)
+        speakable = !is_punct(s->phonemes[j]) && eg_model_phoneme_id(ctx->m, s->phonemes[j]) >= 0;
+    if (!speakable) {   /* nothing the model can say: keep a requested pause for the next sentence */
+        if (s->pause_ms >= 0) ctx->pause_override_ms = s->pause_ms + (ctx->pause_override_ms > 0 ? ctx->pause_override_ms : 0);
+        return EG_OK;
+    }
+    const int n_ids = map_ids(ctx, s->phonemes, s->n_phonemes);
+    int use_rates = 0;
+    float r = s->rate[0];
+    for (int k = 0; k < n_ids; k++) {   /* pads take their phoneme's rate, bos the first one's */
+        if (ctx->id_src[k] >= 0) r = s->rate[ctx->id_src[k]];
+        ctx->id_rate[k] = r;
+        use_rates |= r != 1.0f;
+    }
+    ctx->text_spoken++;
+    if (s->pause_ms >= 0) ctx->pause_override_ms = s->pause_ms;
+    ctx->cur = s;
+    ctx->use_rates = use_rates;
+    ctx->have_src = 1;
+    st = eg_ctx_synthesize_ids(ctx, ctx->ids, n_ids);
+    ctx->cur = NULL;
+    ctx->use_rates = 0;
+    return st;
+}
+
+enum eg_status eg_ctx_synthesize_markup(struct eg_ctx *ctx, const char *utf8, const struct eg_text_params *tp,
+                                        eg_phonemiser_fn phonemiser, void *user) {
+    enum eg_status st;
+    if (!ctx || !utf8 || !phonemiser) return EG_ERR_INVALID_ARG;
+    if (ctx->busy) return refuse_reentry();
+    struct eg_text_params p = tp ? *tp : eg_text_default_params();
+    p.max_phonemes = ctx->p.max_phonemes;
+    if ((st = eg_text_check(utf8, &p, ctx->m)) != EG_OK) return st;   /* markup and user phonemes, before audio */
+    eg_ctx_reset(ctx);
+    ctx->in_text = 1;
+    ctx->text_spoken = 0;
+    st = eg_text_process(utf8, &p, phonemiser, user, markup_sentence, ctx);
+    ctx->in_text = 0;
+    ctx->cur = NULL;
+    if (st == EG_OK && ctx->text_spoken == 0) {
+        EG_LOGE("no speakable text (the input is empty, or only whitespace, punctuation, markup or unknown symbols)");
         return EG_ERR_INVALID_ARG;
     }
     return st;

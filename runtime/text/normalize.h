@@ -18,4 +18,19 @@
 #define EG_NORMALIZE_GROWTH 16
 enum eg_status eg_text_normalize(const char *in, char *out, size_t out_len, size_t *n_out);
 
+/* The same, reporting what was left out: words in a script the voice cannot speak (Chinese, Japanese, Korean,
+ * Arabic, Hebrew, Cyrillic, Greek words, Indic scripts, ...) are skipped, not spelled out. info may be NULL. */
+struct eg_normalize_info {
+    size_t n_skipped;            /* runs of such text */
+    char first_skipped[48];      /* the first one (cut at a codepoint boundary), for the caller's single warning */
+};
+enum eg_status eg_text_normalize_ex(const char *in, char *out, size_t out_len, size_t *n_out,
+                                    struct eg_normalize_info *info);
+
+/* <say-as interpret-as=..>: `kind` is an enum eg_say_as (runtime/text/frontend.h), format its date order ("mdy",
+ * "dmy", "ymd", "md", ...; NULL or "" = month first unless the numbers say otherwise). Text not in the expected form
+ * is normalised as ordinary text. Same buffer contract as eg_text_normalize. */
+enum eg_status eg_text_say_as(int kind, const char *format, const char *in, char *out, size_t out_len,
+                              size_t *n_out);
+
 #endif

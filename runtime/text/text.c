@@ -33,6 +33,7 @@ int eg_phoneme_ids(const struct eg_phoneme_map *map, const uint32_t *ph, int n, 
 }
 
 #if EG_WITH_ESPEAK
+#include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>
 
 static pthread_mutex_t g_espeak_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -96,9 +97,20 @@ enum eg_status eg_phonemizer_create(const char *voice, const char *data_dir, str
     snprintf(p->voice, sizeof p->voice, "%s", voice);
     pthread_mutex_lock(&g_espeak_lock);
     if (!g_espeak_ready) {
-        if (espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, data_dir, espeakINITIALIZE_DONT_EXIT) <= 0) {
+        /* Not espeak_Initialize(): in espeak-ng 1.51 every output mode, AUDIO_OUTPUT_SYNCHRONOUS and _RETRIEVAL
+         * included, runs espeak_ng_InitializeOutput(), which opens the sound system (pcaudiolib → a PulseAudio
+         * client: a connection to the desktop's sound server, and "mmap() failed" under a memory limit). Text to
+         * phonemes needs only the data and the translator: espeak_ng_Initialize() without InitializeOutput()
+         * (src/libespeak-ng/speech.c). tests/test_cli_noaudio.sh fails if a sound server is contacted. */
+        espeak_ng_ERROR_CONTEXT ectx = NULL;
+        espeak_ng_InitializePath(data_dir);
+        espeak_ng_STATUS es = espeak_ng_Initialize(&ectx);
+        if (es != ENS_OK) {
+            char msg[256];
+            espeak_ng_GetStatusCodeMessage(es, msg, sizeof msg);
+            espeak_ng_ClearErrorContext(&ectx);
             pthread_mutex_unlock(&g_espeak_lock);
-            EG_LOGE("espeak-ng: initialisation failed (data directory %s)", data_dir ? data_dir : "default");
+            EG_LOGE("espeak-ng: initialisation failed (data directory %s): %s", data_dir ? data_dir : "default", msg);
             free(p);
             return EG_ERR_IO;
         }
