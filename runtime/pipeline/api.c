@@ -583,7 +583,7 @@ static enum eg_status report_timings(struct eg_ctx *ctx, const int32_t *ids, int
         } else if (id != c->bos_id && id != c->eos_id) {
             uint32_t cp = 0;
             const char *sym = eg_ar_model_phoneme(ctx->m->ar, (int)id);
-            if (sym) one_codepoint(sym, &cp);
+            if (sym) eg_utf8_one_codepoint(sym, &cp);
             ctx->t_ph[np] = (struct eg_phoneme_timing){ cp, t0 + cum * hop, t0 + (cum + f) * hop, -1 };
             ctx->t_src[np] = ctx->have_src ? ctx->id_src[i] : -1;
             np++;
