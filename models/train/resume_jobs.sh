@@ -3,20 +3,26 @@
 # survive it; their state does, in ~/.cache/edgegen-train). Each job resumes from its own checkpoint. Jobs already
 # running are left alone. setsid detaches them from the calling shell, so they outlive it.
 #   sh models/train/resume_jobs.sh            the decoder GAN fine-tune (one core; the AR run ar-small is done)
-#   JOBS="codec-a synth" sh ...               any of: codec-a codec-b-gan codec-c-dec-gan ar-small ar-a synth
+#   JOBS="codec-a synth" sh ...               any of: codec-a codec-b-gan codec-c-dec-gan ar-small ar-a synth synth22k
 #                                             dec-phone-a dec-phone-b dec-phone-c dec-phone-d (train_decoder.py)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-PY=/root/.cache/edgegen-venv/bin/python
+PY=${EDGEGEN_PY:-$HOME/.cache/edgegen-venv/bin/python}
 STATE=${EDGEGEN_TRAIN_STATE:-$HOME/.cache/edgegen-train}
 JOBS=${JOBS:-"codec-c-dec-gan"}
 [ -x "$PY" ] || { echo "no venv at $PY: run sh models/data/setup.sh first" >&2; exit 1; }
 for job in $JOBS; do
     case $job in
     synth)
-        if pgrep -f "run_synth.sh" >/dev/null; then echo "synth: already running"; continue; fi
+        if pgrep -f "synth.py --list" >/dev/null; then echo "synth: already running"; continue; fi
         (cd "$ROOT/models/data" && setsid nohup ./run_synth.sh > "$STATE/corpus/run_synth.out" 2>&1 < /dev/null &)
         echo "synth: started (progress: $STATE/corpus/PROGRESS)" ;;
+    synth22k)
+        # the native 22.05 kHz corpus (CORPUS.md, "Native-rate corpus"); run_synth.sh's processes carry --sr 22050
+        if pgrep -f "synth.py --sr 22050" >/dev/null; then echo "synth22k: already running"; continue; fi
+        mkdir -p "$STATE/corpus22k"
+        (cd "$ROOT/models/data" && SR=22050 setsid nohup ./run_synth.sh >> "$STATE/corpus22k/run_synth.out" 2>&1 < /dev/null &)
+        echo "synth22k: started (progress: $STATE/corpus22k/PROGRESS)" ;;
     codec-*)
         if pgrep -f "configs/$job.json" >/dev/null; then echo "$job: already running"; continue; fi
         mkdir -p "$STATE/codec/$job"
