@@ -5,6 +5,7 @@
 #   sh models/train/resume_jobs.sh            the decoder GAN fine-tune (one core; the AR run ar-small is done)
 #   JOBS="codec-a synth" sh ...               any of: codec-a codec-b-gan codec-c-dec-gan ar-small ar-a synth synth22k
 #                                             dec-phone-a dec-phone-b dec-phone-c dec-phone-d (train_decoder.py)
+#                                             voice-hn-a voice-nohn-a (train_voice.py: the 22.05 kHz decoders, issue 11)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PY=${EDGEGEN_PY:-$HOME/.cache/edgegen-venv/bin/python}
@@ -35,6 +36,12 @@ for job in $JOBS; do
         (cd "$ROOT/models/train" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup /usr/bin/python3 train_decoder.py \
             --config "configs/$job.json" >> "$STATE/codec/$job/stdout.log" 2>&1 < /dev/null &)
         echo "$job: started (log: $STATE/codec/$job/stdout.log)" ;;
+    voice-*)
+        if pgrep -f "configs/$job.json" >/dev/null; then echo "$job: already running"; continue; fi
+        mkdir -p "$STATE/voice/$job"
+        (cd "$ROOT/models/train" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup "$PY" train_voice.py \
+            --config "configs/$job.json" >> "$STATE/voice/$job/stdout.log" 2>&1 < /dev/null &)
+        echo "$job: started (log: $STATE/voice/$job/train.log)" ;;
     ar-*)
         # steps and batch as first launched (AR_RUNS.md); the cosine schedule depends on --steps, keep it
         if pgrep -f "train_ar.py --run $job " >/dev/null; then echo "$job: already running"; continue; fi
