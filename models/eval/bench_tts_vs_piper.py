@@ -43,8 +43,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path.insert(0, str(HERE))
-import bench_piper as BP  # noqa: E402  (stdlib-only at import: harvard(), ttfa_text(), N_SENT)
+from models.eval import bench_piper as BP  # noqa: E402  (stdlib-only at import: harvard(), ttfa_text(), N_SENT)
 
 BUILD = ROOT / os.environ.get("EDGEGEN_BUILD", "build")     # the Makefile passes $(BUILD)
 EDGEGEN = BUILD / "edgegen"
@@ -79,8 +78,10 @@ def loadavg():
 GEN_STANDIN = r"""
 import os, sys, torch
 root, out, q = sys.argv[1], sys.argv[2], sys.argv[3]
-sys.path[:0] = [os.path.join(root, "models", "train"), os.path.join(root, "tests")]
-import ar_model as AM, export_ar as EX, gen_decoder_golden as DG
+import importlib.util
+from models.train import ar_model as AM, export_ar as EX
+_spec = importlib.util.spec_from_file_location("gen_decoder_golden", os.path.join(root, "tests", "gen_decoder_golden.py"))
+DG = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(DG)
 torch.set_num_threads(1)
 torch.manual_seed(3)                      # == tests/gen_tts_golden.py bench(): same weights as the q8_0 stand-in
 m = AM.PicoAR(dict(AM.DEFAULT_CONFIG)).eval()

@@ -22,10 +22,9 @@ import numpy as np
 import torch
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "models", "train"))
-from codec_model import Codec  # noqa: E402
-from data import load_phone_frames  # noqa: E402
-from decode_split import token_text  # noqa: E402
+from models.train.codec_model import Codec  # noqa: E402
+from models.train.data import load_phone_frames  # noqa: E402
+from models.eval.decode_split import token_text  # noqa: E402
 
 
 def main():

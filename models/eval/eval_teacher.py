@@ -15,7 +15,7 @@ models/data/manifest/eval.jsonl.gz.
       the verdict uses Whisper, pocketsphinx is a second opinion reported with the same margin). With
       --ref-wav-dir (a directory, or 'teacher' for the teacher eval WAVs) STOI / PESQ-wb / mel-L1 are added.
 3) From Python:
-     sys.path.insert(0, "/work/main/models/eval"); from eval_teacher import evaluate_dir, gate
+     from models.eval.eval_teacher import evaluate_dir, gate      # repo root on the path, or pip install -e .
      res = evaluate_dir(wav_dir, ids=None, texts=None, ref_wav_dir=None)   # None -> the Harvard eval set
      verdict = gate(res, "codec")                                          # or "tts"
 """
@@ -35,8 +35,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import wer as W  # noqa: E402
+from models.eval import wer as W  # noqa: E402
 
 CORPUS = Path(os.environ.get("EDGEGEN_CORPUS", "/root/.cache/edgegen-train/corpus"))
 TEACHER_WAV_DIR = CORPUS / "eval" / "wav"

@@ -29,9 +29,8 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from codec_model import Codec, MelSpec  # noqa: E402
-import data as D  # noqa: E402
+from models.train.codec_model import Codec, MelSpec  # noqa: E402
+from models.train import data as D  # noqa: E402
 
 EXTRA_METRICS = {}
 

@@ -32,9 +32,8 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import ar_model as AM  # noqa: E402
-import gguf_export as GE  # noqa: E402
+from models.train import ar_model as AM  # noqa: E402
+from models.train import gguf_export as GE  # noqa: E402
 
 ARCH = "edgegen.ar"
 FORMAT_VERSION = 1
@@ -114,7 +113,7 @@ def calibrate_length_scale(model, split="valid"):
     """Ratio true / predicted frames over a split (models/data/ar + models/data/tokens): the factor that makes the
     duration predictor speak at the teacher's pace. An MSE fit of log(1 + frames) predicts a geometric-type mean,
     which undershoots the frame counts (8.5 % too fast for ar-small at step 4000); this undoes it on average."""
-    import train_ar as TA
+    from models.train import train_ar as TA
     root = os.path.abspath(os.path.join(HERE, "..", ".."))
     items = TA.load_split(split, 1 << 30, os.path.join(root, "models", "data", "tokens"),
                           os.path.join(root, "models", "data", "ar"))

@@ -39,8 +39,8 @@ for job in $JOBS; do
     voice-*)
         if pgrep -f "configs/$job.json" >/dev/null; then echo "$job: already running"; continue; fi
         mkdir -p "$STATE/voice/$job"
-        (cd "$ROOT/models/train" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup "$PY" train_voice.py \
-            --config "configs/$job.json" >> "$STATE/voice/$job/stdout.log" 2>&1 < /dev/null &)
+        (cd "$ROOT" && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup "$PY" -m models.train.train_voice \
+            --config "models/train/configs/$job.json" >> "$STATE/voice/$job/stdout.log" 2>&1 < /dev/null &)
         echo "$job: started (log: $STATE/voice/$job/train.log)" ;;
     ar-*)
         # steps and batch as first launched (AR_RUNS.md); the cosine schedule depends on --steps, keep it

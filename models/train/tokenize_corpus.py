@@ -30,9 +30,8 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import data as D  # noqa: E402
-from eval_codec import load_codec, eval_items  # noqa: E402
+from models.train import data as D  # noqa: E402
+from models.train.eval_codec import load_codec, eval_items  # noqa: E402
 
 
 @torch.no_grad()

@@ -25,8 +25,7 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import ar_model as AM  # noqa: E402
+from models.train import ar_model as AM  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 STATE = os.path.expanduser("~/.cache/edgegen-train/ar")

@@ -33,10 +33,9 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from codec_model import Codec  # noqa: E402
-import data as D  # noqa: E402
-from losses import SpectralLoss, Discriminators, disc_hinge_loss, gen_adv_fm_loss  # noqa: E402
+from models.train.codec_model import Codec  # noqa: E402
+from models.train import data as D  # noqa: E402
+from models.train.losses import SpectralLoss, Discriminators, disc_hinge_loss, gen_adv_fm_loss  # noqa: E402
 
 ROOT = Path(os.environ.get("EDGEGEN_CODEC_DIR", "/root/.cache/edgegen-train/codec"))
 

@@ -32,11 +32,10 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from codec_model import Codec  # noqa: E402
-import data as D  # noqa: E402
-from losses import SpectralLoss  # noqa: E402
-from train_codec import (StepLog, atomic_save, compact_weights, lr_lambda_factory, open_run, optimiser_step,  # noqa: E402
+from models.train.codec_model import Codec  # noqa: E402
+from models.train import data as D  # noqa: E402
+from models.train.losses import SpectralLoss  # noqa: E402
+from models.train.train_codec import (StepLog, atomic_save, compact_weights, lr_lambda_factory, open_run, optimiser_step,  # noqa: E402
                          stop_reason)
 
 DATA = HERE.parent / "data"

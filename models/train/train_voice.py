@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Train the 22.05 kHz voice decoder (voice_model.VoiceDecoder; issue 11) on tokens + frame phoneme ids.
 
-  cd models/train && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup ~/.cache/edgegen-venv/bin/python \
-      train_voice.py --config configs/voice-hn-a.json >> ~/.cache/edgegen-train/voice/voice-hn-a/stdout.log 2>&1 &
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup ~/.cache/edgegen-venv/bin/python -m models.train.train_voice \
+      --config models/train/configs/voice-hn-a.json >> ~/.cache/edgegen-train/voice/voice-hn-a/stdout.log 2>&1 &
+  (from the repo root, or anywhere after `pip install -e .`; the loop itself is models/train/loop.py)
 
 Resumable with the same command (or `JOBS="voice-hn-a voice-nohn-a" sh resume_jobs.sh`). State in
 $EDGEGEN_TRAIN_STATE/voice/<run>/ (default ~/.cache/edgegen-train): ckpt.pt (full: model, optimiser, schedule,
@@ -29,9 +30,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 import torch
 
-from train_codec import StepLog, atomic_save, lr_lambda_factory, optimiser_step
-from voice_data import Sampler, VoiceCorpus, f0_targets, state_dir
-from voice_model import VoiceDecoder, VoiceLoss, flops_per_second
+from models.train.loop import Loop, atomic_save, lr_lambda_factory, open_run, optimiser_step
+from models.train.voice_data import Sampler, VoiceCorpus, f0_targets
+from models.train.voice_model import VoiceDecoder, VoiceLoss, flops_per_second
 
 HERE = Path(__file__).resolve().parent
 TRAIN_DEFAULTS = dict(
@@ -43,18 +44,6 @@ TRAIN_DEFAULTS = dict(
     min_train_hours=1.0, corpus="",
 )
 HEADS = ("pitch_head.", "head.", "env_head.")
-
-
-def open_run(run):
-    rdir = state_dir() / "voice" / run
-    rdir.mkdir(parents=True, exist_ok=True)
-    log = open(rdir / "train.log", "a", buffering=1)
-
-    def P(*a):
-        s = time.strftime("%H:%M:%S ") + " ".join(str(x) for x in a)
-        print(s, flush=True)
-        log.write(s + "\n")
-    return rdir, P
 
 
 @torch.no_grad()
@@ -104,10 +93,9 @@ def main():
     tc = dict(TRAIN_DEFAULTS, **cfgj.get("train", {}))
     if args.smoke:
         tc.update(run=tc["run"] + "-smoke", val_items=4, min_train_hours=0.0, eval_every=max(1, args.max_steps // 2))
+    torch.manual_seed(tc["seed"]); np.random.seed(tc["seed"]); random.seed(tc["seed"])
     model = VoiceDecoder(cfgj.get("model", {}))
     cfg = model.cfg
-    rdir, P = open_run(tc["run"])
-    torch.manual_seed(tc["seed"]); np.random.seed(tc["seed"]); random.seed(tc["seed"])
 
     heads = [p for n, p in model.named_parameters() if n.startswith(HEADS)]
     rest = [p for n, p in model.named_parameters() if not n.startswith(HEADS)]
@@ -117,14 +105,16 @@ def main():
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda_factory(tc))
     loss_fn = VoiceLoss(cfg, tc["w_mel"], tc["w_stft"], tc["stft_res"], tc["w_f0"], tc["w_vuv"])
 
-    step, best, t_trained, val_ids = 0, float("inf"), 0.0, None
+    rdir, P = open_run("voice", tc["run"])
+    loop = Loop(tc, rdir, P)
+    val_ids = None
     ck = rdir / "ckpt.pt"
     if ck.exists():
         st = torch.load(ck, map_location="cpu")
         model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
-        step, best, t_trained, val_ids = st["step"], st["best"], st.get("t_trained", 0.0), st.get("val_ids")
+        loop.step, loop.best, loop.t_trained, val_ids = st["step"], st["best"], st.get("t_trained", 0.0), st.get("val_ids")
         torch.set_rng_state(st["torch_rng"]); np.random.set_state(st["np_rng"]); random.setstate(st["py_rng"])
-        P(f"RESUME step={step} best={best:.4f}")
+        P(f"RESUME step={loop.step} best={loop.best:.4f}")
     else:
         init = Path(tc["init_from"])
         init = init if init.is_absolute() else HERE / init
@@ -149,39 +139,29 @@ def main():
         byid = {u["id"]: u for u in val.utts}
         val_set = [byid[u] for u in val_ids if u in byid]
     val_ids = [u["id"] for u in val_set]
-    sampler = Sampler(train, tc["crop_frames"], tc["seed"] + step)
+    sampler = Sampler(train, tc["crop_frames"], tc["seed"] + loop.step)
+    rng_src = np.random.default_rng(tc["seed"] + 7 + loop.step)
+    t_scan = [time.time()]
 
-    def save(path):
-        atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
-                     "best": best, "torch_rng": torch.get_rng_state(), "np_rng": np.random.get_state(),
-                     "py_rng": random.getstate(), "cfg": cfg, "train_cfg": tc, "t_trained": t_trained,
-                     "time": time.time(), "val_ids": val_ids, "train_utts": len(train.utts)}, path)
-
-    last_eval = {}
+    def save(path, is_best):
+        atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                     "step": loop.step, "best": loop.best, "torch_rng": torch.get_rng_state(),
+                     "np_rng": np.random.get_state(), "py_rng": random.getstate(), "cfg": cfg, "train_cfg": tc,
+                     "t_trained": loop.t_trained, "time": time.time(), "val_ids": val_ids,
+                     "train_utts": len(train.utts), "eval": loop.last_eval}, path)
 
     def write_weights():
-        out = HERE / "checkpoints" / f"{tc['run']}-weights.pt"
-        if args.smoke:
-            out = rdir / "weights.pt"
-        atomic_save(compact(model, dict(run=tc["run"], step=step, train_hours=round(train.hours(), 3), **last_eval)), out)
-        P(f"WEIGHTS {out.name} step={step} size={out.stat().st_size / 1e6:.1f}MB")
+        out = rdir / "weights.pt" if args.smoke else HERE / "checkpoints" / f"{tc['run']}-weights.pt"
+        atomic_save(compact(model, dict(run=tc["run"], step=loop.step, train_hours=round(train.hours(), 3),
+                                        **loop.last_eval)), out)
+        P(f"WEIGHTS {out.name} step={loop.step} size={out.stat().st_size / 1e6:.1f}MB")
 
-    if step == 0:
-        last_eval = evaluate(model, val_set, loss_fn)
-        P(f"EVAL step 0 " + " ".join(f"{k}={v:.4f}" for k, v in last_eval.items()))
-    max_steps = args.max_steps or tc["total_steps"]
-    t_ck = t_w = t_scan = t_start = time.time()
-    slog = StepLog()
-    rng_src = np.random.default_rng(tc["seed"] + 7 + step)
-    model.train()
-    while step < max_steps:
-        if tc["stop_file"] and os.path.exists(tc["stop_file"]):
-            P(f"stop file {tc['stop_file']}"); break
-        if tc["max_hours"] and time.time() - t_start > tc["max_hours"] * 3600:
-            P("max_hours reached"); break
-        if time.time() - t_scan > tc["rescan_minutes"] * 60:
-            train.refresh(); t_scan = time.time()
-        ts = time.time()
+    def tick(step):
+        if time.time() - t_scan[0] > tc["rescan_minutes"] * 60:
+            train.refresh()
+            t_scan[0] = time.time()
+
+    def one_step():
         codes, phones, lf0, vuv, mask, y = sampler.batch(tc["batch"])
         if cfg["harmonic"] and rng_src.random() < tc["src_teacher_prob"]:
             out = model(codes, phones, f0=torch.exp(lf0), vuv=vuv)
@@ -189,28 +169,17 @@ def main():
             out = model(codes, phones)
         loss, parts = loss_fn(out, y, lf0, vuv, mask)
         gn = optimiser_step(loss, opt, sched, params, tc["grad_clip"])
-        step += 1
-        dt = time.time() - ts
-        t_trained += dt
-        slog.add(dict(parts, loss=loss.item(), gn=float(gn)), dt)
-        if step % tc["log_every"] == 0:
-            P(slog.line(step, sched.get_last_lr()[0]) + f" trained_h={t_trained / 3600:.2f} data_h={train.hours():.2f}")
-        if step % tc["eval_every"] == 0 or step == max_steps:
-            te = time.time()
-            last_eval = evaluate(model, val_set, loss_fn)
-            is_best = last_eval["val_mel_l1"] < best
-            best = min(best, last_eval["val_mel_l1"])
-            P(f"EVAL step {step} " + " ".join(f"{k}={v:.4f}" for k, v in last_eval.items())
-              + f" best={best:.4f} eval_s={time.time() - te:.1f}")
-            if is_best:
-                save(rdir / "best.pt")
-        if time.time() - t_ck > tc["ckpt_minutes"] * 60:
-            save(ck); t_ck = time.time()
-        if time.time() - t_w > tc["weights_minutes"] * 60:
-            write_weights(); t_w = time.time()
-    save(ck)
-    write_weights()
-    P(f"END step={step} best={best:.4f}")
+        return dict(parts, loss=loss.item()), gn
+
+    def ev():
+        r = evaluate(model, val_set, loss_fn)
+        return r["val_mel_l1"], r
+
+    if loop.step == 0:
+        loop.evaluate_now(ev, None)
+    model.train()
+    loop.run(args.max_steps or tc["total_steps"], one_step, ev, save, write_weights, tick,
+             lr=lambda: sched.get_last_lr()[0], suffix=lambda: f"data_h={train.hours():.2f}")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "models" / "data"
-sys.path.insert(0, str(DATA))
-import teacher_f0 as TF  # noqa: E402
+from models.data import teacher_f0 as TF  # noqa: E402
 
 
 def state_dir() -> Path:

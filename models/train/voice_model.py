@@ -33,7 +33,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from codec_model import FSQ, ConvNeXtBlock, MelSpec, hann_periodic, istft_same
+from models.train.codec_model import FSQ, ConvNeXtBlock, MelSpec, hann_periodic, istft_same
 
 VOICE_DEFAULTS = dict(
     sample_rate=22050, hop=441, n_fft=1024, n_mels=80,
@@ -217,7 +217,7 @@ class VoiceLoss(nn.Module):
     def __init__(self, cfg, w_mel=1.0, w_stft=1.0, stft_res=((512, 128), (1024, 256), (2048, 512)),
                  w_f0=1.0, w_vuv=0.5):
         super().__init__()
-        from losses import MRSTFTLoss
+        from models.train.losses import MRSTFTLoss
         self.mel = MelSpec(cfg["sample_rate"], cfg["n_fft"], cfg["hop"], cfg["n_mels"])
         self.mrstft = MRSTFTLoss(stft_res)
         self.w = dict(mel=w_mel, stft=w_stft, f0=w_f0, vuv=w_vuv)
