@@ -3,7 +3,7 @@
 onnxruntime, 1 thread), on the same text, with ratios edgegen/Piper, plus an estimated Raspberry Pi 4 single-core
 RTF derived from the counted work. `make bench-peers` runs it.
 
-Text: the first 20 Harvard dev sentences (/work/shared/eval/harvard-dev.txt, evaluation text, used for timing
+Text: the first 20 Harvard dev sentences (../shared/eval/harvard-dev.txt, evaluation text, used for timing
 only) for RTF; one 20-word sentence (bench_piper.ttfa_text(): Harvard dev #1-#3 joined) for time to first audio.
 
 edgegen, per (model, threads), every measurement in a fresh process (`build/edgegen tts -v --device cpu --pause 0`,
@@ -50,11 +50,11 @@ EDGEGEN = BUILD / "edgegen"
 BENCH_AR = BUILD / "bench_ar"
 BENCH_DEC = BUILD / "bench_decoder"
 STANDIN = BUILD / "tts-bench"
-VENV_PY = Path(os.environ.get("EDGEGEN_VENV", "/root/.cache/edgegen-venv")) / "bin" / "python"
+VENV_PY = Path(os.environ.get("EDGEGEN_VENV", os.path.expanduser("~/.cache/edgegen-venv"))) / "bin" / "python"
 QUANTS = ("q8_0", "f32")
 THREADS = (1, 2)
 
-# ---- Raspberry Pi 4 assumptions (stated, not measured; /work/shared/research/models.md §5.4) ----------------------
+# ---- Raspberry Pi 4 assumptions (stated, not measured; ../shared/research/models.md §5.4) ----------------------
 PI4 = {
     "cpu": "Cortex-A72 @ 1.5 GHz, one core",
     "peak_gflops": 12.0,          # NEON f32 FMA: 4 lanes x 2 FLOP x 1.5 GHz
@@ -64,7 +64,7 @@ PI4 = {
     "ids_per_s": 45,              # phoneme ids per second of speech (tests/gen_tts_golden.py calibration)
     "window_frames": 64,          # decoder streaming window after the first (cli: max(--chunk, 64))
     "sampler_slowdown": 5.0,      # scalar sampler, A72 vs this x86 core (assumed)
-    "source": "/work/shared/research/models.md §5.4 (Pi budgets); Piper-on-Pi-4 anchors: anchors.md",
+    "source": "../shared/research/models.md §5.4 (Pi budgets); Piper-on-Pi-4 anchors: anchors.md",
 }
 PIPER_PI4_ANCHORS = {"rhasspy/piper#33 VITS medium ONNX, Pi 4": 0.803,
                      "sherpa-onnx piper en_US-lessac-medium, Pi 4, 1 thread": 0.774}
@@ -107,7 +107,7 @@ def pick_models():
         ar_s, codec_s = STANDIN / ("pico-ar-%s.gguf" % q), STANDIN / ("pico-codec-%s.gguf" % q)
         if not (ar_t.exists() and codec_t.exists()) and not (ar_s.exists() and codec_s.exists()):
             print("bench_tts_vs_piper: writing random stand-ins %s/pico-{ar,codec}-%s.gguf" % (STANDIN, q), file=sys.stderr)
-            subprocess.run(["/usr/bin/python3", "-c", GEN_STANDIN, str(ROOT), str(STANDIN), q], check=True,
+            subprocess.run(["/usr/bin/python3", "-c", GEN_STANDIN, str(ROOT), str(STANDIN), q], check=True, cwd=str(ROOT),
                            env=dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1"))
         out[q] = {"ar": str(ar_t if ar_t.exists() else ar_s), "codec": str(codec_t if codec_t.exists() else codec_s),
                   "ar_trained": ar_t.exists(), "codec_trained": codec_t.exists()}

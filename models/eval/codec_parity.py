@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """C decoder vs PyTorch decoder on held-out tokens (codec issue, deliverable 4: SNR >= 40 dB for f32).
 
-  /root/.cache/edgegen-venv/bin/python models/eval/codec_parity.py --ckpt CKPT [--split valid] [--max-items 20]
+  ~/.cache/edgegen-venv/bin/python models/eval/codec_parity.py --ckpt CKPT [--split valid] [--max-items 20]
       [--models models/codec/pico-codec-f32.gguf,...] [--edgegen build/edgegen] [--json OUT]
 
 For each utterance of models/data/tokens/SPLIT.npz: PyTorch Decoder(codes_to_values(codes)) in float32 from the

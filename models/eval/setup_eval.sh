@@ -7,10 +7,10 @@
 # Debian torch 1.13). `av` (PyAV, FFmpeg) is NOT installed: faster-whisper imports it at module load only for
 # decoding files; wer.py passes numpy arrays and installs a stub module when av is absent.
 #
-#   bash models/eval/setup_eval.sh            # uses $EDGEGEN_VENV or /root/.cache/edgegen-venv
+#   bash models/eval/setup_eval.sh            # uses $EDGEGEN_VENV or ~/.cache/edgegen-venv
 set -euo pipefail
 
-VENV=${EDGEGEN_VENV:-/root/.cache/edgegen-venv}
+VENV=${EDGEGEN_VENV:-$HOME/.cache/edgegen-venv}
 PY="$VENV/bin/python"
 PIP=("$VENV/bin/pip" install --no-deps --disable-pip-version-check -q)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MAKEFLAGS=-j1

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where does a codec lose intelligibility: in the STFT magnitude or in the phase?
 
-  /root/.cache/edgegen-venv/bin/python models/eval/swap_mag_phase.py --codec-dir DIR --out-dir OUT [--max-items 100]
+  ~/.cache/edgegen-venv/bin/python models/eval/swap_mag_phase.py --codec-dir DIR --out-dir OUT [--max-items 100]
   -> OUT/magC_phT/<id>.wav  codec magnitude with the teacher's phase
      OUT/magT_phC/<id>.wav  teacher magnitude with the codec's phase
 then score each with models/eval/eval_teacher.py --wav-dir OUT/magC_phT --gate codec --ref-wav-dir teacher.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Export the pico-codec DECODER to GGUF (architecture "edgegen.codec") for the C runtime (models/decoder.c).
 
-  cd /work/main/models/train && /root/.cache/edgegen-venv/bin/python export_codec.py \
+  ~/.cache/edgegen-venv/bin/python export_codec.py \
       --ckpt checkpoints/codec-a-weights.pt --out-dir ../codec [--variants f32,f16,q8_0] [--name pico-codec]
   -> ../codec/pico-codec-{f32,f16,q8_0}.gguf
 

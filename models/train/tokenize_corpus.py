@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Encode corpus utterances to FSQ codes (uint16, 50 Hz) with a codec checkpoint.
 
-  cd /work/main/models/train && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
-     /root/.cache/edgegen-venv/bin/python tokenize_corpus.py --ckpt checkpoints/codec-a-weights.pt \
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+     ~/.cache/edgegen-venv/bin/python tokenize_corpus.py --ckpt checkpoints/codec-a-weights.pt \
      --splits train,valid,eval --out-dir ../data/tokens [--limit N]
 
 Output per split: <out-dir>/<split>.npz with
