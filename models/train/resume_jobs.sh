@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PY=${EDGEGEN_PY:-$HOME/.cache/edgegen-venv/bin/python}
 STATE=${EDGEGEN_TRAIN_STATE:-$HOME/.cache/edgegen-train}
 JOBS=${JOBS:-"synth22k voice-hn-a voice-nohn-a"}
-[ -x "$PY" ] || { echo "no venv at $PY: run sh models/data/setup.sh first" >&2; exit 1; }
+[ -x "$PY" ] || { echo "no venv at $PY: run bash models/setup.sh first" >&2; exit 1; }
 for job in $JOBS; do
     case $job in
     synth)
