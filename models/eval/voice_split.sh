@@ -6,7 +6,7 @@
 # Judges: ../shared/eval/voice-eval (Whisper tiny.en WER, DNSMOS, DistillMOS); the MOS predictors are judges only.
 # usage: models/eval/voice_split.sh OUTDIR [SYSTEM...]      SYSTEM: edgegen teacher espeak (default: all three)
 #   EDGEGEN_TTS="build/edgegen tts {text} -o {wav} --threads 1 -m ..." overrides the edgegen command;
-#   NAME_SUFFIX=-x appends to the system name in the results.
+#   NAME_SUFFIX=-x appends to the system name in the results; PARTS="heldout" runs one part only.
 # Prints one JSON line per system and part; the lines also go to OUTDIR/summary.jsonl.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,7 +27,7 @@ for sys in $systems; do
   espeak)  cmd="espeak-ng -v en-us -w {wav} {text}" ;;
   *) echo "voice_split.sh: unknown system $sys (edgegen teacher espeak)" >&2; exit 2 ;;
   esac
-  for part in choose heldout; do
+  for part in ${PARTS:-choose heldout}; do
     "$VE/voice_eval.sh" "$sys${NAME_SUFFIX:-}-$part" "$cmd" "$out/$part.txt" 60 "$out" | tee -a "$out/summary.jsonl"
   done
 done
