@@ -25,7 +25,9 @@ f0(n)/sr per sample from 0 at sample 0 (float64, wrapped to [0,1)); the analysis
 as the synthesis iSTFT: frame t = e[t*hop - p_l, t*hop - p_l + n_fft) with p_l = (n_fft - hop)//2 and zeros outside
 [0, T*hop), times the periodic Hann window, rfft.
 
-Every dimension is a config entry (VOICE_DEFAULTS); `flops_per_second(cfg)` counts the inference work.
+Every dimension is a config entry (VOICE_DEFAULTS; all of them go to the GGUF metadata when the C side comes; n_mels
+is the training loss's only); fixed choices: periodic Hann windows, exact (erf) GELU, ConvNeXt layer-scale init
+1/n_layers, FSQ values (digit - h)/h as in codec_model. `flops_per_second(cfg)` counts the inference work.
 """
 import math
 
@@ -38,7 +40,7 @@ from models.train.codec_model import FSQ, ConvNeXtBlock, MelSpec, hann_periodic,
 VOICE_DEFAULTS = dict(
     sample_rate=22050, hop=441, n_fft=1024, n_mels=80,
     fsq_levels=[7, 5, 5, 5, 5], n_phonemes=256,
-    dim=256, ffn_dim=768, n_layers=6, kernel_size=7, mag_clamp=100.0,
+    dim=256, ffn_dim=768, n_layers=6, kernel_size=7, norm_eps=1e-6, mag_clamp=100.0,
     harmonic=True, n_env=129, env_clamp=100.0, harm_f_max=10000.0,
     f0_min=40.0, f0_max=400.0, f0_center=100.0, vuv_threshold=0.5,
 )
@@ -104,10 +106,10 @@ class VoiceDecoder(nn.Module):
         D, n_bins = c["dim"], c["n_fft"] // 2 + 1
         self.embed = nn.Conv1d(len(c["fsq_levels"]), D, c["kernel_size"], padding=c["kernel_size"] // 2)
         self.phone_embed = nn.Embedding(c["n_phonemes"], D) if c["n_phonemes"] > 0 else None
-        self.norm = nn.LayerNorm(D, eps=1e-6)
-        self.blocks = nn.ModuleList([ConvNeXtBlock(D, c["ffn_dim"], c["kernel_size"], 1.0 / c["n_layers"], 1e-6)
+        self.norm = nn.LayerNorm(D, eps=c["norm_eps"])
+        self.blocks = nn.ModuleList([ConvNeXtBlock(D, c["ffn_dim"], c["kernel_size"], 1.0 / c["n_layers"], c["norm_eps"])
                                      for _ in range(c["n_layers"])])
-        self.final_norm = nn.LayerNorm(D, eps=1e-6)
+        self.final_norm = nn.LayerNorm(D, eps=c["norm_eps"])
         self.pitch_head = nn.Linear(D, 2)          # [log(F0 / f0_center), voicing logit]
         self.head = nn.Linear(D, c["n_fft"] + 2)   # noise branch: [log-magnitude | phase]
         nn.init.normal_(self.head.weight, std=0.01); nn.init.zeros_(self.head.bias)
