@@ -5,6 +5,8 @@
 #   heldout  = sentences 61-120                                   (never used for any choice; reported only)
 # Judges: ../shared/eval/voice-eval (Whisper tiny.en WER, DNSMOS, DistillMOS); the MOS predictors are judges only.
 # usage: models/eval/voice_split.sh OUTDIR [SYSTEM...]      SYSTEM: edgegen teacher espeak (default: all three)
+#   or resynth:NAME=WEIGHTS: a voice-v2 decoder checkpoint resynthesising the sentences from the teacher's tokens
+#   and frame phonemes (models/eval/voice_resynth.py; judges the decoder alone, not the TTS)
 #   EDGEGEN_TTS="build/edgegen tts {text} -o {wav} --threads 1 -m ..." overrides the edgegen command;
 #   NAME_SUFFIX=-x appends to the system name in the results; PARTS="heldout" runs one part only.
 # Prints one JSON line per system and part; the lines also go to OUTDIR/summary.jsonl.
@@ -25,6 +27,12 @@ for sys in $systems; do
   edgegen) cmd=${EDGEGEN_TTS:-"$ROOT/build/edgegen tts {text} -o {wav} --threads 1"} ;;
   teacher) cmd="printf '%s\n' {text} | $E/py/bin/python -m piper -m $JOE -f {wav}" ;;
   espeak)  cmd="espeak-ng -v en-us -w {wav} {text}" ;;
+  resynth:*=*)
+    spec=${sys#resynth:}; name=${spec%%=*}; weights=${spec#*=}
+    PYV=${EDGEGEN_PY:-$HOME/.cache/edgegen-venv/bin/python}
+    (cd "$ROOT" && "$PYV" -m models.eval.voice_resynth --weights "$weights" --out "$out/rs-$name" --first 1 --last 120)
+    cmd="/usr/bin/python3 $ROOT/models/eval/voice_resynth.py --lookup $out/rs-$name/texts.tsv {text} {wav}"
+    sys=$name ;;
   *) echo "voice_split.sh: unknown system $sys (edgegen teacher espeak)" >&2; exit 2 ;;
   esac
   for part in ${PARTS:-choose heldout}; do
