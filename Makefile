@@ -204,7 +204,7 @@ BENCH_AR_GGUF := $(if $(wildcard models/ar/pico-ar-q8_0.gguf),$(wildcard models/
 $(BENCH_AR): $(BUILD)/tests/bench_ar.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/bench_ar.o $(LIB_A) $(LDLIBS)
 $(BUILD)/ar-bench/pico-ar-rand-%.gguf: models/train/export_ar.py models/train/ar_model.py
-	OPENBLAS_NUM_THREADS=1 $(PYTHON) models/train/export_ar.py --random-init --out-dir $(BUILD)/ar-bench --variants $* --name pico-ar-rand
+	OPENBLAS_NUM_THREADS=1 $(PYTHON) -m models.train.export_ar --random-init --out-dir $(BUILD)/ar-bench --variants $* --name pico-ar-rand
 .PHONY: bench-ar
 bench: bench-ar
 bench-ar: $(BENCH_AR) $(BENCH_AR_GGUF)
@@ -231,7 +231,7 @@ bench-tts: $(BENCH_TTS) $(if $(wildcard models/ar/pico-ar-q8_0.gguf),,$(BENCH_TT
 # them). Writes models/eval/results/bench_tts_vs_piper.json. BENCH_PEERS_ARGS="--passes 1 --ttfa-reps 3": shorter.
 .PHONY: bench-peers
 bench-peers: $(CLI) $(BENCH_AR) $(BENCH_DECODER) $(if $(wildcard models/ar/pico-ar-q8_0.gguf),,$(BENCH_TTS_GGUF))
-	EDGEGEN_BUILD=$(BUILD) $(PYTHON) models/eval/bench_tts_vs_piper.py $(BENCH_PEERS_ARGS)
+	EDGEGEN_BUILD=$(BUILD) $(PYTHON) -m models.eval.bench_tts_vs_piper $(BENCH_PEERS_ARGS)
 
 # ---- serve bench: `edgegen serve` beside wyoming-piper (PyPI, Piper joe medium voice) on the same Wyoming requests
 # at 1/4/16 clients: time to first audio p50/p99, requests/s, RSS per active stream, as ratios; edgegen's HTTP too

@@ -30,9 +30,9 @@ import numpy as np
 import torch
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "models", "train"))
-import ar_model as AM  # noqa: E402
-import export_ar as EX  # noqa: E402
+sys.path.insert(0, ROOT)  # run by path: make the repo root (package models) importable
+from models.train import ar_model as AM  # noqa: E402
+from models.train import export_ar as EX  # noqa: E402
 
 OUT = os.path.join(ROOT, "tests", "golden")
 CFG = dict(n_phonemes=30, dim=32, n_heads=2, ffn_dim=64, enc_layers=1, dec_layers=2, window=8,
@@ -78,8 +78,7 @@ def line(name, vals):
 
 def trained_cases(m):
     """(phoneme ids, teacher durations, teacher tokens) of valid-split utterances, longest first."""
-    sys.path.insert(0, os.path.join(ROOT, "models", "train"))
-    import train_ar as TA
+    from models.train import train_ar as TA
     items = TA.load_split("valid", 100000, os.path.join(ROOT, "models", "data", "tokens"),
                           os.path.join(ROOT, "models", "data", "ar"))
     items.sort(key=lambda it: -len(it[2]))

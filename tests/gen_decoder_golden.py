@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "models", "train"))
-from codec_model import FSQ, Decoder  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))  # run by path: make the repo root (package models) importable
+from models.train.codec_model import FSQ, Decoder  # noqa: E402
 
 import gguf  # noqa: E402
 from gguf import GGMLQuantizationType as QT  # noqa: E402

@@ -29,10 +29,10 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
-sys.path.insert(0, os.path.join(ROOT, "models", "train"))
+sys.path.insert(0, ROOT)  # run by path: make the repo root (package models) importable
 sys.path.insert(0, HERE)
-import ar_model as AM  # noqa: E402
-import export_ar as EX  # noqa: E402
+from models.train import ar_model as AM  # noqa: E402
+from models.train import export_ar as EX  # noqa: E402
 import gen_decoder_golden as DG  # noqa: E402
 
 FSQ = [5, 3, 3]

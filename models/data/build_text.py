@@ -12,7 +12,7 @@ Outputs (models/data/text/):
   counts.json  per-source counts and filter statistics
 
 Eval protection: every candidate is compared (normalised) against
-/work/shared/eval/harvard-dev.txt, /work/shared/eval/edge-cases.txt and the held-back
+../shared/eval/harvard-dev.txt, ../shared/eval/edge-cases.txt and the held-back
 Harvard lists 37-72 (stored only as salted word hashes in text/harvard_heldout.hashes;
 regenerate with --make-heldout-hashes FILE).  Rejected if: same normalised text, or
 shares a 5-word shingle, or word-set Jaccard >= 0.6 with any eval sentence.
@@ -20,6 +20,7 @@ shares a 5-word shingle, or word-set Jaccard >= 0.6 with any eval sentence.
 import argparse
 import gzip
 import hashlib
+import os
 import json
 import random
 import re
@@ -29,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TEXT = HERE / "text"
-EVAL_DIR = Path("/work/shared/eval")
+EVAL_DIR = Path(os.environ.get("EDGEGEN_EVAL_DIR", Path(__file__).resolve().parents[3] / "shared" / "eval"))
 SEED = 20261122
 SALT = "edgegen-heldout-v1:"
 

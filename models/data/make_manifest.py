@@ -12,7 +12,7 @@ One JSON object per line, in list order, only for utterances that are finished:
   n_samples_22k, gain (peak-normalisation gain applied after resampling), raw_peak_22k.
 Use --verify to re-hash every wav (slow-ish: reads all audio).
 """
-import argparse, gzip, hashlib, io, json, wave
+import argparse, gzip, hashlib, io, json, os, wave
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -22,7 +22,8 @@ KEYS = ["id", "text", "wav", "n_samples", "n_frames", "sha256", "phonemes", "pho
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", default="/root/.cache/edgegen-train/corpus")
+    ap.add_argument("--corpus", default=os.path.join(os.environ.get("EDGEGEN_TRAIN_STATE", os.path.expanduser(
+        "~/.cache/edgegen-train")), "corpus"))
     ap.add_argument("--verify", action="store_true")
     args = ap.parse_args()
     corpus = Path(args.corpus)

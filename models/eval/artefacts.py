@@ -23,9 +23,8 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wer as W  # noqa: E402
-from eval_teacher import TEACHER_WAV_DIR  # noqa: E402
+from models.eval import wer as W  # noqa: E402
+from models.eval.eval_teacher import TEACHER_WAV_DIR  # noqa: E402
 
 
 def read(p):

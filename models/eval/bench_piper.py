@@ -15,7 +15,7 @@ Each measurement runs in a fresh subprocess (`--worker MODE`) that reports its o
   baseline only import numpy/onnxruntime/piper (the interpreter's own RSS, to subtract if desired).
 Timing uses time.perf_counter / time.process_time. Output: one JSON object on stdout (and --json FILE).
 
-  OMP_NUM_THREADS=1 /root/.cache/edgegen-venv/bin/python models/eval/bench_piper.py [--passes 2] [--json OUT]
+  OMP_NUM_THREADS=1 ~/.cache/edgegen-venv/bin/python models/eval/bench_piper.py [--passes 2] [--json OUT]
 """
 import argparse
 import json
@@ -32,7 +32,7 @@ for _k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_k, "1")
 
 HERE = Path(__file__).resolve().parent
-HARVARD = Path(os.environ.get("EDGEGEN_HARVARD", "/work/shared/eval/harvard-dev.txt"))
+HARVARD = Path(os.environ.get("EDGEGEN_HARVARD", Path(__file__).resolve().parents[3] / "shared" / "eval" / "harvard-dev.txt"))
 N_SENT = 20
 
 

@@ -3,7 +3,7 @@
 onnxruntime, 1 thread), on the same text, with ratios edgegen/Piper, plus an estimated Raspberry Pi 4 single-core
 RTF derived from the counted work. `make bench-peers` runs it.
 
-Text: the first 20 Harvard dev sentences (/work/shared/eval/harvard-dev.txt, evaluation text, used for timing
+Text: the first 20 Harvard dev sentences (../shared/eval/harvard-dev.txt, evaluation text, used for timing
 only) for RTF; one 20-word sentence (bench_piper.ttfa_text(): Harvard dev #1-#3 joined) for time to first audio.
 
 edgegen, per (model, threads), every measurement in a fresh process (`build/edgegen tts -v --device cpu --pause 0`,
@@ -43,19 +43,18 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path.insert(0, str(HERE))
-import bench_piper as BP  # noqa: E402  (stdlib-only at import: harvard(), ttfa_text(), N_SENT)
+from models.eval import bench_piper as BP  # noqa: E402  (stdlib-only at import: harvard(), ttfa_text(), N_SENT)
 
 BUILD = ROOT / os.environ.get("EDGEGEN_BUILD", "build")     # the Makefile passes $(BUILD)
 EDGEGEN = BUILD / "edgegen"
 BENCH_AR = BUILD / "bench_ar"
 BENCH_DEC = BUILD / "bench_decoder"
 STANDIN = BUILD / "tts-bench"
-VENV_PY = Path(os.environ.get("EDGEGEN_VENV", "/root/.cache/edgegen-venv")) / "bin" / "python"
+VENV_PY = Path(os.environ.get("EDGEGEN_VENV", os.path.expanduser("~/.cache/edgegen-venv"))) / "bin" / "python"
 QUANTS = ("q8_0", "f32")
 THREADS = (1, 2)
 
-# ---- Raspberry Pi 4 assumptions (stated, not measured; /work/shared/research/models.md §5.4) ----------------------
+# ---- Raspberry Pi 4 assumptions (stated, not measured; ../shared/research/models.md §5.4) ----------------------
 PI4 = {
     "cpu": "Cortex-A72 @ 1.5 GHz, one core",
     "peak_gflops": 12.0,          # NEON f32 FMA: 4 lanes x 2 FLOP x 1.5 GHz
@@ -65,7 +64,7 @@ PI4 = {
     "ids_per_s": 45,              # phoneme ids per second of speech (tests/gen_tts_golden.py calibration)
     "window_frames": 64,          # decoder streaming window after the first (cli: max(--chunk, 64))
     "sampler_slowdown": 5.0,      # scalar sampler, A72 vs this x86 core (assumed)
-    "source": "/work/shared/research/models.md §5.4 (Pi budgets); Piper-on-Pi-4 anchors: anchors.md",
+    "source": "../shared/research/models.md §5.4 (Pi budgets); Piper-on-Pi-4 anchors: anchors.md",
 }
 PIPER_PI4_ANCHORS = {"rhasspy/piper#33 VITS medium ONNX, Pi 4": 0.803,
                      "sherpa-onnx piper en_US-lessac-medium, Pi 4, 1 thread": 0.774}
@@ -79,8 +78,10 @@ def loadavg():
 GEN_STANDIN = r"""
 import os, sys, torch
 root, out, q = sys.argv[1], sys.argv[2], sys.argv[3]
-sys.path[:0] = [os.path.join(root, "models", "train"), os.path.join(root, "tests")]
-import ar_model as AM, export_ar as EX, gen_decoder_golden as DG
+import importlib.util
+from models.train import ar_model as AM, export_ar as EX
+_spec = importlib.util.spec_from_file_location("gen_decoder_golden", os.path.join(root, "tests", "gen_decoder_golden.py"))
+DG = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(DG)
 torch.set_num_threads(1)
 torch.manual_seed(3)                      # == tests/gen_tts_golden.py bench(): same weights as the q8_0 stand-in
 m = AM.PicoAR(dict(AM.DEFAULT_CONFIG)).eval()
@@ -106,7 +107,7 @@ def pick_models():
         ar_s, codec_s = STANDIN / ("pico-ar-%s.gguf" % q), STANDIN / ("pico-codec-%s.gguf" % q)
         if not (ar_t.exists() and codec_t.exists()) and not (ar_s.exists() and codec_s.exists()):
             print("bench_tts_vs_piper: writing random stand-ins %s/pico-{ar,codec}-%s.gguf" % (STANDIN, q), file=sys.stderr)
-            subprocess.run(["/usr/bin/python3", "-c", GEN_STANDIN, str(ROOT), str(STANDIN), q], check=True,
+            subprocess.run(["/usr/bin/python3", "-c", GEN_STANDIN, str(ROOT), str(STANDIN), q], check=True, cwd=str(ROOT),
                            env=dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1"))
         out[q] = {"ar": str(ar_t if ar_t.exists() else ar_s), "codec": str(codec_t if codec_t.exists() else codec_s),
                   "ar_trained": ar_t.exists(), "codec_trained": codec_t.exists()}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """C decoder vs PyTorch decoder on held-out tokens (codec issue, deliverable 4: SNR >= 40 dB for f32).
 
-  /root/.cache/edgegen-venv/bin/python models/eval/codec_parity.py --ckpt CKPT [--split valid] [--max-items 20]
+  ~/.cache/edgegen-venv/bin/python models/eval/codec_parity.py --ckpt CKPT [--split valid] [--max-items 20]
       [--models models/codec/pico-codec-f32.gguf,...] [--edgegen build/edgegen] [--json OUT]
 
 For each utterance of models/data/tokens/SPLIT.npz: PyTorch Decoder(codes_to_values(codes)) in float32 from the
@@ -22,10 +22,9 @@ import numpy as np
 import torch
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "models", "train"))
-from codec_model import Codec  # noqa: E402
-from data import load_phone_frames  # noqa: E402
-from decode_split import token_text  # noqa: E402
+from models.train.codec_model import Codec  # noqa: E402
+from models.train.data import load_phone_frames  # noqa: E402
+from models.eval.decode_split import token_text  # noqa: E402
 
 
 def main():

@@ -22,8 +22,7 @@ import sys
 import numpy as np
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "models", "train"))
-from data import load_phone_frames  # noqa: E402
+from models.train.data import load_phone_frames  # noqa: E402
 
 
 def token_text(codes, phones=None):

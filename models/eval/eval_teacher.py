@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
 """Teacher baseline and the intelligibility gate for the codec and the TTS.
 
-Eval set: the 360 Harvard dev sentences (/work/shared/eval/harvard-dev.txt, EVALUATION ONLY), synthesised by the
+Eval set: the 360 Harvard dev sentences (../shared/eval/harvard-dev.txt, EVALUATION ONLY), synthesised by the
 teacher (Piper en_US-joe-medium) into <corpus>/eval/wav/<shard>/hvNNNN.wav (16 kHz), listed with their texts in
 models/data/manifest/eval.jsonl.gz.
 
 1) Teacher baseline (writes models/eval/results/teacher.json):
-     /root/.cache/edgegen-venv/bin/python models/eval/eval_teacher.py
+     ~/.cache/edgegen-venv/bin/python models/eval/eval_teacher.py
 2) Any directory of WAVs named <id>.wav (or <sub>/<id>.wav) for the same ids, e.g. codec reconstructions:
-     /root/.cache/edgegen-venv/bin/python models/eval/eval_teacher.py --wav-dir DIR --name codec-a --gate codec \
+     ~/.cache/edgegen-venv/bin/python models/eval/eval_teacher.py --wav-dir DIR --name codec-a --gate codec \
          [--ref-wav-dir teacher] [--max-items N]
    -> models/eval/results/<name>.json with Whisper tiny.en and pocketsphinx corpus WER, the teacher's WER on the
       same ids, the deltas and the gate verdict (codec: WER <= teacher + 2.0 points, TTS: <= teacher + 3.0 points;
       the verdict uses Whisper, pocketsphinx is a second opinion reported with the same margin). With
       --ref-wav-dir (a directory, or 'teacher' for the teacher eval WAVs) STOI / PESQ-wb / mel-L1 are added.
 3) From Python:
-     sys.path.insert(0, "/work/main/models/eval"); from eval_teacher import evaluate_dir, gate
+     from models.eval.eval_teacher import evaluate_dir, gate      # repo root on the path, or pip install -e .
      res = evaluate_dir(wav_dir, ids=None, texts=None, ref_wav_dir=None)   # None -> the Harvard eval set
      verdict = gate(res, "codec")                                          # or "tts"
 """
@@ -35,10 +35,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import wer as W  # noqa: E402
+from models.eval import wer as W  # noqa: E402
 
-CORPUS = Path(os.environ.get("EDGEGEN_CORPUS", "/root/.cache/edgegen-train/corpus"))
+CORPUS = Path(os.environ.get("EDGEGEN_CORPUS", Path(os.environ.get("EDGEGEN_TRAIN_STATE", os.path.expanduser(
+    "~/.cache/edgegen-train"))) / "corpus"))
 TEACHER_WAV_DIR = CORPUS / "eval" / "wav"
 RESULTS = HERE / "results"
 TEACHER_JSON = RESULTS / "teacher.json"

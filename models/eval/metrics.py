@@ -29,8 +29,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from wer import SR, index_wavs, load_texts, load_wav16k  # noqa: E402
+from models.eval.wer import SR, index_wavs, load_texts, load_wav16k  # noqa: E402
 
 _MEL = None
 
@@ -40,8 +39,7 @@ def _mel():
     if _MEL is None:
         import torch
         torch.set_num_threads(1)
-        sys.path.insert(0, str(HERE.parent / "train"))
-        from codec_model import MelSpec
+        from models.train.codec_model import MelSpec
         _MEL = MelSpec(16000, 1024, 320, 80)
     return _MEL
 

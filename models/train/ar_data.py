@@ -18,8 +18,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import phonemize_ref  # noqa: E402
+from models.train import phonemize_ref  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 PAD, BOS, EOS = "_", "^", "$"

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = Path(os.environ.get("EDGEGEN_CORPUS", "/root/.cache/edgegen-train/corpus"))
+CORPUS = Path(os.environ.get("EDGEGEN_CORPUS", Path(os.environ.get("EDGEGEN_TRAIN_STATE", os.path.expanduser(
+    "~/.cache/edgegen-train"))) / "corpus"))
 MANIFEST_DIR = Path(os.environ.get("EDGEGEN_MANIFEST_DIR", REPO / "models" / "data" / "manifest"))
 TEXT_DIR = Path(os.environ.get("EDGEGEN_TEXT_DIR", REPO / "models" / "data" / "text"))
 AR_DATA_DIR = REPO / "models" / "data" / "ar"

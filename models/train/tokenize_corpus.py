@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Encode corpus utterances to FSQ codes (uint16, 50 Hz) with a codec checkpoint.
 
-  cd /work/main/models/train && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
-     /root/.cache/edgegen-venv/bin/python tokenize_corpus.py --ckpt checkpoints/codec-a-weights.pt \
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+     ~/.cache/edgegen-venv/bin/python tokenize_corpus.py --ckpt checkpoints/codec-a-weights.pt \
      --splits train,valid,eval --out-dir ../data/tokens [--limit N]
 
 Output per split: <out-dir>/<split>.npz with
@@ -30,9 +30,8 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import data as D  # noqa: E402
-from eval_codec import load_codec, eval_items  # noqa: E402
+from models.train import data as D  # noqa: E402
+from models.train.eval_codec import load_codec, eval_items  # noqa: E402
 
 
 @torch.no_grad()

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Train pico-AR (ar_model.py) on codec tokens of the teacher corpus. Resumable: rerun the same command.
 
-  cd models/train && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 train_ar.py --run ar-a \
-      [--config configs/ar-a.json] [--steps 20000]
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python3 -m models.train.train_ar --run ar-a \
+      [--config models/train/configs/ar-a.json] [--steps 20000]      (repo root, or anywhere after pip install -e .)
 
 Data: models/data/ar/{train,valid}.jsonl.gz (runtime-inventory phoneme ids + frame durations, from ar_data.py)
 and models/data/tokens/{train,valid}.npz (codec tokens, from tokenize_corpus.py). State: ~/.cache/edgegen-train/ar/RUN.
@@ -17,6 +17,7 @@ import os
 import random
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -25,11 +26,10 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import ar_model as AM  # noqa: E402
+from models.train import ar_model as AM  # noqa: E402
+from models.train.loop import Loop, atomic_save, open_run, optimiser_step  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-STATE = os.path.expanduser("~/.cache/edgegen-train/ar")
 
 
 def load_split(split, max_frames, tokens_dir, ar_dir):
@@ -95,13 +95,8 @@ def losses(model, bt, corrupt=0.0, gen=None):
     return l_tok, l_dur, acc
 
 
-def save(path, obj):
-    torch.save(obj, path + ".tmp")
-    os.replace(path + ".tmp", path)
-
-
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description="Train pico-AR on the corpus's codec tokens (resumable)")
     ap.add_argument("--run", required=True)
     ap.add_argument("--config", default=None)
     ap.add_argument("--steps", type=int, default=20000)
@@ -109,67 +104,71 @@ def main():
     ap.add_argument("--max-frames", type=int, default=400)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--corrupt", type=float, default=0.1)
-    ap.add_argument("--ckpt-every", type=int, default=200)
+    ap.add_argument("--ckpt-every", type=int, default=200, help="evaluate and checkpoint every N steps")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this step (the schedule still spans --steps)")
     ap.add_argument("--tokens-dir", default=os.path.join(ROOT, "models", "data", "tokens"))
     ap.add_argument("--ar-dir", default=os.path.join(ROOT, "models", "data", "ar"))
-    ap.add_argument("--state-dir", default=STATE)
+    ap.add_argument("--state-dir", default="", help="default $EDGEGEN_TRAIN_STATE/ar (~/.cache/edgegen-train/ar)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     cfg = json.load(open(args.config)) if args.config else {}
-    run_dir = os.path.join(args.state_dir, args.run)
-    os.makedirs(run_dir, exist_ok=True)
+    if args.state_dir:
+        os.makedirs(os.path.join(args.state_dir, args.run), exist_ok=True)
+        run_dir, P = Path(args.state_dir) / args.run, print
+    else:
+        run_dir, P = open_run("ar", args.run, stamp=False)
     model = AM.PicoAR(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
-    step, rng_state, best = 0, None, float("inf")
+    # warm-up 500 steps times a cosine over all --steps (down to 0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / 500) * 0.5 * (
+        1 + math.cos(math.pi * min(k / args.steps, 1.0))))
+    tc = dict(log_every=20, eval_every=args.ckpt_every, ckpt_every=args.ckpt_every, ckpt_minutes=0, weights_minutes=0)
+    loop = Loop(tc, run_dir, P)
+    rng_state = None
     ck = os.path.join(run_dir, "ckpt.pt")
     if os.path.exists(ck):
         s = torch.load(ck, map_location="cpu")
         model.load_state_dict(s["model"]); opt.load_state_dict(s["opt"])
-        step, rng_state, best = s["step"], s["rng"], s.get("best", best)
-        print(f"resumed {args.run} at step {step}", flush=True)
+        loop.step, rng_state, loop.best = s["step"], s["rng"], s.get("best", loop.best)
+        if "sched" in s:
+            sched.load_state_dict(s["sched"])
+        else:                                     # checkpoints from before the shared loop: set the schedule's step
+            sched.last_epoch = loop.step - 1
+            sched.step()
+        P(f"resumed {args.run} at step {loop.step}")
     train = load_split("train", args.max_frames, args.tokens_dir, args.ar_dir)
     valid = load_split("valid", args.max_frames, args.tokens_dir, args.ar_dir)[:64]
-    print(f"{len(train)} train / {len(valid)} valid utterances; params {sum(p.numel() for p in model.parameters())}", flush=True)
-    rnd = random.Random(1234 + step)
-    gen = torch.Generator().manual_seed(4321 + step)
+    P(f"{len(train)} train / {len(valid)} valid utterances; params {sum(p.numel() for p in model.parameters())}")
+    rnd = random.Random(1234 + loop.step)
+    gen = torch.Generator().manual_seed(4321 + loop.step)
     if rng_state is not None:
         torch.set_rng_state(rng_state)
     train.sort(key=lambda x: len(x[2]))
-    t0 = time.time()
-    while step < args.steps:
+
+    def one_step():
         # length-bucketed batch: a random window of similar lengths, ~batch_frames in total
         j = rnd.randrange(len(train))
         n = max(1, args.batch_frames // max(len(train[j][2]), 1))
         items = train[max(0, j - n // 2): max(0, j - n // 2) + n]
-        lr = args.lr * min(1.0, (step + 1) / 500) * 0.5 * (1 + math.cos(math.pi * min(step / args.steps, 1.0)))
-        for g in opt.param_groups:
-            g["lr"] = lr
         model.train()
         l_tok, l_dur, acc = losses(model, batch(items, model), args.corrupt, gen)
-        opt.zero_grad()
-        (l_tok + l_dur).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        step += 1
-        if step % 20 == 0:
-            print(f"step {step} tok {l_tok.item():.3f} dur {l_dur.item():.3f} acc {acc:.3f} lr {lr:.2e} "
-                  f"{(time.time() - t0) / 20:.2f} s/step", flush=True)
-            t0 = time.time()
-        if step % args.ckpt_every == 0 or step == args.steps:
-            model.eval()
-            with torch.no_grad():
-                vl = [losses(model, batch(valid[k:k + 8], model)) for k in range(0, len(valid), 8)]
-            v_tok = sum(v[0].item() for v in vl) / len(vl)
-            v_dur = sum(v[1].item() for v in vl) / len(vl)
-            v_acc = sum(v[2] for v in vl) / len(vl)
-            print(f"valid step {step}: tok {v_tok:.3f} dur {v_dur:.3f} acc {v_acc:.3f}", flush=True)
-            state = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "rng": torch.get_rng_state(),
-                     "best": min(best, v_tok), "cfg": model.cfg}
-            save(ck, state)
-            if v_tok < best:
-                best = v_tok
-                save(os.path.join(run_dir, "best.pt"), {"model": model.state_dict(), "step": step, "cfg": model.cfg,
-                                                        "valid_tok": v_tok, "valid_dur": v_dur, "valid_acc": v_acc})
+        gn = optimiser_step(l_tok + l_dur, opt, sched, model.parameters(), 1.0)
+        return {"tok": l_tok.item(), "dur": l_dur.item(), "acc": acc, "loss": l_tok.item() + l_dur.item()}, gn
+
+    def ev():
+        model.eval()
+        with torch.no_grad():
+            vl = [losses(model, batch(valid[k:k + 8], model)) for k in range(0, len(valid), 8)]
+        v_tok = sum(v[0].item() for v in vl) / len(vl)
+        return v_tok, {"valid_tok": v_tok, "valid_dur": sum(v[1].item() for v in vl) / len(vl),
+                       "valid_acc": sum(v[2] for v in vl) / len(vl)}
+
+    def save(path, is_best):
+        atomic_save(dict({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                          "step": loop.step, "rng": torch.get_rng_state(), "best": loop.best, "cfg": model.cfg},
+                         **loop.last_eval), path)
+
+    loop.run(min(args.max_steps or args.steps, args.steps), one_step, ev, save, lr=lambda: sched.get_last_lr()[0])
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Train the pico-codec (codec_model.Codec) on the teacher corpus. Resumable: the same command continues a run.
 
-  cd /work/main/models/train && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 nohup \
-      /root/.cache/edgegen-venv/bin/python train_codec.py --config configs/codec-a.json \
-      >> /root/.cache/edgegen-train/codec/codec-a/stdout.log 2>&1 &
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 nohup \
+      ~/.cache/edgegen-venv/bin/python train_codec.py --config configs/codec-a.json \
+      >> ~/.cache/edgegen-train/codec/codec-a/stdout.log 2>&1 &
 
-State in /root/.cache/edgegen-train/codec/<run>/:
+State in ~/.cache/edgegen-train/codec/<run>/:
   ckpt.pt       last full checkpoint (models, optimisers, schedulers, step, torch+numpy RNG, sampler state,
                 validation ids, best metric) -- written atomically every `ckpt_minutes`;
   best.pt       same, for the best held-out mel L1;
@@ -33,12 +33,14 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from codec_model import Codec  # noqa: E402
-import data as D  # noqa: E402
-from losses import SpectralLoss, Discriminators, disc_hinge_loss, gen_adv_fm_loss  # noqa: E402
+from models.train.codec_model import Codec  # noqa: E402
+from models.train import data as D  # noqa: E402
+from models.train.loop import Loop, atomic_save, lr_lambda_factory, optimiser_step  # noqa: E402,F401
+from models.train.loop import open_run as loop_open_run  # noqa: E402
+from models.train.losses import SpectralLoss, Discriminators, disc_hinge_loss, gen_adv_fm_loss  # noqa: E402
 
-ROOT = Path(os.environ.get("EDGEGEN_CODEC_DIR", "/root/.cache/edgegen-train/codec"))
+ROOT = Path(os.environ.get("EDGEGEN_CODEC_DIR", Path(os.environ.get("EDGEGEN_TRAIN_STATE", os.path.expanduser(
+    "~/.cache/edgegen-train"))) / "codec"))
 
 TRAIN_DEFAULTS = dict(
     run="codec-a", seed=1234, batch=16, crop_s=1.0, lr=2e-4, betas=[0.8, 0.99], weight_decay=0.01,
@@ -53,77 +55,19 @@ TRAIN_DEFAULTS = dict(
 )
 
 
-def lr_lambda_factory(tc):
-    def f(step):
-        if step < tc["warmup"]:
-            return (step + 1) / tc["warmup"]
-        if tc["schedule"] == "constant":
-            return 1.0
-        p = min(1.0, (step - tc["warmup"]) / max(1, tc["total_steps"] - tc["warmup"]))
-        return tc["min_lr_ratio"] + (1 - tc["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * p))
-    return f
-
-
-def atomic_save(obj, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(obj, tmp)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def open_run(run):
-    """-> (ROOT/run, P): P prints a line and appends it to ROOT/run/train.log."""
-    rdir = ROOT / run
-    rdir.mkdir(parents=True, exist_ok=True)
-    log = open(rdir / "train.log", "a", buffering=1)
+    """-> (state/codec/run, P) (loop.open_run with the codec runs' directory, EDGEGEN_CODEC_DIR honoured)."""
+    if "EDGEGEN_CODEC_DIR" in os.environ:
+        rdir = ROOT / run
+        rdir.mkdir(parents=True, exist_ok=True)
+        log = open(rdir / "train.log", "a", buffering=1)
 
-    def P(*a):
-        s = " ".join(str(x) for x in a)
-        print(s, flush=True)
-        log.write(s + "\n")
-    return rdir, P
-
-
-def stop_reason(tc, t_start):
-    """Why to stop before the next step (tc stop_file exists, or max_hours since t_start passed), else None."""
-    if tc["stop_file"] and os.path.exists(tc["stop_file"]):
-        return "stop file present"
-    if tc["max_hours"] and time.time() - t_start > tc["max_hours"] * 3600:
-        return "max_hours reached"
-    return None
-
-
-def optimiser_step(loss, opt, sched, params, clip):
-    """backward, clip the gradient norm, step (skipped when the norm is not finite), schedule; -> the norm."""
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    gn = torch.nn.utils.clip_grad_norm_(params, clip)
-    if torch.isfinite(gn):
-        opt.step()
-    sched.step()
-    return gn
-
-
-class StepLog:
-    """Means of the loss parts and of the seconds per step since the last log line."""
-
-    def __init__(self):
-        self.acc, self.n, self.t = {}, 0, 0.0
-
-    def add(self, parts, dt):
-        self.n += 1
-        self.t += dt
-        for k, v in parts.items():
-            self.acc[k] = self.acc.get(k, 0.0) + v
-
-    def line(self, step, lr):
-        s = (f"step {step} " + " ".join(f"{k}={v / self.n:.4f}" for k, v in self.acc.items())
-             + f" lr={lr:.2e} s/step={self.t / self.n:.3f}")
-        self.__init__()
-        return s
+        def P(*a):
+            s = " ".join(str(x) for x in a)
+            print(s, flush=True)
+            log.write(s + "\n")
+        return rdir, P
+    return loop_open_run("codec", run)
 
 
 def compact_weights(model, cfg, meta):
@@ -248,22 +192,19 @@ def main():
     P(f"DATA train={len(sampler.ids)} ({sampler.seconds/3600:.2f} h) valid_set={len(val)} "
       f"({sum(len(y) for _, y in val)/16000:.0f} s) eval_excluded={len(splits['eval'])}")
 
-    max_steps = args.max_steps or tc["total_steps"]
-    t_ck = t_w = time.time()
-    t_start = time.time()
-    slog = StepLog()
+    loop = Loop(tc, rdir, P, step, best, t_trained)
     model.train()
     if tc["freeze_encoder"]:
         model.encoder.eval()
 
-    def save(path, extra_best=False):
+    def save(path, is_best=False):
         atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                      "disc": disc.state_dict() if disc is not None else None,
                      "dopt": dopt.state_dict() if dopt is not None else None,
                      "dsched": dsched.state_dict() if dsched is not None else None,
-                     "step": step, "best": best, "val_ids": val_ids, "sampler": sampler.state(),
+                     "step": loop.step, "best": loop.best, "val_ids": val_ids, "sampler": sampler.state(),
                      "torch_rng": torch.get_rng_state(), "np_rng": np.random.get_state(), "py_rng": random.getstate(),
-                     "cfg": cfg, "train_cfg": tc, "t_trained": t_trained, "time": time.time()}, path)
+                     "cfg": cfg, "train_cfg": tc, "t_trained": loop.t_trained, "time": time.time()}, path)
 
     def write_weights():
         src = rdir / "best.pt"
@@ -271,28 +212,28 @@ def main():
             st = torch.load(src, map_location="cpu")
             m = Codec(cfg); m.load_state_dict(st["model"]); s_step, s_best = st["step"], st["best"]
         else:
-            m, s_step, s_best = model, step, best
+            m, s_step, s_best = model, loop.step, loop.best
         out = HERE / "checkpoints" / f"{run}-weights.pt"
         atomic_save(compact_weights(m, cfg, {"run": run, "step": s_step, "val_mel_l1": s_best}), out)
         P(f"WEIGHTS {out} step={s_step} val_mel_l1={s_best:.4f} size={out.stat().st_size/1e6:.1f}MB")
 
-    while step < max_steps:
-        why = stop_reason(tc, t_start)
-        if why:
-            P(why); break
-        t0 = time.time()
+    def tick(step):
+        nonlocal splits, val_ids, val
         if step % tc["rescan_every"] == 0 and step > 0:
             splits = D.discover()
             n_new = sampler.add(splits["train"])
             if n_new:
                 P(f"RESCAN +{n_new} train={len(sampler.ids)} ({sampler.seconds/3600:.2f} h)")
             if len(val_ids) < tc["val_items"] and len(splits["valid"]) > len(val_ids):
-                val_ids, val = load_val(splits, val_ids); best = float("inf")
+                val_ids, val = load_val(splits, val_ids); loop.best = float("inf")
                 P(f"VALSET grew to {len(val)} (best reset)")
-        gan = step >= tc["gan_start"]
+
+    def one_step():
+        nonlocal disc, dopt, dsched
+        gan = loop.step >= tc["gan_start"]
         if gan and disc is None:
             disc, dopt, dsched = make_disc()
-            P(f"GAN stage on at step {step}: disc params={n_params(disc)}")
+            P(f"GAN stage on at step {loop.step}: disc params={n_params(disc)}")
         y = torch.from_numpy(sampler.batch(tc["batch"]))
         y_hat, _ = model(y)
         l_spec, parts = spec(y_hat, y)
@@ -316,29 +257,16 @@ def main():
             loss = tc["w_spec_gan"] * l_spec + tc["w_adv"] * adv + tc["w_fm"] * fm
             parts.update(d=ld.item(), adv=adv.item(), fm=fm.item())
         gn = optimiser_step(loss, opt, sched, model.parameters(), tc["grad_clip"])
-        step += 1
-        dt = time.time() - t0
-        t_trained += dt
-        slog.add(dict(parts, loss=loss.item(), gn=float(gn)), dt)
-        if step % tc["log_every"] == 0:
-            P(slog.line(step, sched.get_last_lr()[0]) + f" data={len(sampler.ids)} trained_h={t_trained/3600:.2f}")
-        if step % tc["eval_every"] == 0:
-            te = time.time()
-            m, info = evaluate(model, val, spec.mel, tc["eval_stoi_items"])
-            if tc["freeze_encoder"]:
-                model.encoder.eval()
-            is_best = m < best
-            if is_best:
-                best = m
-            P(f"EVAL step {step} val_mel_l1={m:.4f} best={best:.4f} {json.dumps(info)} eval_s={time.time()-te:.1f}")
-            if is_best:
-                save(rdir / "best.pt")
-        if time.time() - t_ck > tc["ckpt_minutes"] * 60:
-            save(ck); t_ck = time.time()
-        if not args.no_weights and time.time() - t_w > tc["weights_minutes"] * 60:
-            write_weights(); t_w = time.time()
-    save(ck)
-    P(f"END step={step} best={best:.4f}")
+        return dict(parts, loss=loss.item()), gn
+
+    def ev():
+        m, info = evaluate(model, val, spec.mel, tc["eval_stoi_items"])
+        if tc["freeze_encoder"]:
+            model.encoder.eval()
+        return m, dict(val_mel_l1=m, **info)
+
+    loop.run(args.max_steps or tc["total_steps"], one_step, ev, save, None if args.no_weights else write_weights, tick,
+             lr=lambda: sched.get_last_lr()[0], suffix=lambda: f"data={len(sampler.ids)}")
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ phoneme it belongs to, expanded from models/data/ar/<split>.jsonl.gz (the runtim
 teacher's 50 Hz durations, ar_data.py) -- exactly what the TTS pipeline has at run time from the AR model's
 durations. Why and results: models/train/RUNS.md, "Phoneme-conditioned decoder".
 
-  cd /work/main/models/train && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup \
-      /usr/bin/python3 train_decoder.py --config configs/dec-phone-a.json \
-      >> /root/.cache/edgegen-train/codec/dec-phone-a/stdout.log 2>&1 &
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 setsid nohup python3 -m models.train.train_decoder \
+      --config models/train/configs/dec-phone-a.json >> ~/.cache/edgegen-train/codec/dec-phone-a/stdout.log 2>&1 &
+  (from the repo root, or anywhere after `pip install -e .`)
 
-Resumable (same command). State in /root/.cache/edgegen-train/codec/<run>/ as train_codec.py: ckpt.pt (full,
+Resumable (same command). State in ~/.cache/edgegen-train/codec/<run>/ ($EDGEGEN_TRAIN_STATE) as train_codec.py: ckpt.pt (full,
 atomic, every ckpt_minutes), best.pt (best held-out mel L1), train.log; compact fp16 weights in
 models/train/checkpoints/<run>-weights.pt. The checkpoints hold a whole Codec (frozen encoder included), so
 export_codec.py, eval_codec.py and codec_parity.py take them as they are.
@@ -32,12 +32,11 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from codec_model import Codec  # noqa: E402
-import data as D  # noqa: E402
-from losses import SpectralLoss  # noqa: E402
-from train_codec import (StepLog, atomic_save, compact_weights, lr_lambda_factory, open_run, optimiser_step,  # noqa: E402
-                         stop_reason)
+from models.train.codec_model import Codec  # noqa: E402
+from models.train import data as D  # noqa: E402
+from models.train.losses import SpectralLoss  # noqa: E402
+from models.train.loop import Loop, atomic_save, lr_lambda_factory, open_run, optimiser_step  # noqa: E402
+from models.train.train_codec import compact_weights  # noqa: E402
 
 DATA = HERE.parent / "data"
 TRAIN_DEFAULTS = dict(
@@ -45,7 +44,7 @@ TRAIN_DEFAULTS = dict(
     warmup=200, total_steps=10000, schedule="cosine", min_lr_ratio=0.05, grad_clip=1.0,
     w_mel=1.0, w_stft=1.0, stft_res=[[512, 128], [1024, 256], [2048, 512]],
     log_every=50, eval_every=500, val_items=48, ckpt_minutes=6.0, weights_minutes=20.0,
-    init_from="/root/.cache/edgegen-train/codec/codec-a-frozen-11000.pt", max_hours=0.0, stop_file="",
+    init_from="checkpoints/codec-a-weights.pt", max_hours=0.0, stop_file="",
     phone_lr_mult=1.0,   # learning-rate multiplier of the (new, zero-initialised) phoneme embedding
 )
 
@@ -124,9 +123,10 @@ def main():
     torch.set_num_interop_threads(1)
     cfgj = json.load(open(args.config))
     tc = dict(TRAIN_DEFAULTS, **cfgj.get("train", {}))
-    rdir, P = open_run(tc["run"])
+    rdir, P = open_run("codec", tc["run"])
     torch.manual_seed(tc["seed"]); np.random.seed(tc["seed"]); random.seed(tc["seed"])
-    init = torch.load(tc["init_from"], map_location="cpu")
+    init_path = Path(tc["init_from"]) if Path(tc["init_from"]).is_absolute() else HERE / tc["init_from"]
+    init = torch.load(init_path, map_location="cpu")
     cfg = dict(init["cfg"], **cfgj.get("model", {}))
     model = Codec(cfg)
     sd = init["model"] if "model" in init else {k: (v.float() if v.is_floating_point() else v) for k, v in init["state_dict"].items()}
@@ -155,24 +155,24 @@ def main():
       f"valid={len(val)} load_s={time.time()-t0:.0f}")
     sampler = Sampler(train, tc["crop_frames"], cfg["hop"], tc["seed"])
 
-    step, best, t_trained = 0, float("inf"), 0.0
+    loop = Loop(tc, rdir, P)
     ck = rdir / "ckpt.pt"
     if ck.exists():
         st = torch.load(ck, map_location="cpu")
         model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
-        step, best, t_trained = st["step"], st["best"], st.get("t_trained", 0.0)
+        loop.step, loop.best, loop.t_trained = st["step"], st["best"], st.get("t_trained", 0.0)
         sampler.rng.bit_generator.state = st["sampler_rng"]
         torch.set_rng_state(st["torch_rng"]); np.random.set_state(st["np_rng"]); random.setstate(st["py_rng"])
-        P(f"RESUME step={step} best={best:.4f}")
+        P(f"RESUME step={loop.step} best={loop.best:.4f}")
     else:
         P(f"INIT from {tc['init_from']} (step {init.get('step')}); new: {missing}; unused: {unexpected}")
     P(f"START cfg={json.dumps(cfg)} train={json.dumps(tc)} dec_params={sum(p.numel() for p in params)}")
 
-    def save(path):
+    def save(path, is_best):
         atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                     "step": step, "best": best, "sampler_rng": sampler.rng.bit_generator.state,
+                     "step": loop.step, "best": loop.best, "sampler_rng": sampler.rng.bit_generator.state,
                      "torch_rng": torch.get_rng_state(), "np_rng": np.random.get_state(), "py_rng": random.getstate(),
-                     "cfg": cfg, "train_cfg": tc, "t_trained": t_trained, "time": time.time(),
+                     "cfg": cfg, "train_cfg": tc, "t_trained": loop.t_trained, "time": time.time(),
                      "val_ids": [u for u, _, _, _ in val]}, path)
 
     def write_weights():
@@ -182,48 +182,27 @@ def main():
         if st is not None:
             m = Codec(cfg); m.load_state_dict(st["model"])
         out = HERE / "checkpoints" / f"{tc['run']}-weights.pt"
-        s_step, s_best = (st["step"], st["best"]) if st is not None else (step, best)
+        s_step, s_best = (st["step"], st["best"]) if st is not None else (loop.step, loop.best)
         atomic_save(compact_weights(m, cfg, {"run": tc["run"], "step": s_step, "val_mel_l1": s_best}), out)
         P(f"WEIGHTS {out} step={s_step} val_mel_l1={s_best:.4f} size={out.stat().st_size/1e6:.1f}MB")
 
-    if step == 0:
-        m0 = evaluate(model, val, spec.mel)
-        P(f"EVAL step 0 val_mel_l1={m0:.4f}")
-    max_steps = args.max_steps or tc["total_steps"]
-    t_ck = t_w = t_start = time.time()
-    slog = StepLog()
-    model.decoder.train()
-    while step < max_steps:
-        why = stop_reason(tc, t_start)
-        if why:
-            P(why); break
-        ts = time.time()
+    def one_step():
         codes, phones, y = sampler.batch(tc["batch"])
         v = model.fsq.codes_to_values(codes)
         y_hat = model.decoder(v, phones if need_ph else None)
         loss, parts = spec(y_hat, y)
         gn = optimiser_step(loss, opt, sched, params, tc["grad_clip"])
-        step += 1
-        dt = time.time() - ts
-        t_trained += dt
-        slog.add(dict(parts, loss=loss.item(), gn=float(gn)), dt)
-        if step % tc["log_every"] == 0:
-            P(slog.line(step, sched.get_last_lr()[0]) + f" trained_h={t_trained/3600:.2f}")
-        if step % tc["eval_every"] == 0 or step == max_steps:
-            te = time.time()
-            m = evaluate(model, val, spec.mel)
-            is_best = m < best
-            best = min(best, m)
-            P(f"EVAL step {step} val_mel_l1={m:.4f} best={best:.4f} eval_s={time.time()-te:.1f}")
-            if is_best:
-                save(rdir / "best.pt")
-        if time.time() - t_ck > tc["ckpt_minutes"] * 60:
-            save(ck); t_ck = time.time()
-        if time.time() - t_w > tc["weights_minutes"] * 60:
-            write_weights(); t_w = time.time()
-    save(ck)
-    write_weights()
-    P(f"END step={step} best={best:.4f}")
+        return dict(parts, loss=loss.item()), gn
+
+    def ev():
+        m = evaluate(model, val, spec.mel)
+        return m, {"val_mel_l1": m}
+
+    if loop.step == 0:
+        loop.evaluate_now(ev, None)
+    model.decoder.train()
+    loop.run(args.max_steps or tc["total_steps"], one_step, ev, save, write_weights,
+             lr=lambda: sched.get_last_lr()[0])
 
 
 if __name__ == "__main__":

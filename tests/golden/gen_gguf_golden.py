@@ -19,10 +19,10 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "train"))
+sys.path.insert(0, os.path.join(HERE, "..", ".."))  # run by path: make the repo root (package models) importable
 import gguf  # noqa: E402
 import gguf.quants as gq  # noqa: E402
-from gguf_export import Exporter  # noqa: E402
+from models.train.gguf_export import Exporter  # noqa: E402
 
 VT = gguf.GGUFValueType
 

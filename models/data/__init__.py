@@ -1,0 +1,1 @@
+"""Teacher corpus: text lists, synthesis, manifests, teacher F0."""

@@ -1,0 +1,1 @@
+"""Evaluation: WER/MOS/parity/benchmark tools."""
