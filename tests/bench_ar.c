@@ -9,7 +9,10 @@
  *   - weight bytes read per frame (decoder blocks + head) and the implied GB/s, FLOPs per frame, and the AR
  *     real-time factor: the codec runs at 50 frames/s, so RTF = 50 * (step + sample time) (< 1 = faster than
  *     real time).
- * Usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [--mem]
+ * Usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [-b 4,8,16] [--cold] [--mem]
+ * -b: also time eg_ar_step_batch with these batch sizes (µs per frame, vs the single step).
+ * --cold: stream 96 MiB through the caches before every timed step or batch (weights come from DRAM, the
+ * small-board case); only the step itself is timed.
  * --mem: after each run print "memory: estimated X MiB, peak RSS Y MiB": the memory plan of this run (weights,
  * process at start, runtime, eg_ar_state_memplan for P phonemes, the bench's buffers) against the process's peak
  * RSS. Peak RSS only grows, so give one model and one thread count (tests/memcheck.sh does).
@@ -31,6 +34,16 @@ static int cmp_d(const void *a, const void *b) {
 static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_d); return v[n / 2]; }
 
 static int mem_report;          /* --mem */
+static int g_batch[8], g_n_batch; /* -b 4,8,16: also time eg_ar_step_batch at these sizes */
+static int g_cold;               /* --cold: evict the caches before every timed step (only the step is timed) */
+static uint64_t g_cold_ns;
+static volatile unsigned char *g_evict;
+#define EVICT_BYTES (96u << 20)   /* 3x a 32 MiB L3 */
+static void evict(void) {
+    unsigned s = 0;
+    for (size_t i = 0; i < EVICT_BYTES; i += 64) { g_evict[i] = (unsigned char)(g_evict[i] + 1); s += g_evict[i]; }
+    (void)s;
+}
 static uint64_t rss_at_start;   /* VmRSS when main() began: the process part of the plan */
 
 /* The plan for this run: what an application holding one AR state needs. */
@@ -89,12 +102,15 @@ static int bench_one(const char *path, int n_threads, int n_steps, int n_ph) {
         tok = (int32_t)((uint32_t)(t * 7919) % (uint32_t)nc);
     }
     for (int k = 0; k < REPS; k++) {
-        uint64_t t0 = eg_time_ns();
+        uint64_t t0 = eg_time_ns(), t_in = 0;
         for (int t = 0; t < n_steps; t++) {
+            if (g_cold) { evict(); t_in = eg_time_ns(); }
             if (eg_ar_step(st, tok, &lg) != EG_OK) goto out_buf;
+            if (g_cold) g_cold_ns += eg_time_ns() - t_in;
             tok = (int32_t)((uint32_t)(t * 7919 + k) % (uint32_t)nc);
         }
-        t_step[k] = (double)(eg_time_ns() - t0) * 1e-9 / n_steps;
+        t_step[k] = (g_cold ? (double)g_cold_ns : (double)(eg_time_ns() - t0)) * 1e-9 / n_steps;
+        g_cold_ns = 0;
         volatile int32_t sink = 0;
         t0 = eg_time_ns();
         for (int t = 0; t < n_steps; t++) sink += eg_sampler_sample(&s, lg);
@@ -108,6 +124,29 @@ static int bench_one(const char *path, int n_threads, int n_steps, int n_ph) {
            "%6.2f MB/tok %6.2f GB/s | %5.1f MFLOP/tok %5.2f GFLOP/s | RTF %.3f | arena %.2f MiB\n",
            base, ex.k.name, n_threads, n_ph, te * 1e3, ts * 1e6, 1.0 / ts, tsm * 1e6, bytes / 1e6, bytes / ts / 1e9,
            flops / 1e6, flops / ts / 1e9, 50.0 * (ts + tsm), eg_ar_state_arena_bytes(m, &ex, n_ph) / 1048576.0);
+    /* batched steps (eg_ar_step_batch, the verification pass of speculative decoding): µs per frame */
+    for (int bi = 0; bi < g_n_batch; bi++) {
+        const int B = g_batch[bi];
+        double t_b[REPS];
+        int32_t prev[EG_AR_MAX_BATCH];
+        for (int k = 0; k < REPS; k++) {
+            uint64_t t_sum = 0;
+            int done = 0;
+            while (done < n_steps) {
+                const int nb = n_steps - done < B ? n_steps - done : B;
+                for (int i = 0; i < nb; i++) prev[i] = (int32_t)((uint32_t)((done + i) * 7919 + k) % (uint32_t)nc);
+                if (g_cold) evict();
+                const uint64_t t0 = eg_time_ns();
+                if (eg_ar_step_batch(st, prev, nb, &lg) != EG_OK) goto out_buf;
+                t_sum += eg_time_ns() - t0;
+                done += nb;
+            }
+            t_b[k] = (double)t_sum * 1e-9 / n_steps;
+        }
+        const double tb = median(t_b, REPS);
+        printf("%-26s %-6s thr %d | batch %2d%s: %8.1f us/frame (%5.2fx single step) %6.2f GB/s of weights\n", base,
+               ex.k.name, n_threads, B, g_cold ? " cold" : "", tb * 1e6, ts / tb, bytes / (tb * B) / 1e9);
+    }
     if (mem_report) print_memory(m, &ex, n_ph, 2 * sizeof(int32_t) * (size_t)n_ph + eg_sampler_scratch_bytes(nc));
     rc = 0;
 out_buf:
@@ -128,6 +167,15 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--mem")) mem_report = 1;
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) n_steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-p") && i + 1 < argc) n_ph = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cold")) g_cold = 1;
+        else if (!strcmp(argv[i], "-b") && i + 1 < argc) {
+            for (char *p = argv[++i]; *p && g_n_batch < 8; p++) {
+                const int b = (int)strtol(p, &p, 10);
+                if (b < 1 || b > EG_AR_MAX_BATCH) { fprintf(stderr, "bench_ar: -b: sizes 1..%d\n", EG_AR_MAX_BATCH); return 2; }
+                g_batch[g_n_batch++] = b;
+                if (!*p) break;
+            }
+        }
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
             n_thr = 0;
             for (char *p = argv[++i]; *p && n_thr < 8; p++) {
@@ -137,13 +185,14 @@ int main(int argc, char **argv) {
         } else if (n_paths < 16) paths[n_paths++] = argv[i];
     }
     if (n_steps < 1 || n_ph < 1) {
-        fprintf(stderr, "usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [--mem]\n");
+        fprintf(stderr, "usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [-b 4,8,16] [--cold] [--mem]\n");
         return 2;
     }
     if (!n_paths) {
         paths[n_paths++] = "build/ar-bench/pico-ar-rand-f32.gguf";
         paths[n_paths++] = "build/ar-bench/pico-ar-rand-q8_0.gguf";
     }
+    if (g_cold && !(g_evict = calloc(EVICT_BYTES, 1))) { fprintf(stderr, "bench_ar: out of memory\n"); return 1; }
     printf("pico-AR decode: %d steps x %d reps after a full window, 50 frames = 1 s of audio "
            "(RTF = 50 * (step + sample))\n", n_steps, REPS);
     int rc = 0;
