@@ -15,15 +15,11 @@
 #include "simd/kernels.h"
 #include "simd/arm/vec_neon.h"
 
-static inline void matvec_q(float *y, const void *w, const float *x, const float *bias, int m, int k, int is_q4) {
-    eg_matvec_q(y, w, x, bias, m, k, is_q4);   /* vec_neon.h, with SDOT block dots under +dotprod */
-}
-
 static void matvec_q8_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
-    matvec_q(y, w, x, bias, m, k, 0);
+    eg_matvec_q(y, w, x, bias, m, k, 0);   /* vec_neon.h, with SDOT block dots under +dotprod */
 }
 static void matvec_q4_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
-    matvec_q(y, w, x, bias, m, k, 1);
+    eg_matvec_q(y, w, x, bias, m, k, 1);
 }
 
 const struct eg_kernels eg_kernels_neon_dotprod = {
