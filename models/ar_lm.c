@@ -300,6 +300,7 @@ struct eg_ar_state {
     float *lin_scratch;           /* eg_linear_rows dequantisation panels (NULL for all-f32 models) */
 
     /* decoder */
+    int     n_layers;             /* decoder layers a step runs: dec_layers, or fewer for an early-exit draft */
     int64_t pos;                  /* next frame */
     int     cur;                  /* phoneme of frame pos (advanced incrementally) */
     float *kc, *vc;               /* [dec_layers][n_heads][window][head_dim] rings */
@@ -424,6 +425,7 @@ enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *e
     st->m = m;
     st->ex = ex;
     st->max_phonemes = max_phonemes;
+    st->n_layers = (int)m->cfg.dec_layers;
     /* inv_freq exactly as rope_tables(): theta ** (-(i * 2.0) / hd), f32 */
     const int hd = (int)m->cfg.head_dim;
     for (int i = 0; i < hd / 2; i++) st->inv_freq[i] = powf(m->cfg.rope_theta, (-(float)i * 2.0f) / (float)hd);
@@ -775,7 +777,7 @@ enum eg_status eg_ar_step_batch(struct eg_ar_state *st, const int32_t *prev_toke
         frame_input(st, pos0 + i, prev_tokens[i], st->x + (size_t)i * d, st->h);
         rope_row(st, pos0 + i, st->ang, st->cos + (size_t)i * h2, st->sin + (size_t)i * h2);
     }
-    for (uint32_t l = 0; l < c->dec_layers; l++) {
+    for (int l = 0; l < st->n_layers; l++) {
         const struct eg_ar_block *b = &m->w.dec[l];
         k->rms_norm_f32(st->h, st->x, b->norm1, n, d, c->norm_eps);
         const struct eg_linear *qkv[3] = { &b->wq, &b->wk, &b->wv };
@@ -796,7 +798,7 @@ enum eg_status eg_ar_step_batch(struct eg_ar_state *st, const int32_t *prev_toke
                 memcpy(st->kc + dst, ki + (size_t)hh * hd, (size_t)hd * sizeof(float));
                 memcpy(st->vc + dst, vi + (size_t)hh * hd, (size_t)hd * sizeof(float));
             }
-            struct dec_att_job jb = { .st = st, .q = qi, .a = st->a + (size_t)i * d, .layer = (int)l, .n_valid = n_valid };
+            struct dec_att_job jb = { .st = st, .q = qi, .a = st->a + (size_t)i * d, .layer = l, .n_valid = n_valid };
             /* per-head tasks compute the same arithmetic inline or on the pool: only worth a dispatch when the K and
              * V rows they read are large (the same byte threshold as the matrix-vector products) */
             eg_exec_parallel_sized(ex, (int)c->n_heads, 2 * (size_t)n_valid * d * sizeof(float), dec_att_task, &jb);
@@ -813,6 +815,15 @@ enum eg_status eg_ar_step_batch(struct eg_ar_state *st, const int32_t *prev_toke
     linear_1(ex, &m->w.head, st->logits, st->h, d, n);
     st->pos += n;
     *logits = st->logits;
+    return EG_OK;
+}
+
+enum eg_status eg_ar_set_exit_layer(struct eg_ar_state *st, int n_layers) {
+    if (!st || n_layers < 1 || n_layers > (int)st->m->cfg.dec_layers) {
+        EG_LOGE("ar exit layer: expected 1..%u decoder layers, found %d", st ? st->m->cfg.dec_layers : 0, n_layers);
+        return EG_ERR_INVALID_ARG;
+    }
+    st->n_layers = n_layers;
     return EG_OK;
 }
 

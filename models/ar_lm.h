@@ -150,6 +150,10 @@ enum eg_status eg_ar_step(struct eg_ar_state *st, int32_t prev_token, const floa
  * n eg_ar_step calls give (same kernel calls per row), but each weight panel is read from memory once for the n
  * frames. Speculative verification and teacher-forced scoring use it. */
 enum eg_status eg_ar_step_batch(struct eg_ar_state *st, const int32_t *prev_tokens, int n, const float **logits);
+/* Early exit (a layer-skipping draft of the model itself): later steps run only the first n_layers decoder
+ * layers (1..dec_layers; dec_layers = the model, the default), then the final norm and head. The KV entries the
+ * draft writes for those layers are the model's own. Experimental: measured by bench_ar --draft. */
+enum eg_status eg_ar_set_exit_layer(struct eg_ar_state *st, int n_layers);
 
 /* eg_ar_reset, then eg_ar_n_frames() steps, each fed the previous sampled token: tokens [n_frames]. */
 enum eg_status eg_ar_generate(struct eg_ar_state *st, struct eg_sampler *s, int32_t *tokens);

@@ -9,14 +9,16 @@
  *   - weight bytes read per frame (decoder blocks + head) and the implied GB/s, FLOPs per frame, and the AR
  *     real-time factor: the codec runs at 50 frames/s, so RTF = 50 * (step + sample time) (< 1 = faster than
  *     real time).
- * Usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [-b 4,8,16] [--cold] [--mem]
+ * Usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [-b 4,8,16] [--cold] [--draft] [--mem]
  * -b: also time eg_ar_step_batch with these batch sizes (µs per frame, vs the single step).
  * --cold: stream 96 MiB through the caches before every timed step or batch (weights come from DRAM, the
  * small-board case); only the step itself is timed.
+ * --draft: acceptance and projected speed-up of a layer-skipping draft for speculative decoding (draft_report).
  * --mem: after each run print "memory: estimated X MiB, peak RSS Y MiB": the memory plan of this run (weights,
  * process at start, runtime, eg_ar_state_memplan for P phonemes, the bench's buffers) against the process's peak
  * RSS. Peak RSS only grows, so give one model and one thread count (tests/memcheck.sh does).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,69 @@ static void print_memory(const struct eg_ar_model *m, const struct eg_exec *ex, 
     }
     printf("memory: estimated %.2f MiB, peak RSS %.2f MiB\n", (double)eg_memplan_total(&plan, 0) / 1048576.0,
            (double)eg_peak_rss_bytes() / 1048576.0);
+}
+
+/* --draft: a layer-skipping draft (the first L decoder layers, then norm + head: eg_ar_set_exit_layer) against
+ * the model's own greedy output over T frames. Greedy acceptance alpha = P(draft argmax == model argmax) on the
+ * model's prefix; sampling acceptance beta = E[sum_x min(p(x), q(x))] at temperature 0.3 (the default; no top-k),
+ * the per-token acceptance of the standard rejection scheme. Then the speculative speed-up for k drafted tokens
+ * per verification, tokens/cycle E = (1 - a^(k+1)) / (1 - a), cycle cost k*c_draft + c_verify with c_verify =
+ * (k+1)*c_full when compute-bound (L3-resident weights: the batched pass saves no arithmetic) or c_full when
+ * weights stream from DRAM (one read for k+1 frames, the small-board case). */
+static int g_draft;
+static void softmax_t(const float *l, int n, float T, double *p) {
+    double mx = l[0], s = 0;
+    for (int i = 1; i < n; i++) if (l[i] > mx) mx = l[i];
+    for (int i = 0; i < n; i++) s += (p[i] = exp((l[i] - mx) / T));
+    for (int i = 0; i < n; i++) p[i] /= s;
+}
+static int argmax_l(const float *l, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++) if (l[i] > l[b]) b = i;
+    return b;
+}
+static void draft_report(struct eg_ar_state *st, const struct eg_ar_model *m, int T, double t_full) {
+    const int nc = (int)m->cfg.n_codes, L = (int)m->cfg.dec_layers;
+    int32_t *tok = malloc(sizeof(int32_t) * (size_t)T);
+    float *full = malloc(sizeof(float) * (size_t)T * nc);
+    double *p = malloc(sizeof(double) * nc), *q = malloc(sizeof(double) * nc);
+    const float *lg;
+    eg_ar_reset(st);
+    eg_ar_set_exit_layer(st, L);
+    for (int t = 0; t < T; t++) {
+        if (eg_ar_step(st, t == 0 ? nc : tok[t - 1], &lg) != EG_OK) goto out;
+        memcpy(full + (size_t)t * nc, lg, sizeof(float) * nc);
+        tok[t] = argmax_l(lg, nc);
+    }
+    for (int l = 1; l < L; l++) {
+        int hits = 0;
+        double beta = 0;
+        eg_ar_reset(st);
+        eg_ar_set_exit_layer(st, l);
+        uint64_t t_steps = 0;
+        for (int t = 0; t < T; t++) {
+            const uint64_t t0 = eg_time_ns();
+            if (eg_ar_step(st, t == 0 ? nc : tok[t - 1], &lg) != EG_OK) goto out;
+            t_steps += eg_time_ns() - t0;
+            hits += argmax_l(lg, nc) == tok[t];
+            softmax_t(lg, nc, 0.3f, q);
+            softmax_t(full + (size_t)t * nc, nc, 0.3f, p);
+            for (int i = 0; i < nc; i++) beta += p[i] < q[i] ? p[i] : q[i];
+        }
+        const double t_d = (double)t_steps * 1e-9 / T;
+        const double a = (double)hits / T, b = beta / T, c = t_d / t_full;
+        printf("  draft = first %d of %d layers: greedy acceptance %.3f, sampling acceptance (T 0.3) %.3f, "
+               "draft step %.2fx the model's\n", l, L, a, b, c);
+        for (int k = 1; k <= 4; k++) {
+            const double e = a < 1 ? (1 - pow(a, k + 1)) / (1 - a) : k + 1;
+            printf("    k %d: %.2f tokens/verification, speed-up %.2fx compute-bound, %.2fx DRAM-bound\n", k, e,
+                   e / (k * c + (k + 1)), e / (k * c + 1));
+        }
+    }
+out:
+    eg_ar_set_exit_layer(st, L);
+    eg_ar_reset(st);
+    free(tok); free(full); free(p); free(q);
 }
 
 static int bench_one(const char *path, int n_threads, int n_steps, int n_ph) {
@@ -147,6 +212,7 @@ static int bench_one(const char *path, int n_threads, int n_steps, int n_ph) {
         printf("%-26s %-6s thr %d | batch %2d%s: %8.1f us/frame (%5.2fx single step) %6.2f GB/s of weights\n", base,
                ex.k.name, n_threads, B, g_cold ? " cold" : "", tb * 1e6, ts / tb, bytes / (tb * B) / 1e9);
     }
+    if (g_draft) draft_report(st, m, n_steps * REPS, ts);
     if (mem_report) print_memory(m, &ex, n_ph, 2 * sizeof(int32_t) * (size_t)n_ph + eg_sampler_scratch_bytes(nc));
     rc = 0;
 out_buf:
@@ -168,6 +234,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) n_steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-p") && i + 1 < argc) n_ph = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--cold")) g_cold = 1;
+        else if (!strcmp(argv[i], "--draft")) g_draft = 1;
         else if (!strcmp(argv[i], "-b") && i + 1 < argc) {
             for (char *p = argv[++i]; *p && g_n_batch < 8; p++) {
                 const int b = (int)strtol(p, &p, 10);
@@ -185,7 +252,7 @@ int main(int argc, char **argv) {
         } else if (n_paths < 16) paths[n_paths++] = argv[i];
     }
     if (n_steps < 1 || n_ph < 1) {
-        fprintf(stderr, "usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [-b 4,8,16] [--cold] [--mem]\n");
+        fprintf(stderr, "usage: bench_ar [model.gguf ...] [-t 1,2] [-n steps] [-p phonemes] [-b 4,8,16] [--cold] [--draft] [--mem]\n");
         return 2;
     }
     if (!n_paths) {
