@@ -118,7 +118,11 @@ static void matvec_f16(float *y, const uint16_t *w, const float *x, const float 
  *    8-lane f32 accumulator;
  *  - the 8 accumulators are reduced together by a fixed vhaddps tree (lane r = row r).
  * A single row (m % 8 tail) runs the same per-lane sequence and the same tree with zero vectors for the other
- * rows, so a row's result does not depend on m or its position. ------------------------------------------------ */
+ * rows, so a row's result does not depend on m or its position.
+ * Speed (Zen 3, 3.2 GHz, L3-resident, min of many calls): q8_0 ~24 GB/s = ~4.5 cycles per 32 weights and row,
+ * q4_0 ~12 GB/s: compute-bound on the two multiply ops (vpmaddubsw, vpmaddwd) plus the scale work, not on L3
+ * (76 GB/s); without the scales the loop alone runs ~3 cycles. Variants measured no faster: 4-row groups, a
+ * separate scale pass, scales via store + broadcast, mul + add instead of FMA. ------------------------------ */
 
 #define XQ_CHUNK 4096
 #define XQ_NB (XQ_CHUNK / EG_QK)
