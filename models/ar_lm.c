@@ -681,6 +681,21 @@ static void linear_multi(struct eg_exec *ex, int n_lin, const struct eg_linear *
         jb.first_task[i + 1] = jb.first_task[i] + (lin[i]->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL;
         bytes += (size_t)lin[i]->n_out * lin[i]->row_bytes;
     }
+    if (n_rows == 1 && (!ex->pool || bytes < ex->min_parallel_bytes)) {
+        /* one frame on the calling thread: one matvec call per matrix, so x is quantised once per matrix (q8_0/
+         * q4_0) instead of once per panel; the same results, as a kernel computes every row the same way wherever
+         * it lies in a call (simd/kernels.h) */
+        for (int i = 0; i < n_lin; i++) {
+            const struct eg_linear *l = lin[i];
+            switch (l->type) {
+            case EG_DTYPE_F32:  ex->k.matvec_f32(y[i], l->w, x, l->b, l->n_out, l->n_in); break;
+            case EG_DTYPE_F16:  ex->k.matvec_f16(y[i], l->w, x, l->b, l->n_out, l->n_in); break;
+            case EG_DTYPE_Q8_0: ex->k.matvec_q8_0(y[i], l->w, x, l->b, l->n_out, l->n_in); break;
+            case EG_DTYPE_Q4_0: ex->k.matvec_q4_0(y[i], l->w, x, l->b, l->n_out, l->n_in); break;
+            }
+        }
+        return;
+    }
     eg_exec_parallel_sized(ex, jb.first_task[n_lin], bytes, multi_vec_task, &jb);
 }
 
