@@ -272,14 +272,15 @@ struct eg_ar_state {
     float *lin_scratch;           /* eg_linear_rows dequantisation panels (NULL for all-f32 models) */
 
     /* decoder */
+    int     n_layers;             /* decoder layers a step runs: dec_layers, or fewer for an early-exit draft */
     int64_t pos;                  /* next frame */
     int     cur;                  /* phoneme of frame pos (advanced incrementally) */
     float *kc, *vc;               /* [dec_layers][n_heads][window][head_dim] rings */
-    float *x, *h, *q, *k, *v, *a; /* [dim] */
-    float *u;                     /* [ffn_dim] */
-    float *logits;                /* [n_codes] */
+    float *x, *h, *q, *k, *v, *a; /* [EG_AR_MAX_BATCH][dim]: one row per frame of a step batch */
+    float *u;                     /* [EG_AR_MAX_BATCH][ffn_dim] */
+    float *logits;                /* [EG_AR_MAX_BATCH][n_codes] */
     float *inv_freq;              /* [head_dim/2] theta^(-2i/head_dim) */
-    float *ang, *cos, *sin;       /* [head_dim/2] for the current frame */
+    float *ang, *cos, *sin;       /* [EG_AR_MAX_BATCH][head_dim/2] for the batch's frames */
     float *scores;                /* [n_heads][window] */
 };
 
@@ -336,18 +337,19 @@ static int layout(struct eg_ar_state *st, const struct eg_ar_model *m, const str
     if (any_quantised(m)) TAKE(G_THREAD, st->lin_scratch, float, nt * EG_LINEAR_PANEL * max_in);  /* eg_linear_scratch_floats */
     TAKE(G_KV, st->kc, float, kv);
     TAKE(G_KV, st->vc, float, kv);
-    TAKE(G_DEC, st->x, float, d);
-    TAKE(G_DEC, st->h, float, d);
-    TAKE(G_DEC, st->q, float, d);
-    TAKE(G_DEC, st->k, float, d);
-    TAKE(G_DEC, st->v, float, d);
-    TAKE(G_DEC, st->a, float, d);
-    TAKE(G_DEC, st->u, float, c->ffn_dim);
-    TAKE(G_DEC, st->logits, float, c->n_codes);
+    const uint64_t B = EG_AR_MAX_BATCH;
+    TAKE(G_DEC, st->x, float, B * d);
+    TAKE(G_DEC, st->h, float, B * d);
+    TAKE(G_DEC, st->q, float, B * d);
+    TAKE(G_DEC, st->k, float, B * d);
+    TAKE(G_DEC, st->v, float, B * d);
+    TAKE(G_DEC, st->a, float, B * d);
+    TAKE(G_DEC, st->u, float, B * c->ffn_dim);
+    TAKE(G_DEC, st->logits, float, B * c->n_codes);
     TAKE(G_DEC, st->inv_freq, float, h2);
-    TAKE(G_DEC, st->ang, float, h2);
-    TAKE(G_DEC, st->cos, float, h2);
-    TAKE(G_DEC, st->sin, float, h2);
+    TAKE(G_DEC, st->ang, float, B * h2);
+    TAKE(G_DEC, st->cos, float, B * h2);
+    TAKE(G_DEC, st->sin, float, B * h2);
     TAKE(G_DEC, st->scores, float, (uint64_t)c->n_heads * c->window);
 #undef TAKE
     return ok;
@@ -395,6 +397,7 @@ enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *e
     st->m = m;
     st->ex = ex;
     st->max_phonemes = max_phonemes;
+    st->n_layers = (int)m->cfg.dec_layers;
     /* inv_freq exactly as rope_tables(): theta ** (-(i * 2.0) / hd), f32 */
     const int hd = (int)m->cfg.head_dim;
     for (int i = 0; i < hd / 2; i++) st->inv_freq[i] = powf(m->cfg.rope_theta, (-(float)i * 2.0f) / (float)hd);
@@ -596,15 +599,18 @@ void eg_ar_reset(struct eg_ar_state *st) {
 
 /* ==== decoder step ========================================================================================= */
 
-/* Several matrices applied to the same vector in ONE pool dispatch (q, k, v): tasks are the EG_LINEAR_PANEL-row
- * panels of each matrix in turn, each one matvec call exactly as eg_linear_vec makes it, so the results are
- * bit-identical to separate eg_linear_vec calls (and across thread counts); it saves two dispatches per layer. */
+/* Matrix-vector products for n rows of activations (a step batch), several matrices in ONE pool dispatch (q, k, v
+ * share theirs). Tasks are the EG_LINEAR_PANEL-row panels of each matrix in turn; a task runs the panel's matvec
+ * once per activation row, exactly as eg_linear_vec calls it, so every row's result is bit-identical to a
+ * single-frame step (and to any thread count), while the panel's weights are read from memory once for all n
+ * rows (they stay in L1 between the row calls: 64 rows x dim at most a few tens of KiB). */
 struct multi_vec_job {
     const struct eg_kernels *k;
     const struct eg_linear *lin[3];
     float *y[3];
+    int ldy[3];
     const float *x;
-    int n, first_task[4];
+    int ldx, n_rows, n, first_task[4];
 };
 
 static void multi_vec_task(void *arg, int task, int thread) {
@@ -615,26 +621,44 @@ static void multi_vec_task(void *arg, int task, int thread) {
     const struct eg_linear *lin = jb->lin[i];
     const int j0 = (task - jb->first_task[i]) * EG_LINEAR_PANEL;
     const int nj = lin->n_out - j0 < EG_LINEAR_PANEL ? lin->n_out - j0 : EG_LINEAR_PANEL;
-    eg_linear_matvec_rows(jb->k, lin, jb->y[i] + j0, jb->x, j0, nj);
+    for (int r = 0; r < jb->n_rows; r++)
+        eg_linear_matvec_rows(jb->k, lin, jb->y[i] + (size_t)r * jb->ldy[i] + j0, jb->x + (size_t)r * jb->ldx, j0, nj);
 }
 
-static void linear_vec3(struct eg_exec *ex, const struct eg_linear *a, float *ya, const struct eg_linear *b, float *yb,
-                        const struct eg_linear *c, float *yc, const float *x) {
-    struct multi_vec_job jb = { .k = &ex->k, .lin = { a, b, c }, .y = { ya, yb, yc }, .x = x, .n = 3 };
+/* y_i[r] = lin_i(x[r]) for the n_lin (1..3) matrices and rows r < n_rows; y_i rows are lin_i->n_out apart. */
+static void linear_multi(struct eg_exec *ex, int n_lin, const struct eg_linear *const *lin, float *const *y,
+                         const float *x, int ldx, int n_rows) {
+    struct multi_vec_job jb = { .k = &ex->k, .x = x, .ldx = ldx, .n_rows = n_rows, .n = n_lin };
     size_t bytes = 0;
-    for (int i = 0; i < 3; i++) {
-        jb.first_task[i + 1] = jb.first_task[i] + (jb.lin[i]->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL;
-        bytes += (size_t)jb.lin[i]->n_out * jb.lin[i]->row_bytes;
+    for (int i = 0; i < n_lin; i++) {
+        jb.lin[i] = lin[i];
+        jb.y[i] = y[i];
+        jb.ldy[i] = lin[i]->n_out;
+        jb.first_task[i + 1] = jb.first_task[i] + (lin[i]->n_out + EG_LINEAR_PANEL - 1) / EG_LINEAR_PANEL;
+        bytes += (size_t)lin[i]->n_out * lin[i]->row_bytes;
     }
-    eg_exec_parallel_sized(ex, jb.first_task[3], bytes, multi_vec_task, &jb);
+    if (n_rows == 1 && (!ex->pool || bytes < ex->min_parallel_bytes)) {
+        /* one frame on the calling thread: one matvec call per matrix, so x is quantised once per matrix (q8_0/
+         * q4_0) instead of once per panel; the same results, as a kernel computes every row the same way wherever
+         * it lies in a call (simd/kernels.h) */
+        for (int i = 0; i < n_lin; i++) eg_linear_matvec_rows(&ex->k, lin[i], y[i], x, 0, lin[i]->n_out);
+        return;
+    }
+    eg_exec_parallel_sized(ex, jb.first_task[n_lin], bytes, multi_vec_task, &jb);
+}
+
+static void linear_1(struct eg_exec *ex, const struct eg_linear *lin, float *y, const float *x, int ldx, int n_rows) {
+    linear_multi(ex, 1, &lin, &y, x, ldx, n_rows);
 }
 
 struct dec_att_job {
     struct eg_ar_state *st;
+    const float *q;   /* this frame's queries [dim] */
+    float *a;         /* its attention output [dim] */
     int layer, n_valid;
 };
 
-/* One head: scores over the n_valid cached frames, softmax, weighted sum of the cached values into st->a. */
+/* One head: scores over the n_valid cached frames, softmax, weighted sum of the cached values into jb->a. */
 static void dec_att_task(void *arg, int head, int thread) {
     const struct dec_att_job *jb = arg;
     struct eg_ar_state *st = jb->st;
@@ -643,38 +667,24 @@ static void dec_att_task(void *arg, int head, int thread) {
     const int hd = (int)c->head_dim, W = (int)c->window, n = jb->n_valid;
     const size_t ring = ((size_t)jb->layer * c->n_heads + head) * W * hd;
     const float *kc = st->kc + ring, *vc = st->vc + ring;
-    float *sc = st->scores + (size_t)head * W, *o = st->a + (size_t)head * hd;
+    float *sc = st->scores + (size_t)head * W, *o = jb->a + (size_t)head * hd;
     const float scale = sqrtf((float)hd);
     (void)thread;
 
-    k->matvec_f32(sc, kc, st->q + (size_t)head * hd, NULL, n, hd);
+    k->matvec_f32(sc, kc, jb->q + (size_t)head * hd, NULL, n, hd);
     for (int j = 0; j < n; j++) sc[j] /= scale;
     k->softmax_f32(sc, sc, n);
     memset(o, 0, (size_t)hd * sizeof *o);
     for (int j = 0; j < n; j++) k->axpy_f32(o, sc[j], vc + (size_t)j * hd, hd);
 }
 
-enum eg_status eg_ar_step(struct eg_ar_state *st, int32_t prev_token, const float **logits) {
-    if (!st || !logits || st->n_ph == 0) {
-        EG_LOGE("ar step: expected a state with an encoded sentence");
-        return EG_ERR_INVALID_ARG;
-    }
+/* The input row of frame pos: sum of the digit embeddings of prev + (cond_proj(enc[p]) + frac * cond_frac),
+ * advancing the length regulation (st->cur) to pos; tmp is [dim] scratch. */
+static void frame_input(struct eg_ar_state *st, int64_t pos, int32_t prev_token, float *x, float *tmp) {
     const struct eg_ar_model *m = st->m;
     const struct eg_ar_config *c = &m->cfg;
     const struct eg_kernels *k = &st->ex->k;
-    struct eg_exec *ex = st->ex;
-    const int d = (int)c->dim, hd = (int)c->head_dim, W = (int)c->window;
-    if (prev_token < 0 || (uint32_t)prev_token > c->n_codes) {
-        EG_LOGE("ar step: frame %lld: expected a token in [0, %u] (%u = BOS), found %d", (long long)st->pos,
-                c->n_codes, c->n_codes, prev_token);
-        return EG_ERR_INVALID_ARG;
-    }
-    if (st->pos >= EG_AR_MAX_FRAMES) {
-        EG_LOGE("ar step: expected fewer than %d frames", EG_AR_MAX_FRAMES);
-        return EG_ERR_INVALID_ARG;
-    }
-    const int64_t pos = st->pos;
-    *logits = NULL;
+    const int d = (int)c->dim;
 
     /* length regulation: phoneme of this frame (zero-length phonemes are skipped) and its fraction */
     while (st->cur < st->n_ph && pos >= (int64_t)st->start[st->cur] + st->dur[st->cur]) st->cur++;
@@ -695,43 +705,93 @@ enum eg_status eg_ar_step(struct eg_ar_state *st, int32_t prev_token, const floa
         const uint32_t dg = (uint32_t)prev_token == c->n_codes ? lv : rest % lv;
         const float *row = m->w.digit_emb[i] + (size_t)dg * d;
         rest /= lv;
-        if (i == 0) memcpy(st->x, row, (size_t)d * sizeof(float));
-        else k->add_f32(st->x, st->x, row, d);
+        if (i == 0) memcpy(x, row, (size_t)d * sizeof(float));
+        else k->add_f32(x, x, row, d);
     }
     const float *cp = st->cp + (size_t)p * d;
-    for (int i = 0; i < d; i++) st->h[i] = cp[i] + frac * m->w.cond_frac[i];
-    k->add_f32(st->x, st->x, st->h, d);
+    for (int i = 0; i < d; i++) tmp[i] = cp[i] + frac * m->w.cond_frac[i];
+    k->add_f32(x, x, tmp, d);
+}
 
-    rope_row(st, pos, st->ang, st->cos, st->sin);
-    const int slot = (int)(pos % W), n_valid = pos + 1 < W ? (int)pos + 1 : W;
-    for (uint32_t l = 0; l < c->dec_layers; l++) {
-        const struct eg_ar_block *b = &m->w.dec[l];
-        k->rms_norm_f32(st->h, st->x, b->norm1, 1, d, c->norm_eps);
-        linear_vec3(ex, &b->wq, st->q, &b->wk, st->k, &b->wv, st->v, st->h);
-        k->rope_f32(st->q, st->cos, st->sin, (int)c->n_heads, hd);
-        k->rope_f32(st->k, st->cos, st->sin, (int)c->n_heads, hd);
-        for (uint32_t hh = 0; hh < c->n_heads; hh++) {
-            const size_t dst = (((size_t)l * c->n_heads + hh) * W + slot) * hd;
-            memcpy(st->kc + dst, st->k + (size_t)hh * hd, (size_t)hd * sizeof(float));
-            memcpy(st->vc + dst, st->v + (size_t)hh * hd, (size_t)hd * sizeof(float));
-        }
-        struct dec_att_job jb = { .st = st, .layer = (int)l, .n_valid = n_valid };
-        /* per-head tasks compute the same arithmetic inline or on the pool: only worth a dispatch when the K and V
-         * rows they read are large (the same byte threshold as the matrix-vector products) */
-        eg_exec_parallel_sized(ex, (int)c->n_heads, 2 * (size_t)n_valid * d * sizeof(float), dec_att_task, &jb);
-        eg_linear_vec(ex, &b->wo, st->h, st->a);
-        k->add_f32(st->x, st->x, st->h, d);
-        k->rms_norm_f32(st->h, st->x, b->norm2, 1, d, c->norm_eps);
-        eg_linear_vec(ex, &b->up, st->u, st->h);
-        k->gelu_f32(st->u, st->u, (int)c->ffn_dim);
-        eg_linear_vec(ex, &b->down, st->h, st->u);
-        k->add_f32(st->x, st->x, st->h, d);
+enum eg_status eg_ar_step_batch(struct eg_ar_state *st, const int32_t *prev_tokens, int n, const float **logits) {
+    if (!st || !logits || !prev_tokens || st->n_ph == 0 || n < 1 || n > EG_AR_MAX_BATCH) {
+        EG_LOGE("ar step: expected a state with an encoded sentence and 1..%d frames, found %d", EG_AR_MAX_BATCH, n);
+        return EG_ERR_INVALID_ARG;
     }
-    k->rms_norm_f32(st->h, st->x, m->w.norm_f, 1, d, c->norm_eps);
-    eg_linear_vec(ex, &m->w.head, st->logits, st->h);
-    st->pos++;
+    const struct eg_ar_model *m = st->m;
+    const struct eg_ar_config *c = &m->cfg;
+    const struct eg_kernels *k = &st->ex->k;
+    struct eg_exec *ex = st->ex;
+    const int d = (int)c->dim, hd = (int)c->head_dim, W = (int)c->window, h2 = hd / 2, F = (int)c->ffn_dim;
+    for (int i = 0; i < n; i++)
+        if (prev_tokens[i] < 0 || (uint32_t)prev_tokens[i] > c->n_codes) {
+            EG_LOGE("ar step: frame %lld: expected a token in [0, %u] (%u = BOS), found %d", (long long)st->pos + i,
+                    c->n_codes, c->n_codes, prev_tokens[i]);
+            return EG_ERR_INVALID_ARG;
+        }
+    if (st->pos + n > EG_AR_MAX_FRAMES) {
+        EG_LOGE("ar step: expected fewer than %d frames", EG_AR_MAX_FRAMES);
+        return EG_ERR_INVALID_ARG;
+    }
+    const int64_t pos0 = st->pos;
+    *logits = NULL;
+
+    for (int i = 0; i < n; i++) {
+        frame_input(st, pos0 + i, prev_tokens[i], st->x + (size_t)i * d, st->h);
+        rope_row(st, pos0 + i, st->ang, st->cos + (size_t)i * h2, st->sin + (size_t)i * h2);
+    }
+    for (int l = 0; l < st->n_layers; l++) {
+        const struct eg_ar_block *b = &m->w.dec[l];
+        k->rms_norm_f32(st->h, st->x, b->norm1, n, d, c->norm_eps);
+        const struct eg_linear *qkv[3] = { &b->wq, &b->wk, &b->wv };
+        float *const qkv_y[3] = { st->q, st->k, st->v };
+        linear_multi(ex, 3, qkv, qkv_y, st->h, d, n);
+        /* frames in order: frame i's K/V go into the ring, then frame i attends to the window ending at it (the
+         * slot it overwrites, frame pos-W, is outside that window but inside the windows of frames < i, which
+         * have attended already) */
+        for (int i = 0; i < n; i++) {
+            const int64_t pos = pos0 + i;
+            float *qi = st->q + (size_t)i * d, *ki = st->k + (size_t)i * d, *vi = st->v + (size_t)i * d;
+            const float *cs = st->cos + (size_t)i * h2, *sn = st->sin + (size_t)i * h2;
+            k->rope_f32(qi, cs, sn, (int)c->n_heads, hd);
+            k->rope_f32(ki, cs, sn, (int)c->n_heads, hd);
+            const int slot = (int)(pos % W), n_valid = pos + 1 < W ? (int)pos + 1 : W;
+            for (uint32_t hh = 0; hh < c->n_heads; hh++) {
+                const size_t dst = (((size_t)l * c->n_heads + hh) * W + slot) * hd;
+                memcpy(st->kc + dst, ki + (size_t)hh * hd, (size_t)hd * sizeof(float));
+                memcpy(st->vc + dst, vi + (size_t)hh * hd, (size_t)hd * sizeof(float));
+            }
+            struct dec_att_job jb = { .st = st, .q = qi, .a = st->a + (size_t)i * d, .layer = l, .n_valid = n_valid };
+            /* per-head tasks compute the same arithmetic inline or on the pool: only worth a dispatch when the K and
+             * V rows they read are large (the same byte threshold as the matrix-vector products) */
+            eg_exec_parallel_sized(ex, (int)c->n_heads, 2 * (size_t)n_valid * d * sizeof(float), dec_att_task, &jb);
+        }
+        linear_1(ex, &b->wo, st->h, st->a, d, n);
+        k->add_f32(st->x, st->x, st->h, n * d);
+        k->rms_norm_f32(st->h, st->x, b->norm2, n, d, c->norm_eps);
+        linear_1(ex, &b->up, st->u, st->h, d, n);
+        k->gelu_f32(st->u, st->u, n * F);
+        linear_1(ex, &b->down, st->h, st->u, F, n);
+        k->add_f32(st->x, st->x, st->h, n * d);
+    }
+    k->rms_norm_f32(st->h, st->x, m->w.norm_f, n, d, c->norm_eps);
+    linear_1(ex, &m->w.head, st->logits, st->h, d, n);
+    st->pos += n;
     *logits = st->logits;
     return EG_OK;
+}
+
+enum eg_status eg_ar_set_exit_layer(struct eg_ar_state *st, int n_layers) {
+    if (!st || n_layers < 1 || n_layers > (int)st->m->cfg.dec_layers) {
+        EG_LOGE("ar exit layer: expected 1..%u decoder layers, found %d", st ? st->m->cfg.dec_layers : 0, n_layers);
+        return EG_ERR_INVALID_ARG;
+    }
+    st->n_layers = n_layers;
+    return EG_OK;
+}
+
+enum eg_status eg_ar_step(struct eg_ar_state *st, int32_t prev_token, const float **logits) {
+    return eg_ar_step_batch(st, &prev_token, 1, logits);
 }
 
 enum eg_status eg_ar_generate(struct eg_ar_state *st, struct eg_sampler *s, int32_t *tokens) {

@@ -34,6 +34,7 @@
 #define EG_AR_MAX_FSQ     16                 /* FSQ digits we accept */
 #define EG_AR_MAX_FRAMES  (1 << 24)          /* frame positions stay exact in f32 (RoPE angle = pos * freq) */
 #define EG_AR_MAX_PHONEMES 4096              /* per encode; the encoder attention scratch is max_phonemes^2 */
+#define EG_AR_MAX_BATCH   16                 /* frames per eg_ar_step_batch (sizes the decoder buffers) */
 
 struct eg_ar_config {
     uint32_t n_phonemes;                     /* edgegen.ar.n_phonemes: ids are in [0, n_phonemes) */
@@ -143,6 +144,16 @@ void    eg_ar_reset(struct eg_ar_state *st);             /* restart decoding at 
  * the last phoneme with fraction 1 (ar_model.regulate). EG_ERR_INVALID_ARG: no encode yet, token out of range,
  * or position EG_AR_MAX_FRAMES reached. */
 enum eg_status eg_ar_step(struct eg_ar_state *st, int32_t prev_token, const float **logits);
+/* n (1..EG_AR_MAX_BATCH) consecutive frames in one pass: prev_tokens[i] is the token fed at frame pos + i (so
+ * prev_tokens[i] = the token of frame pos + i - 1); causal inside the batch, the KV cache is appended for all n.
+ * *logits = [n][n_codes], row i for frame pos + i, valid until the next step; every row is bit-identical to what
+ * n eg_ar_step calls give (same kernel calls per row), but each weight panel is read from memory once for the n
+ * frames. Speculative verification and teacher-forced scoring use it. */
+enum eg_status eg_ar_step_batch(struct eg_ar_state *st, const int32_t *prev_tokens, int n, const float **logits);
+/* Early exit (a layer-skipping draft of the model itself): later steps run only the first n_layers decoder
+ * layers (1..dec_layers; dec_layers = the model, the default), then the final norm and head. The KV entries the
+ * draft writes for those layers are the model's own. Experimental: measured by bench_ar --draft. */
+enum eg_status eg_ar_set_exit_layer(struct eg_ar_state *st, int n_layers);
 
 /* eg_ar_reset, then eg_ar_n_frames() steps, each fed the previous sampled token: tokens [n_frames]. */
 enum eg_status eg_ar_generate(struct eg_ar_state *st, struct eg_sampler *s, int32_t *tokens);

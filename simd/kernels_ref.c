@@ -5,7 +5,8 @@
  * no intrinsics, libm for transcendentals (erff, expf, sinf, cosf). Built with baseline flags and
  * -ffp-contract=off, so each `a*b + c` below is two roundings on every compiler and target.
  *
- * Accumulation: matvec/gemm/conv sum in f32 in index order (one rounding per multiply and per add). The
+ * Accumulation: matvec/gemm/conv sum in f32 in index order (one rounding per multiply and per add); matvec_q8_0/
+ * q4_0 follow kernels.h's q8-activation contract (exact int32 block dots, block terms summed in order). The
  * normalisations and softmax accumulate their sums in double, so the oracle is more accurate than the kernels
  * it judges (SIMD tables use f32 with several partial sums; tests bound the difference).
  */
@@ -82,34 +83,62 @@ static float block_scale(const uint8_t *blk) {
     return eg_f16_to_f32(h);
 }
 
-static void matvec_q8_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
-    const int nb = k / EG_QK;
-    for (int i = 0; i < m; i++) {
-        const uint8_t *row = (const uint8_t *)w + (size_t)i * nb * EG_Q8_0_BLOCK_BYTES;
-        float acc = 0.0f;
-        for (int b = 0; b < nb; b++) {
-            const uint8_t *blk = row + (size_t)b * EG_Q8_0_BLOCK_BYTES;
-            float d = block_scale(blk);
-            for (int j = 0; j < EG_QK; j++) acc += (d * (float)(int8_t)blk[2 + j]) * x[b * EG_QK + j];
-        }
-        y[i] = bias ? acc + bias[i] : acc;
+/* q8 activations (kernels.h): one 32-block of x to int8 codes, returns the block scale dx. */
+static float quantize_block_q8(int8_t *q, const float *x) {
+    float amax = 0.0f;
+    for (int j = 0; j < EG_QK; j++) {
+        const float a = fabsf(x[j]);
+        if (a > amax) amax = a;
     }
+    if (!(amax >= 0x1p-100f)) {
+        memset(q, 0, EG_QK);
+        return 0.0f;
+    }
+    const float d = amax / 127.0f, id = 1.0f / d;
+    for (int j = 0; j < EG_QK; j++) q[j] = (int8_t)nearbyintf(x[j] * id);   /* default rounding: half to even */
+    return d;
+}
+
+/* x is quantised in chunks of XQ_BLOCKS blocks (stack); a row's partial sum is parked in y[i] between chunks
+ * (a float store/load is exact), so every row is the same block-order sum for any m. */
+#define XQ_BLOCKS 64
+
+static void matvec_quant(float *y, const void *w, const float *x, const float *bias, int m, int k, int is_q4) {
+    int8_t xq[XQ_BLOCKS * EG_QK];
+    float dx[XQ_BLOCKS];
+    const int nb = k / EG_QK;
+    const size_t bb = is_q4 ? EG_Q4_0_BLOCK_BYTES : EG_Q8_0_BLOCK_BYTES, row_bytes = (size_t)nb * bb;
+    for (int i = 0; i < m; i++) y[i] = 0.0f;
+    for (int b0 = 0; b0 < nb; b0 += XQ_BLOCKS) {
+        const int cb = nb - b0 < XQ_BLOCKS ? nb - b0 : XQ_BLOCKS;
+        for (int b = 0; b < cb; b++) dx[b] = quantize_block_q8(xq + b * EG_QK, x + (size_t)(b0 + b) * EG_QK);
+        for (int i = 0; i < m; i++) {
+            const uint8_t *row = (const uint8_t *)w + (size_t)i * row_bytes + (size_t)b0 * bb;
+            float acc = y[i];
+            for (int b = 0; b < cb; b++) {
+                const uint8_t *blk = row + (size_t)b * bb;
+                const int8_t *xb = xq + b * EG_QK;
+                int32_t isum = 0;
+                if (is_q4) {
+                    for (int j = 0; j < EG_QK / 2; j++) isum += ((blk[2 + j] & 15) - 8) * xb[j];
+                    for (int j = 0; j < EG_QK / 2; j++) isum += ((blk[2 + j] >> 4) - 8) * xb[j + 16];
+                } else {
+                    for (int j = 0; j < EG_QK; j++) isum += (int8_t)blk[2 + j] * xb[j];
+                }
+                acc = acc + (block_scale(blk) * dx[b]) * (float)isum;
+            }
+            y[i] = acc;
+        }
+    }
+    if (bias) for (int i = 0; i < m; i++) y[i] = y[i] + bias[i];
+}
+
+static void matvec_q8_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
+    matvec_quant(y, w, x, bias, m, k, 0);
 }
 
 static void matvec_q4_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
-    const int nb = k / EG_QK;
-    for (int i = 0; i < m; i++) {
-        const uint8_t *row = (const uint8_t *)w + (size_t)i * nb * EG_Q4_0_BLOCK_BYTES;
-        float acc = 0.0f;
-        for (int b = 0; b < nb; b++) {
-            const uint8_t *blk = row + (size_t)b * EG_Q4_0_BLOCK_BYTES, *qs = blk + 2;
-            float d = block_scale(blk);
-            const float *xb = x + b * EG_QK;
-            for (int j = 0; j < EG_QK / 2; j++) acc += (d * (float)((qs[j] & 15) - 8)) * xb[j];
-            for (int j = 0; j < EG_QK / 2; j++) acc += (d * (float)((qs[j] >> 4) - 8)) * xb[j + 16];
-        }
-        y[i] = bias ? acc + bias[i] : acc;
-    }
+    matvec_quant(y, w, x, bias, m, k, 1);
 }
 
 /* ---- matrix-matrix, NT: C[i][j] = sum_p A[i][p] * B[j][p] (+ bias[j]) -------------------------------------- */

@@ -6,7 +6,7 @@
  * (k, n) and never on m, t or its position, so tails are padded vectors (eg_ld_part), not scalar loops, and the
  * 4-row / 4x4 register tiles run the same per-element arithmetic as their 1-row / 1x1 edge versions.
  * Transcendentals are SLEEF's u10 vector functions (advsimd / neonvfpv4 variants, no SLEEF dispatcher).
- * matvec_q8_0/q4_0 quantise x to 8 bits per 32-block (ggml's q8_0 activations) and take exact int8 dots.
+ * matvec_q8_0/q4_0: kernels.h's q8-activation contract, bit-identical to the reference (vec_neon.h eg_matvec_q).
  * ARMv7 NEON flushes denormals to zero: there, add/mul/scale/axpy (exact by contract) run on scalar VFP.
  */
 #if !defined(__ARM_NEON)
@@ -116,67 +116,13 @@ static void matvec_f16(float *y, const uint16_t *w, const float *x, const float 
     add_bias(y, bias, m);
 }
 
-/* ---- matvec q8_0 / q4_0 ---------------------------------------------------------------------------------
- * x is quantised per 32-block to int8 (scale dx = max|x|/127, round to nearest) in chunks of XQ_BLOCKS blocks
- * on the stack; each row then accumulates acc += (dw * dx) * isum block by block, isum an exact int32 dot.
- * A row's partial sum is parked in y[i] between chunks (a float store/load is exact), so the result per row
- * is the same sequential sum over blocks for any m. */
-#define XQ_BLOCKS 64
-
-
+/* ---- matvec q8_0 / q4_0: eg_matvec_q (vec_neon.h), kernels.h's q8-activation contract with the reference's
+ * exact IEEE operations per row, so the result is bit-identical to eg_kernels_ref (and to neon-dotprod). -------- */
 static void matvec_q8_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
-    int8_t xq[XQ_BLOCKS * EG_QK];
-    float dx[XQ_BLOCKS];
-    const int nb = k / EG_QK;
-    const size_t row_bytes = (size_t)nb * EG_Q8_0_BLOCK_BYTES;
-    for (int b0 = 0; b0 < nb; b0 += XQ_BLOCKS) {
-        const int cb = nb - b0 < XQ_BLOCKS ? nb - b0 : XQ_BLOCKS;
-        quantize_x_q8(xq, dx, x + (size_t)b0 * EG_QK, cb);
-        for (int i = 0; i < m; i++) {
-            const uint8_t *row = (const uint8_t *)w + (size_t)i * row_bytes + (size_t)b0 * EG_Q8_0_BLOCK_BYTES;
-            float acc = b0 == 0 ? 0.0f : y[i];
-            for (int b = 0; b < cb; b++) {
-                const uint8_t *blk = row + (size_t)b * EG_Q8_0_BLOCK_BYTES;
-                uint16_t dh;
-                memcpy(&dh, blk, sizeof dh);
-                const int8x16_t w0 = vld1q_s8((const int8_t *)blk + 2), w1 = vld1q_s8((const int8_t *)blk + 18);
-                const int32_t isum = eg_dot_s8x32(w0, w1, xq + (size_t)b * EG_QK);
-                acc += (eg_f16_to_f32_neon(dh) * dx[b]) * (float)isum;
-            }
-            y[i] = acc;
-        }
-    }
-    if (nb == 0) for (int i = 0; i < m; i++) y[i] = 0.0f;
-    add_bias(y, bias, m);
+    eg_matvec_q(y, w, x, bias, m, k, 0);
 }
-
-/* q4_0 nibbles: element j < 16 is qs[j] & 15, element j >= 16 is qs[j-16] >> 4, both minus 8. */
-
 static void matvec_q4_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
-    int8_t xq[XQ_BLOCKS * EG_QK];
-    float dx[XQ_BLOCKS];
-    const int nb = k / EG_QK;
-    const size_t row_bytes = (size_t)nb * EG_Q4_0_BLOCK_BYTES;
-    for (int b0 = 0; b0 < nb; b0 += XQ_BLOCKS) {
-        const int cb = nb - b0 < XQ_BLOCKS ? nb - b0 : XQ_BLOCKS;
-        quantize_x_q8(xq, dx, x + (size_t)b0 * EG_QK, cb);
-        for (int i = 0; i < m; i++) {
-            const uint8_t *row = (const uint8_t *)w + (size_t)i * row_bytes + (size_t)b0 * EG_Q4_0_BLOCK_BYTES;
-            float acc = b0 == 0 ? 0.0f : y[i];
-            for (int b = 0; b < cb; b++) {
-                const uint8_t *blk = row + (size_t)b * EG_Q4_0_BLOCK_BYTES;
-                uint16_t dh;
-                memcpy(&dh, blk, sizeof dh);
-                int8x16_t w0, w1;
-                unpack_q4(blk + 2, &w0, &w1);
-                const int32_t isum = eg_dot_s8x32(w0, w1, xq + (size_t)b * EG_QK);
-                acc += (eg_f16_to_f32_neon(dh) * dx[b]) * (float)isum;
-            }
-            y[i] = acc;
-        }
-    }
-    if (nb == 0) for (int i = 0; i < m; i++) y[i] = 0.0f;
-    add_bias(y, bias, m);
+    eg_matvec_q(y, w, x, bias, m, k, 1);
 }
 
 /* ---- gemm f32, NT layout: C[i][j] = dot(A[i], B[j]) (+ bias[j]) ---------------------------------------

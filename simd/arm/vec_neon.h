@@ -64,14 +64,14 @@ static inline float32x4_t eg_div_f32x4(float32x4_t a, float32x4_t b) {
 #endif
 }
 
-/* ---- round to nearest integer (int32): ties to even on AArch64, away from zero on ARMv7 ------------------ */
+/* ---- round to nearest integer (int32), ties to even on both architectures (ARMv7 has no vcvtn: adding and
+ * subtracting 1.5 * 2^23 rounds |v| < 2^22 to an integer in the default round-to-nearest-even mode) ---------- */
 static inline int32x4_t eg_round_s32(float32x4_t v) {
 #if defined(__aarch64__)
     return vcvtnq_s32_f32(v);
 #else
-    uint32x4_t sign = vandq_u32(vreinterpretq_u32_f32(v), vdupq_n_u32(0x80000000u));
-    float32x4_t half = vreinterpretq_f32_u32(vorrq_u32(sign, vreinterpretq_u32_f32(vdupq_n_f32(0.5f))));
-    return vcvtq_s32_f32(vaddq_f32(v, half));
+    const float32x4_t magic = vdupq_n_f32(12582912.0f);
+    return vcvtq_s32_f32(vsubq_f32(vaddq_f32(v, magic), magic));
 #endif
 }
 
@@ -104,26 +104,19 @@ static inline float eg_f16_to_f32_neon(uint16_t h) {
     return vgetq_lane_f32(eg_f16x4_to_f32(vdup_n_u16(h)), 0);
 }
 
-/* ---- int8 dot product of 32 lanes, exact in int32 (|w| <= 128, |x| <= 127: a pair of products fits int16) */
-static inline int32_t eg_dot_s8x32(int8x16_t w0, int8x16_t w1, const int8_t *x) {
-    const int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
-    int16x8_t p0 = vmull_s8(vget_low_s8(w0), vget_low_s8(x0));
-    p0 = vmlal_s8(p0, vget_high_s8(w0), vget_high_s8(x0));
-    int16x8_t p1 = vmull_s8(vget_low_s8(w1), vget_low_s8(x1));
-    p1 = vmlal_s8(p1, vget_high_s8(w1), vget_high_s8(x1));
-    return eg_hsum_s32x4(vpadalq_s16(vpaddlq_s16(p0), p1));
-}
-
 /* ---- q8_0 / q4_0 helpers shared by kernels_neon.c and kernels_dotprod.c (one quantiser, so both tables give
  * bit-identical results) ------------------------------------------------------------------------------------ */
-/* x per 32-block to int8: dx = max|x|/127, xq = round-to-nearest-even(x / dx) (needs EG_QK from kernels.h). */
+/* x per 32-block to q8 activations (kernels.h): dx = max|x|/127 (0 and all-zero codes when max|x| < 2^-100),
+ * xq = round-half-even(x / dx) via x * (1/dx) (needs EG_QK from kernels.h). |xq| <= 127. Only used for |x*id|
+ * <= 127.0001, where eg_round_s32 is exact on both architectures. */
 static inline void quantize_x_q8(int8_t *xq, float *dx, const float *x, int n_blocks) {
     for (int b = 0; b < n_blocks; b++) {
         const float *xb = x + (size_t)b * EG_QK;
         float32x4_t amax = vdupq_n_f32(0.0f);
         for (int j = 0; j < EG_QK; j += 4) amax = vmaxq_f32(amax, vabsq_f32(vld1q_f32(xb + j)));
-        const float d = eg_hmax_f32x4(amax) / 127.0f;
-        const float id = d > 0.0f ? 1.0f / d : 0.0f;
+        const float m = eg_hmax_f32x4(amax);
+        const float d = m >= 0x1p-100f ? m / 127.0f : 0.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
         dx[b] = d;
         for (int j = 0; j < EG_QK; j += 8) {
             const int32x4_t q0 = eg_round_s32(vmulq_n_f32(vld1q_f32(xb + j), id));
@@ -140,6 +133,95 @@ static inline void unpack_q4(const uint8_t *qs, int8x16_t *w0, int8x16_t *w1) {
     const int8x16_t eight = vdupq_n_s8(8);
     *w0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(15))), eight);
     *w1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);
+}
+
+/* ---- the q8_0 / q4_0 matvec shared by kernels_neon.c and kernels_dotprod.c --------------------------------
+ * One chunk of cb blocks for R rows (R a compile-time 4 or 1) starting at `row` (stride row_bytes):
+ * y[r] = (first ? 0 : y[r]) + sum over blocks, in block order, of (dw * dx[b]) * (float)isum, exactly the
+ * reference's IEEE operations (kernels.h), one row per float lane (lanes >= R run on zeros and are dropped).
+ * The exact int32 block dot is two SDOTs where the CPU has them (this header compiled with +dotprod), else
+ * four widening multiplies and two pairwise adds; the 4 rows' dots are then reduced to one int32x4 by pairwise
+ * adds. Per 32 weights and row (AArch64, counted in the disassembly): 2 loads + 2 SDOT + 1 zeroing move, or
+ * 2 loads + 4 SMULL/SMLAL + 2 SADDLP/SADALP, plus per 4 rows 3 ADDP, 4 scale loads and 5 float ops. */
+static inline int32x4_t eg_dot32_lanes(int8x16_t w0, int8x16_t w1, int8x16_t x0, int8x16_t x1) {
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1);
+#else
+    int16x8_t p0 = vmull_s8(vget_low_s8(w0), vget_low_s8(x0));
+    p0 = vmlal_s8(p0, vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t p1 = vmull_s8(vget_low_s8(w1), vget_low_s8(x1));
+    p1 = vmlal_s8(p1, vget_high_s8(w1), vget_high_s8(x1));
+    return vpadalq_s16(vpaddlq_s16(p0), p1);
+#endif
+}
+
+/* lane r = sum of the lanes of d[r] (exact int32 sums) */
+static inline int32x4_t eg_reduce4_s32(int32x4_t d0, int32x4_t d1, int32x4_t d2, int32x4_t d3) {
+#if defined(__aarch64__)
+    return vpaddq_s32(vpaddq_s32(d0, d1), vpaddq_s32(d2, d3));
+#else
+    const int32x2_t a = vpadd_s32(vpadd_s32(vget_low_s32(d0), vget_high_s32(d0)), vpadd_s32(vget_low_s32(d1), vget_high_s32(d1)));
+    const int32x2_t b = vpadd_s32(vpadd_s32(vget_low_s32(d2), vget_high_s32(d2)), vpadd_s32(vget_low_s32(d3), vget_high_s32(d3)));
+    return vcombine_s32(a, b);
+#endif
+}
+
+static inline __attribute__((always_inline)) void eg_q_rows_chunk(float *y, const uint8_t *row, size_t row_bytes,
+                                                                  size_t block_bytes, int is_q4, const int8_t *xq,
+                                                                  const float *dx, int cb, int first, int R) {
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    if (!first) acc = R == 4 ? vld1q_f32(y) : vsetq_lane_f32(y[0], acc, 0);
+    for (int b = 0; b < cb; b++) {
+        const int8x16_t x0 = vld1q_s8(xq + (size_t)b * EG_QK), x1 = vld1q_s8(xq + (size_t)b * EG_QK + 16);
+        int32x4_t dot[4];
+        uint16x4_t dh = vdup_n_u16(0);
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < R; r++) {
+            const uint8_t *blk = row + (size_t)r * row_bytes + (size_t)b * block_bytes;
+            int8x16_t w0, w1;
+            uint16_t h;
+            memcpy(&h, blk, sizeof h);
+            dh = vset_lane_u16(h, dh, r & 3);
+            if (is_q4) unpack_q4(blk + 2, &w0, &w1);
+            else { w0 = vld1q_s8((const int8_t *)blk + 2); w1 = vld1q_s8((const int8_t *)blk + 18); }
+            dot[r] = eg_dot32_lanes(w0, w1, x0, x1);
+        }
+        _Pragma("GCC unroll 4")
+        for (int r = R; r < 4; r++) dot[r] = vdupq_n_s32(0);
+        const int32x4_t isum = eg_reduce4_s32(dot[0], dot[1], dot[2], dot[3]);
+        const float32x4_t dw = eg_f16x4_to_f32(dh);
+        acc = vaddq_f32(acc, vmulq_f32(vmulq_n_f32(dw, dx[b]), vcvtq_f32_s32(isum)));
+    }
+    if (R == 4) vst1q_f32(y, acc);
+    else y[0] = vgetq_lane_f32(acc, 0);
+}
+
+/* y = W x (+ bias) for q8_0 / q4_0 rows: x quantised in chunks of EG_NEON_XQ_BLOCKS blocks on the stack, rows
+ * four at a time (the 1-row tail runs the same lane arithmetic), partial sums parked in y between chunks. */
+#define EG_NEON_XQ_BLOCKS 64
+static inline __attribute__((always_inline)) void eg_matvec_q(float *y, const void *w, const float *x,
+                                                              const float *bias, int m, int k, int is_q4) {
+    int8_t xq[EG_NEON_XQ_BLOCKS * EG_QK];
+    float dx[EG_NEON_XQ_BLOCKS];
+    const int nb = k / EG_QK;
+    const size_t block_bytes = is_q4 ? EG_Q4_0_BLOCK_BYTES : EG_Q8_0_BLOCK_BYTES;
+    const size_t row_bytes = (size_t)nb * block_bytes;
+    for (int b0 = 0; b0 < nb; b0 += EG_NEON_XQ_BLOCKS) {
+        const int cb = nb - b0 < EG_NEON_XQ_BLOCKS ? nb - b0 : EG_NEON_XQ_BLOCKS;
+        quantize_x_q8(xq, dx, x + (size_t)b0 * EG_QK, cb);
+        const uint8_t *base = (const uint8_t *)w + (size_t)b0 * block_bytes;
+        int i = 0;
+        for (; i + 4 <= m; i += 4)
+            eg_q_rows_chunk(y + i, base + (size_t)i * row_bytes, row_bytes, block_bytes, is_q4, xq, dx, cb, b0 == 0, 4);
+        for (; i < m; i++)
+            eg_q_rows_chunk(y + i, base + (size_t)i * row_bytes, row_bytes, block_bytes, is_q4, xq, dx, cb, b0 == 0, 1);
+    }
+    if (nb == 0) for (int i = 0; i < m; i++) y[i] = 0.0f;
+    if (bias) {
+        int i = 0;
+        for (; i + 4 <= m; i += 4) vst1q_f32(y + i, vaddq_f32(vld1q_f32(y + i), vld1q_f32(bias + i)));
+        if (i < m) eg_st_part(y + i, vaddq_f32(eg_ld_part(y + i, m - i), eg_ld_part(bias + i, m - i)), m - i);
+    }
 }
 
 #endif /* EG_VEC_NEON_H */

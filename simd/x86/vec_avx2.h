@@ -51,8 +51,9 @@ static inline __m256i eg_q4_unpack(const uint8_t *p) {
     return _mm256_and_si256(b, _mm256_set1_epi8(0x0f));
 }
 
-/* Activation quantisation to q8 per 32-element block (ggml's quantize_row_q8_0, with an f32 scale):
- * d = max|x| / 127, q = round_half_even(x / d). Writes 32 int8 to q and returns d. */
+/* Activation quantisation to q8 per 32-element block, kernels.h's contract (ggml's quantize_row_q8_0 with an
+ * f32 scale): d = max|x| / 127 (0 when max|x| < 2^-100), q = round_half_even(x * (1/d)), |q| <= 127.
+ * Writes 32 int8 to q and returns d. */
 static inline float eg_quantize_block_q8_avx2(int8_t *q, const float *x) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16),
@@ -60,7 +61,7 @@ static inline float eg_quantize_block_q8_avx2(int8_t *q, const float *x) {
     __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
                              _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
     float amax = eg_hmax8(m);
-    float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+    float d = amax >= 0x1p-100f ? amax / 127.0f : 0.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
     __m256 vid = _mm256_set1_ps(id);
     __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, vid)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, vid));
     __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, vid)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, vid));
