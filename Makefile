@@ -29,6 +29,9 @@ CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -ffp-contract=off -fPIC -pthread $(PORT_CFLAGS)
 CPPFLAGS += -D_GNU_SOURCE -I. $(PORT_CPPFLAGS)   # one -I: every #include names its folder ("models/decoder.h")
 LDFLAGS  += $(PORT_LDFLAGS) -pthread
+# GNU ld lists every file it read (crt objects, linker scripts, .so/.a) in BINARY.link.d, as -MD does for headers:
+# tests/check_deps.py maps each one outside the repo to the Debian package that must provide it
+LDFLAGS  += -Wl,--dependency-file=$@.link.d
 LDLIBS   += -lsleef -lm -ldl
 ifneq ($(SAN),)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -48,11 +51,21 @@ TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_normalize.c tests
 
 # Text front end (runtime/text/text.c): links libespeak-ng (GPL-3), so it goes into the CLI and the test runner only,
 # never into libedgegen.a/.so (MIT). Built when the target's espeak-ng headers are present (EG_WITH_ESPEAK=0/1).
+# Cross builds use the target's multiarch libespeak-ng-dev (libespeak-ng-dev:arm64 / :armhf, which
+# ports/setup-debian.sh installs); its header directory /usr/include/espeak-ng is shared by every architecture, but a
+# cross compiler does not search /usr/include, so runtime/text/text.c alone gets it through a one-entry directory.
 TEXT_SRCS    := runtime/text/text.c
 ifeq ($(PORT),)
 EG_WITH_ESPEAK ?= $(if $(wildcard /usr/include/espeak-ng/speak_lib.h),1,0)
 else
-EG_WITH_ESPEAK ?= 0
+EG_WITH_ESPEAK ?= $(if $(and $(wildcard /usr/include/espeak-ng/speak_lib.h),$(wildcard $(MULTIARCH_LIB)/libespeak-ng.so)),1,0)
+ifeq ($(EG_WITH_ESPEAK),1)
+$(BUILD)/runtime/text/text.o: CPPFLAGS += -idirafter $(BUILD)/espeak-inc
+$(BUILD)/runtime/text/text.o: $(BUILD)/espeak-inc/espeak-ng
+$(BUILD)/espeak-inc/espeak-ng:
+	@mkdir -p $(dir $@)
+	ln -sfn /usr/include/espeak-ng $@
+endif
 endif
 CPPFLAGS += -DEG_WITH_ESPEAK=$(EG_WITH_ESPEAK)
 ifeq ($(EG_WITH_ESPEAK),1)
@@ -100,9 +113,18 @@ lib: $(LIB_A) $(LIB_SO)
 cli: $(CLI)
 tests: $(TESTBIN)
 
-$(BUILD)/%.o: %.c
+# Objects depend on the compile command: a changed flag (PORT_CFLAGS, EG_DATADIR, -MD ...) rebuilds them.
+FLAGS_STAMP := $(BUILD)/compile-flags
+COMPILE_CMD := $(CC) $(CPPFLAGS) $(CFLAGS) -MD -MP
+$(FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA_CFLAGS) -MMD -MP -c $< -o $@
+	@printf '%s\n' '$(subst ','\'',$(COMPILE_CMD))' | cmp -s - $@ || printf '%s\n' '$(subst ','\'',$(COMPILE_CMD))' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA_CFLAGS) -MD -MP -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
 	@rm -f $@

@@ -105,5 +105,12 @@ for port in aarch64 armhf; do
 done
 echo "   (ARM cross section: $(( $(date +%s) - cross_start )) s)"
 
+# ---- setup from nothing: every header, library and tool the builds above read from outside the repository comes
+# from a package ports/setup-debian.sh installs or reaches through Depends (tests/check_deps.py) ---------------
+deps_ports=""
+for port in aarch64 armhf; do [ -x "build-$port/edgegen" ] && deps_ports="$deps_ports --port $port"; done
+# shellcheck disable=SC2086
+suite "packages of everything the builds read" /usr/bin/python3 tests/check_deps.py $deps_ports "$BUILD"
+
 echo "$TOTAL_P passed, $TOTAL_F failed, $TOTAL_S skipped"
 [ "$TOTAL_F" -eq 0 ]

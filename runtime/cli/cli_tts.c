@@ -67,6 +67,8 @@ static void usage(FILE *f) {
             "                        word boundary); sizes the context's memory\n"
             "      --voice NAME      espeak-ng voice for phonemes (default en-us)\n"
             "  -v, --verbose         model, kernels, time to first audio and real-time factor on stderr\n"
+            "      --debug           the library's debug log on stderr: each sentence's phoneme ids and codec tokens\n"
+            "                        (\"edgegen: debug: sentence S ids|tokens I: ...\"), to compare builds\n"
             "  -h, --help            this help\n"
             "\n"
             "A progress line is shown on stderr when stderr is a terminal.\n"
@@ -288,6 +290,7 @@ static int run(int argc, char **argv) {
         }
         else if (!strcmp(a, "--raw")) raw = 1;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) verbose = 1;
+        else if (!strcmp(a, "--debug")) eg_log_set_level(EG_LOG_DEBUG);
         else { fprintf(stderr, "edgegen tts: unknown option '%s' (edgegen tts --help lists them)\n", a); goto usage_err; }
         (void)iv;
 #undef NEED_VAL
