@@ -96,11 +96,13 @@ for port in aarch64 armhf; do
         suite "aarch64 cortex-a76 pick" sh tests/run_qemu.sh pick aarch64 cortex-a76 neon-dotprod
         suite "aarch64 cortex-a76" sh tests/run_qemu.sh run aarch64 cortex-a76
         suite "aarch64 cortex-a53 EDGEGEN_ISA=ref" sh tests/run_qemu.sh run aarch64 cortex-a53 EDGEGEN_ISA=ref
+        suite "aarch64 cortex-a53 tts vs native" env BUILD="$BUILD" sh tests/run_qemu.sh tts aarch64 cortex-a53
     else
         suite "armhf cortex-a7 pick" sh tests/run_qemu.sh pick armhf cortex-a7 neon
         suite "armhf cortex-a8 pick" sh tests/run_qemu.sh pick armhf cortex-a8 ref
         suite "armhf cortex-a7" sh tests/run_qemu.sh run armhf cortex-a7
         suite "armhf cortex-a7 EDGEGEN_ISA=ref" sh tests/run_qemu.sh run armhf cortex-a7 EDGEGEN_ISA=ref
+        suite "armhf cortex-a7 tts vs native" env BUILD="$BUILD" sh tests/run_qemu.sh tts armhf cortex-a7
     fi
 done
 echo "   (ARM cross section: $(( $(date +%s) - cross_start )) s)"
