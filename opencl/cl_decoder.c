@@ -257,8 +257,10 @@ static enum eg_status device_window(struct eg_spectral *s, const float *cols, co
     enum eg_status st;
 #define ROW(fr) ((size_t)(k2 + ((fr) - xbase)))
 #define TRY(call) if ((st = (call)) != EG_OK) return st
+#if defined(EG_TEST_HOOKS) && EG_TEST_HOOKS
     if (s->fault == EG_CL_FAULT_ENQUEUE && s->probed)   /* injected: every window after the self-test fails */
         return eg_cl_fail(s->cl, "clEnqueueNDRangeKernel (injected by EDGEGEN_CL_FAULT=enqueue)", CL_OUT_OF_RESOURCES);
+#endif
     /* inputs: the im2col rows, and zero rows for every frame outside [e0, e1) the blocks may read */
     TRY(eg_cl_write(s->cl, s->d_cols, 0, (size_t)(e1 - e0) * s->n_cols * sizeof(float), cols));
     if (ROW(e0) > 0) TRY(eg_cl_write(s->cl, s->d_x, 0, ROW(e0) * dim * sizeof(float), s->zeros));

@@ -50,7 +50,34 @@
 extern "C" {
 #endif
 
+/* The library's version: the single source (the Makefile reads it for the shared library's file name and SONAME
+ * libedgegen.so.MAJOR, and for edgegen.pc). */
 #define EDGEGEN_VERSION "0.1.0"
+
+/* EG_API marks the public functions: libedgegen is compiled with -fvisibility=hidden, so the shared library
+ * exports these and nothing else (tests/test_install.sh compares `nm -D` with this header). */
+#if defined(_WIN32) && defined(EDGEGEN_BUILD)
+#define EG_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define EG_API __attribute__((visibility("default")))
+#else
+#define EG_API
+#endif
+
+/* Environment variables the library reads (all optional; the CLI documents its own, EDGEGEN_MODEL_DIR):
+ *   EDGEGEN_ISA=ref|avx2|avx512|neon|neon-dotprod   kernel table when eg_ctx_params.isa is EG_ISA_AUTO
+ *   EDGEGEN_BACKEND=auto|cpu|opencl   decoder device when eg_ctx_params.device is EG_DEVICE_AUTO
+ *   EDGEGEN_NO_MMAP=1          read model files into memory instead of mapping them
+ *   EDGEGEN_OPENCL_LIB=PATH    the OpenCL ICD loader to dlopen (default libOpenCL.so.1); OCL_ICD_VENDORS is
+ *                              read too, only to explain a missing platform
+ *   EDGEGEN_CL_DEVICE=P:D      which OpenCL device (platform:device indices, as `edgegen info` lists them)
+ *   EDGEGEN_CL_CACHE=off|0     do not cache compiled programs and probe verdicts; the cache is
+ *                              $XDG_CACHE_HOME/edgegen, else $HOME/.cache/edgegen
+ *   EDGEGEN_CL_MIN_RATIO=R     use the OpenCL device in AUTO when it is more than R times as fast as the CPU
+ *                              (default 1; a verdict with it set is not cached)
+ *   EDGEGEN_POOL_SPIN_US=N     microseconds a pool worker spins before it sleeps (tuning)
+ *   EDGEGEN_PAR_MIN_BYTES=N    smallest weight matrix split across threads (tuning; results are identical)
+ * Test builds only (the test runners' libedgegen-test.a, never the installed library): EDGEGEN_CL_FAULT. */
 
 enum eg_status {
     EG_OK = 0,
@@ -64,15 +91,15 @@ enum eg_status {
 };
 
 /* A short English description of a status ("format error", ...). Never NULL. */
-const char *eg_status_str(enum eg_status s);
+EG_API const char *eg_status_str(enum eg_status s);
 
 enum eg_log_level { EG_LOG_ERROR = 0, EG_LOG_WARN = 1, EG_LOG_INFO = 2, EG_LOG_DEBUG = 3 };
 
 /* Log sink: `msg` is one line without a trailing newline. fn == NULL restores the default (stderr, WARN and
  * above). Process-wide; set it before creating models or contexts. */
 typedef void (*eg_log_fn)(enum eg_log_level level, const char *msg, void *user);
-void eg_log_set(eg_log_fn fn, void *user);
-void eg_log_set_level(enum eg_log_level max_level);
+EG_API void eg_log_set(eg_log_fn fn, void *user);
+EG_API void eg_log_set_level(enum eg_log_level max_level);
 
 /* Kernel table selection. EG_ISA_AUTO picks the best table the CPU and OS support; the environment variable
  * EDGEGEN_ISA=ref|avx2|avx512|neon|neon-dotprod overrides AUTO. Forcing a table the CPU cannot run is
@@ -80,7 +107,7 @@ void eg_log_set_level(enum eg_log_level max_level);
 enum eg_isa { EG_ISA_AUTO = 0, EG_ISA_REF, EG_ISA_AVX2, EG_ISA_AVX512, EG_ISA_NEON, EG_ISA_NEON_DOTPROD };
 
 /* EDGEGEN_VERSION as a string, e.g. "0.1.0". Never NULL; static storage. */
-const char *eg_version(void);
+EG_API const char *eg_version(void);
 
 /* ==== model: AR + codec decoder, immutable, shareable ======================================================= */
 
@@ -93,21 +120,21 @@ struct eg_model;   /* opaque */
  * Returns the model, or NULL with *err (err may be NULL): EG_ERR_INVALID_ARG (ar_path NULL), EG_ERR_IO (cannot
  * open/read, or no codec found next to the AR file), EG_ERR_FORMAT (malformed file, wrong architecture, or the
  * two files disagree on the FSQ levels; the log names the key), EG_ERR_NOMEM. Thread-safe. */
-struct eg_model *eg_model_load(const char *ar_path, const char *codec_path, enum eg_status *err);
+EG_API struct eg_model *eg_model_load(const char *ar_path, const char *codec_path, enum eg_status *err);
 /* Unmap and free. NULL allowed. Every context created from m must be destroyed first. */
-void eg_model_free(struct eg_model *m);
+EG_API void eg_model_free(struct eg_model *m);
 
 /* Output sample rate in Hz (from the codec). */
-int eg_model_sample_rate(const struct eg_model *m);
+EG_API int eg_model_sample_rate(const struct eg_model *m);
 /* Samples per codec frame (one AR token = this many samples). */
-int eg_model_frame_samples(const struct eg_model *m);
+EG_API int eg_model_frame_samples(const struct eg_model *m);
 /* Phoneme inventory: ids are in [0, eg_model_n_phoneme_ids()). eg_model_phoneme_id() maps one phoneme
  * codepoint (IPA, NFD, as Piper/espeak-ng write it) to its id, -1 when the model does not know it (the special
  * symbols pad "_", bos "^", eos "$" are not returned). eg_model_special_ids() gives those three ids (any pointer
  * may be NULL). Ids for eg_ctx_synthesize_ids follow Piper's layout: bos pad p1 pad p2 pad ... eos. */
-int eg_model_n_phoneme_ids(const struct eg_model *m);
-int eg_model_phoneme_id(const struct eg_model *m, uint32_t codepoint);
-void eg_model_special_ids(const struct eg_model *m, int *pad_id, int *bos_id, int *eos_id);
+EG_API int eg_model_n_phoneme_ids(const struct eg_model *m);
+EG_API int eg_model_phoneme_id(const struct eg_model *m, uint32_t codepoint);
+EG_API void eg_model_special_ids(const struct eg_model *m, int *pad_id, int *bos_id, int *eos_id);
 
 /* ==== context: one stream, all memory sized at creation ===================================================== */
 
@@ -168,7 +195,7 @@ struct eg_ctx_params {
 };
 
 /* Defaults as listed above (on_audio NULL: set it). */
-struct eg_ctx_params eg_ctx_default_params(void);
+EG_API struct eg_ctx_params eg_ctx_default_params(void);
 
 /* Create a context for model m (borrowed: must outlive the context). p is copied. Before allocating, the
  * memory plan (mapped weights + the context's arenas) is checked against MemAvailable, cgroup limits and
@@ -178,16 +205,16 @@ struct eg_ctx_params eg_ctx_default_params(void);
  * this call. With device AUTO the OpenCL probe runs here (first use on a machine: up to seconds for the
  * driver's compiler; later a cached verdict). The OpenCL stage's own buffers are not in the memory plan.
  * Thread-safe (distinct contexts). */
-struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_params *p, enum eg_status *err);
-void eg_ctx_destroy(struct eg_ctx *ctx);   /* NULL allowed */
+EG_API struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_params *p, enum eg_status *err);
+EG_API void eg_ctx_destroy(struct eg_ctx *ctx);   /* NULL allowed */
 
 /* Bytes the context would allocate for these params (arenas; the weights are not included), 0 on invalid
  * params. For memory plans and tests. */
-size_t eg_ctx_memory_bytes(const struct eg_model *m, const struct eg_ctx_params *p);
+EG_API size_t eg_ctx_memory_bytes(const struct eg_model *m, const struct eg_ctx_params *p);
 
 /* Start a new stream: the next sentence is sentence 0 (no pause before it, seed index 0). The synthesize calls
  * below continue the current stream, so calling _ids once per sentence gives the same audio as one _text call. */
-void eg_ctx_reset(struct eg_ctx *ctx);
+EG_API void eg_ctx_reset(struct eg_ctx *ctx);
 
 /* One sentence of phoneme ids (Piper layout, 3 <= n_ids <= 2 * max_phonemes + 3, each in
  * [0, eg_model_n_phoneme_ids)). Emits the pause (if not the first sentence of the stream), then the sentence's
@@ -195,18 +222,18 @@ void eg_ctx_reset(struct eg_ctx *ctx);
  * sentence joins do not click. Audio starts as soon as the decoder has chunk_frames frames plus its look-ahead,
  * long before the sentence is finished. Errors: EG_ERR_INVALID_ARG (ids; nothing emitted), the callback's status,
  * EG_ERR_INTERNAL. */
-enum eg_status eg_ctx_synthesize_ids(struct eg_ctx *ctx, const int32_t *ids, int n_ids);
+EG_API enum eg_status eg_ctx_synthesize_ids(struct eg_ctx *ctx, const int32_t *ids, int n_ids);
 
 /* One sentence of phoneme codepoints: mapped with the model's inventory (unknown codepoints are dropped and
  * counted in eg_ctx_stats.n_unknown_phonemes), split at max_phonemes, then as eg_ctx_synthesize_ids. A sentence
  * with no known phoneme emits nothing. */
-enum eg_status eg_ctx_synthesize_phonemes(struct eg_ctx *ctx, const uint32_t *phonemes, int n_phonemes);
+EG_API enum eg_status eg_ctx_synthesize_phonemes(struct eg_ctx *ctx, const uint32_t *phonemes, int n_phonemes);
 
 /* Text: eg_ctx_reset, then phonemiser(user, utf8, max_phonemes, ...) whose sentences go through
  * eg_ctx_synthesize_phonemes. Returns when all audio has been delivered. Errors: EG_ERR_INVALID_ARG for NULL,
  * invalid UTF-8 (the log names the byte offset) or text with nothing to speak ("no speakable text": empty,
  * whitespace or punctuation only); the phonemiser's or callback's status otherwise. */
-enum eg_status eg_ctx_synthesize_text(struct eg_ctx *ctx, const char *utf8, eg_phonemiser_fn phonemiser,
+EG_API enum eg_status eg_ctx_synthesize_text(struct eg_ctx *ctx, const char *utf8, eg_phonemiser_fn phonemiser,
                                       void *user);
 
 /* Counters since the last eg_ctx_reset (eg_ctx_synthesize_text resets), readable at any time, including from
@@ -219,12 +246,12 @@ struct eg_ctx_stats {
     int64_t n_samples;            /* samples delivered to on_audio, pauses included */
     int64_t n_unknown_phonemes;   /* codepoints the model's inventory did not have */
 };
-void eg_ctx_get_stats(const struct eg_ctx *ctx, struct eg_ctx_stats *out);
+EG_API void eg_ctx_get_stats(const struct eg_ctx *ctx, struct eg_ctx_stats *out);
 /* The kernel table in use ("avx2", "ref", ...). Static storage; "" for NULL. */
-const char *eg_ctx_isa_name(const struct eg_ctx *ctx);
+EG_API const char *eg_ctx_isa_name(const struct eg_ctx *ctx);
 /* One line: where the decoder runs and why ("cpu: requested", "opencl: PoCL ...: correct (SNR 120 dB), faster
  * (ratio 1.8)", "cpu: ... CPU faster (ratio 0.07)"). Valid while the context lives. */
-const char *eg_ctx_device_info(const struct eg_ctx *ctx);
+EG_API const char *eg_ctx_device_info(const struct eg_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -50,6 +50,8 @@ else skip_suite "layers" "python3 is missing (ports/setup-debian.sh)"; fi
 suite "cli info" sh tests/test_cli_info.sh "$BUILD/edgegen"
 suite "cli decode" sh tests/test_cli_decode.sh "$BUILD/edgegen"
 suite "cli tts" sh tests/test_cli_tts.sh "$BUILD/edgegen"
+# make install/uninstall into temporary dirs; exported symbols = EG_API; the README example via pkg-config (~1-3 min)
+suite "install + pkg-config + README example" sh tests/test_install.sh
 
 # ---- sanitizers, the exporter's Python self-test, the memory-limit refusal of the CLI, a bounded fuzz run -----
 # Every C test under ASan+UBSan with LeakSanitizer (a leak on any error path fails); OpenCL device tests are
