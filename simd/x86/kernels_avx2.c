@@ -5,7 +5,7 @@
  * call into fixed blocks over threads is bit-identical. Transcendentals: SLEEF u10 (expf, erff, sincosf);
  * GELU uses an erfc fit with an inline exp, no erf call (see gelu8_fast); tanh is our
  * own (Cephes tanhf: odd polynomial for |x| < 0.625, 1 - 2/(exp(2|x|)+1) above), because SLEEF's tanhf is 5x
- * slower than an exp (/work/shared/perf-baseline.md §6).
+ * slower than an exp (perf-baseline.md §6 in the project's shared notes).
  * Quantised matvec quantises x to int8 per 32-block (ggml's q8_0 activations, f32 scale) and uses
  * vpmaddubsw/vpmaddwd integer dots; kernels.h allows this and the tests bound it.
  */
