@@ -125,7 +125,7 @@ TEST_LIB_OBJS  := $(filter-out $(TEST_HOOK_SRCS:%.c=$(BUILD)/%.o),$(LIB_OBJS)) $
 $(BUILD)/test-hooks/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DEG_TEST_HOOKS=1 $(CFLAGS) $(ISA_CFLAGS) -MD -MP -c $< -o $@
-$(BUILD)/test-hooks/opencl/cl_runtime.o: $(CL_GEN_H)
+$(BUILD)/test-hooks/opencl/cl_runtime.o: $(BUILD)/gen/cl_kernels_gen.h
 $(BUILD)/test-hooks/opencl/cl_runtime.o: CPPFLAGS += -I$(BUILD)/gen
 $(TEST_LIB_A): $(TEST_LIB_OBJS)
 	@rm -f $@
@@ -162,6 +162,13 @@ $(LIB_SO): $(LIB_SO_REAL)
 
 $(CLI): $(CLI_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS) $(CLI_LDLIBS)
+
+# the CLI with the test hooks, for tests/test_opencl.c's fault-injection runs of `edgegen decode`
+CLI_TEST := $(BUILD)/edgegen-test
+$(CLI_TEST): $(CLI_OBJS) $(TEST_LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(TEST_LIB_A) $(LDLIBS) $(CLI_LDLIBS)
+tests: $(CLI_TEST)
+all: $(CLI_TEST)
 
 $(TESTBIN): $(TEST_OBJS) $(TEST_LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(TEST_LIB_A) $(LDLIBS) $(CLI_LDLIBS)

@@ -280,7 +280,7 @@ def main():
                     for q in files_with_target(p_out):
                         reads.setdefault(q, set()).add(rel[:-2])
         bins = [x for x in sorted(glob.glob(os.path.join(b, '*'))) if os.path.isfile(x) and os.access(x, os.X_OK)
-                and open(x, 'rb').read(4) == b'\x7fELF' and not x.endswith('.so')]
+                and open(x, 'rb').read(4) == b'\x7fELF' and '.so' not in os.path.basename(x)]
         n_rt = 0
         for x in bins:
             libs, bad = runtime_libs(x, runs.get(b))
