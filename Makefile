@@ -12,6 +12,7 @@
 # ISA flags go only on the per-ISA kernel objects (target-specific ISA_CFLAGS); nothing is built for the host CPU.
 # -ffp-contract=off everywhere: multiply-adds are fused only where the code says so.
 
+.DEFAULT_GOAL := all
 PORT ?=
 ifneq ($(PORT),)
 include ports/toolchains/$(PORT).mk
