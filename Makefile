@@ -12,6 +12,7 @@
 # ISA flags go only on the per-ISA kernel objects (target-specific ISA_CFLAGS); nothing is built for the host CPU.
 # -ffp-contract=off everywhere: multiply-adds are fused only where the code says so.
 
+.DEFAULT_GOAL := all
 PORT ?=
 ifneq ($(PORT),)
 include ports/toolchains/$(PORT).mk
@@ -27,8 +28,13 @@ BUILD   ?= build$(if $(PORT),-$(PORT))$(if $(SAN),-san)
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -ffp-contract=off -fPIC -pthread $(PORT_CFLAGS)
+# hidden by default: libedgegen.so exports only what runtime/edgegen.h marks EG_API
+CFLAGS   += -fvisibility=hidden
 CPPFLAGS += -D_GNU_SOURCE -I. $(PORT_CPPFLAGS)   # one -I: every #include names its folder ("models/decoder.h")
 LDFLAGS  += $(PORT_LDFLAGS) -pthread
+# GNU ld lists every file it read (crt objects, linker scripts, .so/.a) in BINARY.link.d, as -MD does for headers:
+# tests/check_deps.py maps each one outside the repo to the Debian package that must provide it
+LDFLAGS  += -Wl,--dependency-file=$@.link.d
 LDLIBS   += -lsleef -lm -ldl
 ifneq ($(SAN),)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -57,11 +63,21 @@ endif
 
 # Text front end (runtime/text/text.c): links libespeak-ng (GPL-3), so it goes into the CLI and the test runner only,
 # never into libedgegen.a/.so (MIT). Built when the target's espeak-ng headers are present (EG_WITH_ESPEAK=0/1).
+# Cross builds use the target's multiarch libespeak-ng-dev (libespeak-ng-dev:arm64 / :armhf, which
+# ports/setup-debian.sh installs); its header directory /usr/include/espeak-ng is shared by every architecture, but a
+# cross compiler does not search /usr/include, so runtime/text/text.c alone gets it through a one-entry directory.
 TEXT_SRCS    := runtime/text/text.c
 ifeq ($(PORT),)
 EG_WITH_ESPEAK ?= $(if $(wildcard /usr/include/espeak-ng/speak_lib.h),1,0)
 else
-EG_WITH_ESPEAK ?= 0
+EG_WITH_ESPEAK ?= $(if $(and $(wildcard /usr/include/espeak-ng/speak_lib.h),$(wildcard $(MULTIARCH_LIB)/libespeak-ng.so)),1,0)
+ifeq ($(EG_WITH_ESPEAK),1)
+$(BUILD)/runtime/text/text.o: CPPFLAGS += -idirafter $(BUILD)/espeak-inc
+$(BUILD)/runtime/text/text.o: $(BUILD)/espeak-inc/espeak-ng
+$(BUILD)/espeak-inc/espeak-ng:
+	@mkdir -p $(dir $@)
+	ln -sfn /usr/include/espeak-ng $@
+endif
 endif
 CPPFLAGS += -DEG_WITH_ESPEAK=$(EG_WITH_ESPEAK)
 ifeq ($(EG_WITH_ESPEAK),1)
@@ -114,33 +130,74 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o) $(TEXT_SRCS:%.c=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o) $(TEXT_SRCS:%.c=$(BUILD)/%.o)
 
+# The version has one source, EDGEGEN_VERSION in runtime/edgegen.h: libedgegen.so.X.Y.Z, SONAME libedgegen.so.X.
+VERSION       := $(shell sed -n 's/^\#define EDGEGEN_VERSION "\([0-9]*\.[0-9]*\.[0-9]*\)".*/\1/p' runtime/edgegen.h)
+VERSION_MAJOR := $(firstword $(subst ., ,$(VERSION)))
+ifeq ($(VERSION),)
+$(error runtime/edgegen.h has no EDGEGEN_VERSION "X.Y.Z")
+endif
+
 LIB_A   := $(BUILD)/libedgegen.a
 LIB_SO  := $(BUILD)/libedgegen.so
+SONAME  := libedgegen.so.$(VERSION_MAJOR)
+LIB_SO_REAL := $(BUILD)/libedgegen.so.$(VERSION)
 CLI     := $(BUILD)/edgegen
 TESTBIN := $(BUILD)/test_runner
+# The test runners link libedgegen-test.a: the library plus its test-only hooks (EG_TEST_HOOKS=1: OpenCL fault
+# injection through EDGEGEN_CL_FAULT), which libedgegen.a/.so, the CLI and `make install` never contain.
+TEST_HOOK_SRCS := opencl/cl_runtime.c opencl/cl_decoder.c
+TEST_LIB_A     := $(BUILD)/libedgegen-test.a
+TEST_LIB_OBJS  := $(filter-out $(TEST_HOOK_SRCS:%.c=$(BUILD)/%.o),$(LIB_OBJS)) $(TEST_HOOK_SRCS:%.c=$(BUILD)/test-hooks/%.o)
+$(BUILD)/test-hooks/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DEG_TEST_HOOKS=1 $(CFLAGS) $(ISA_CFLAGS) -MD -MP -c $< -o $@
+$(BUILD)/test-hooks/opencl/cl_runtime.o: $(BUILD)/gen/cl_kernels_gen.h
+$(BUILD)/test-hooks/opencl/cl_runtime.o: CPPFLAGS += -I$(BUILD)/gen
+$(TEST_LIB_A): $(TEST_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-.PHONY: all lib cli tests test run bench fuzz fuzz-build setup clean
+.PHONY: all lib cli tests test run bench fuzz fuzz-build setup clean install uninstall
 all: $(LIB_A) $(LIB_SO) $(CLI) $(TESTBIN)
 lib: $(LIB_A) $(LIB_SO)
 cli: $(CLI)
 tests: $(TESTBIN)
 
-$(BUILD)/%.o: %.c
+# Objects depend on the compile command: a changed flag (PORT_CFLAGS, EG_DATADIR, -MD ...) rebuilds them.
+FLAGS_STAMP := $(BUILD)/compile-flags
+COMPILE_CMD  = $(CC) $(CPPFLAGS) $(CFLAGS) -MD -MP
+$(FLAGS_STAMP): FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA_CFLAGS) -MMD -MP -c $< -o $@
+	@printf '%s\n' '$(subst ','\'',$(COMPILE_CMD))' | cmp -s - $@ || printf '%s\n' '$(subst ','\'',$(COMPILE_CMD))' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ISA_CFLAGS) -MD -MP -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(LIB_SO): $(LIB_OBJS)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(LIB_SO_REAL): $(LIB_OBJS)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
+$(LIB_SO): $(LIB_SO_REAL)
+	ln -sf $(notdir $<) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
 
 $(CLI): $(CLI_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(LDLIBS) $(CLI_LDLIBS)
 
-$(TESTBIN): $(TEST_OBJS) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_A) $(LDLIBS) $(CLI_LDLIBS)
+# the CLI with the test hooks, for tests/test_opencl.c's fault-injection runs of `edgegen decode`
+CLI_TEST := $(BUILD)/edgegen-test
+$(CLI_TEST): $(CLI_OBJS) $(TEST_LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(TEST_LIB_A) $(LDLIBS) $(CLI_LDLIBS)
+tests: $(CLI_TEST)
+all: $(CLI_TEST)
+
+$(TESTBIN): $(TEST_OBJS) $(TEST_LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJS) $(TEST_LIB_A) $(LDLIBS) $(CLI_LDLIBS)
 
 # ---- OpenCL: kernels embedded with xxd -i, a separate test runner (PoCL JIT is slow), the bench ---------------
 CL_KERNELS         := $(sort $(wildcard opencl/kernels/*.cl))
@@ -159,8 +216,8 @@ $(BUILD)/opencl/cl_runtime.o: $(CL_GEN_H)
 $(BUILD)/opencl/cl_runtime.o: CPPFLAGS += -I$(BUILD)/gen
 all: $(OPENCL_TESTBIN)
 tests: $(OPENCL_TESTBIN)
-$(OPENCL_TESTBIN): $(BUILD)/tests/test_main.o $(OPENCL_TEST_SRCS:%.c=$(BUILD)/%.o) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/test_main.o $(OPENCL_TEST_SRCS:%.c=$(BUILD)/%.o) $(LIB_A) $(LDLIBS)
+$(OPENCL_TESTBIN): $(BUILD)/tests/test_main.o $(OPENCL_TEST_SRCS:%.c=$(BUILD)/%.o) $(TEST_LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/test_main.o $(OPENCL_TEST_SRCS:%.c=$(BUILD)/%.o) $(TEST_LIB_A) $(LDLIBS)
 $(BENCH_OPENCL): $(BUILD)/tests/bench_opencl.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/bench_opencl.o $(LIB_A) $(LDLIBS)
 .PHONY: bench-opencl
@@ -275,6 +332,43 @@ fuzz: $(FUZZ_BUILD)/fuzz_gguf
 setup:
 	@sh ports/setup-debian.sh
 
+# ---- install: make install PREFIX=/usr/local DESTDIR= (and uninstall with the same variables) --------------------
+# bin/edgegen; lib/libedgegen.a, lib/libedgegen.so.X.Y.Z + .so.X + .so; include/edgegen.h; lib/pkgconfig/edgegen.pc;
+# share/edgegen/models/{ar,codec}/ with the default model, which the installed edgegen finds with no flag
+# (EG_DATADIR = $(PREFIX)/share/edgegen is compiled into the CLI; the repo-relative <binary>/../models stays).
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+DATADIR     ?= $(PREFIX)/share/edgegen
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CPPFLAGS    += -DEG_DATADIR='"$(DATADIR)"'
+INSTALL_MODELS := models/ar/pico-ar-q8_0.gguf models/codec/pico-codec-q8_0.gguf
+$(BUILD)/edgegen.pc: runtime/edgegen.h Makefile $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	{ echo 'prefix=$(PREFIX)'; echo 'libdir=$(LIBDIR)'; echo 'includedir=$(INCLUDEDIR)'; echo; \
+	  echo 'Name: edgegen'; echo 'Description: offline text-to-speech runtime for small devices (C11, MIT)'; \
+	  echo 'Version: $(VERSION)'; echo 'Cflags: -I$${includedir}'; echo 'Libs: -L$${libdir} -ledgegen'; \
+	  echo 'Libs.private: $(strip $(LDLIBS)) -pthread'; } > $@.tmp && mv $@.tmp $@
+install: $(LIB_A) $(LIB_SO) $(CLI) $(BUILD)/edgegen.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(DATADIR)/models/ar $(DESTDIR)$(DATADIR)/models/codec
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/edgegen
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libedgegen.a
+	install -m 755 $(LIB_SO_REAL) $(DESTDIR)$(LIBDIR)/libedgegen.so.$(VERSION)
+	ln -sf libedgegen.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libedgegen.so
+	install -m 644 runtime/edgegen.h $(DESTDIR)$(INCLUDEDIR)/edgegen.h
+	install -m 644 $(BUILD)/edgegen.pc $(DESTDIR)$(PKGCONFIGDIR)/edgegen.pc
+	install -m 644 models/ar/pico-ar-q8_0.gguf $(DESTDIR)$(DATADIR)/models/ar/
+	install -m 644 models/codec/pico-codec-q8_0.gguf $(DESTDIR)$(DATADIR)/models/codec/
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/edgegen $(DESTDIR)$(LIBDIR)/libedgegen.a $(DESTDIR)$(LIBDIR)/libedgegen.so.$(VERSION) \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libedgegen.so $(DESTDIR)$(INCLUDEDIR)/edgegen.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/edgegen.pc $(addprefix $(DESTDIR)$(DATADIR)/,$(INSTALL_MODELS))
+	-rmdir $(DESTDIR)$(DATADIR)/models/ar $(DESTDIR)$(DATADIR)/models/codec $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DATADIR) 2>/dev/null
+
 # The headline job: speak a sample sentence with the bundled default model (models/ar + models/codec).
 RUN_TEXT ?= Hello there. This is edgegen, speaking offline on a small computer.
 RUN_OUT  ?= hello.wav
@@ -294,4 +388,4 @@ print-%:
 clean:
 	rm -rf build build-*
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(TEST_LIB_OBJS:.o=.d)

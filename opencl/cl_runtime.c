@@ -31,6 +31,7 @@ enum eg_status eg_cl_fail(struct eg_cl *cl, const char *call, cl_int err) {
     return EG_ERR_DEVICE;
 }
 
+#if defined(EG_TEST_HOOKS) && EG_TEST_HOOKS   /* fault injection for tests/test_opencl.c (opencl/cl_runtime.h) */
 enum eg_cl_fault eg_cl_fault_from_env(void) {
     const char *s = getenv("EDGEGEN_CL_FAULT");
     if (!s) return EG_CL_FAULT_NONE;
@@ -40,6 +41,7 @@ enum eg_cl_fault eg_cl_fault_from_env(void) {
     if (!strcmp(s, "enqueue")) return EG_CL_FAULT_ENQUEUE;
     return EG_CL_FAULT_NONE;
 }
+#endif
 
 /* ---- enumeration ---------------------------------------------------------------------------------------- */
 
@@ -247,7 +249,7 @@ static enum eg_status build_program(struct eg_cl *cl) {
     cl_int err;
     snprintf(opts, sizeof opts, "-cl-std=CL%s -DEG_TS=%d -DEG_NORM_WG=%d%s",
              cl->dev.c_major > 1 || cl->dev.c_minor >= 2 ? "1.2" : "1.1", cl->tile, cl->norm_wg,
-             cl->fault == EG_CL_FAULT_WRONG ? " -DEG_FAULT_WRONG=1" : "");
+             EG_CL_FAULT_IS(cl->fault, EG_CL_FAULT_WRONG) ? " -DEG_FAULT_WRONG=1" : "");
 
     /* sources: every embedded .cl, plus a forced error for EDGEGEN_CL_FAULT=build */
     const char *srcs[EG_CL_N_SOURCES + 1];
@@ -257,8 +259,10 @@ static enum eg_status build_program(struct eg_cl *cl) {
         srcs[n_src] = (const char *)eg_cl_sources[i].src;
         lens[n_src++] = eg_cl_sources[i].len;
     }
+#if defined(EG_TEST_HOOKS) && EG_TEST_HOOKS
     static const char fault_src[] = "#error \"forced build failure (EDGEGEN_CL_FAULT=build)\"\n";
     if (cl->fault == EG_CL_FAULT_BUILD) { srcs[n_src] = fault_src; lens[n_src++] = sizeof fault_src - 1; }
+#endif
 
     uint64_t key = FNV_INIT;
     key = fnv1a(key, cl->dev.name, strlen(cl->dev.name) + 1);
@@ -270,7 +274,7 @@ static enum eg_status build_program(struct eg_cl *cl) {
     double t0 = eg_cl_now_ms();
     char dir[450];
     cl->cache_path[0] = 0;
-    if (cl->fault != EG_CL_FAULT_BUILD && cache_dir(dir, sizeof dir))
+    if (!EG_CL_FAULT_IS(cl->fault, EG_CL_FAULT_BUILD) && cache_dir(dir, sizeof dir))
         snprintf(cl->cache_path, sizeof cl->cache_path, "%s/cl-%016llx.bin", dir, (unsigned long long)key);
 
     if (cl->cache_path[0]) {
@@ -337,7 +341,7 @@ enum eg_status eg_cl_create(struct eg_cl **out, const char *spec, char *why, siz
     if (!n) { snprintf(why, why_len, "no OpenCL platform (loader %s, no driver)", cl->api.lib_name); st = EG_ERR_UNSUPPORTED; goto err_close; }
 
     if (!spec) spec = getenv("EDGEGEN_CL_DEVICE");
-    if (cl->fault == EG_CL_FAULT_DEVICE) spec = "99:99";
+    if (EG_CL_FAULT_IS(cl->fault, EG_CL_FAULT_DEVICE)) spec = "99:99";
     if (spec && *spec) {
         int p = -1, d = -1;
         if (sscanf(spec, "%d:%d", &p, &d) != 2) {

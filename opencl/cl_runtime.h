@@ -46,8 +46,16 @@ enum eg_status eg_cl_enumerate(const struct eg_cl_api *api, struct eg_cl_device_
                                char *why, size_t why_len);
 
 enum eg_cl_fault { EG_CL_FAULT_NONE = 0, EG_CL_FAULT_BUILD, EG_CL_FAULT_DEVICE, EG_CL_FAULT_WRONG, EG_CL_FAULT_ENQUEUE };
-/* EDGEGEN_CL_FAULT, parsed (unknown values are NONE). */
+/* EDGEGEN_CL_FAULT, parsed (unknown values are NONE). Test builds only (EG_TEST_HOOKS=1: the test runners'
+ * libedgegen-test.a): elsewhere it is always NONE and EG_CL_FAULT_IS() is a constant 0, so the fault paths and
+ * their strings are not in the library. */
+#if defined(EG_TEST_HOOKS) && EG_TEST_HOOKS
 enum eg_cl_fault eg_cl_fault_from_env(void);
+#define EG_CL_FAULT_IS(field, kind) ((field) == (kind))
+#else
+static inline enum eg_cl_fault eg_cl_fault_from_env(void) { return EG_CL_FAULT_NONE; }
+#define EG_CL_FAULT_IS(field, kind) ((void)(field), 0)
+#endif
 
 struct eg_cl {
     struct eg_cl_api api;

@@ -9,6 +9,7 @@ static enum eg_log_level g_log_level = EG_LOG_WARN;
 
 void eg_log_set(eg_log_fn fn, void *user) { g_log_fn = fn; g_log_user = user; }
 void eg_log_set_level(enum eg_log_level max_level) { g_log_level = max_level; }
+int eg_log_enabled(enum eg_log_level level) { return g_log_fn != NULL || level <= g_log_level; }
 
 void eg_log(enum eg_log_level level, const char *fmt, ...) {
     char buf[1024];

@@ -13,6 +13,8 @@
 
 /* Log one line through the user's callback (ports/log.c). */
 void eg_log(enum eg_log_level level, const char *fmt, ...) EG_PRINTF(2, 3);
+/* Would a line at this level reach the sink? (skip formatting bulky debug output when it would not) */
+int eg_log_enabled(enum eg_log_level level);
 #define EG_LOGE(...) eg_log(EG_LOG_ERROR, __VA_ARGS__)
 #define EG_LOGW(...) eg_log(EG_LOG_WARN, __VA_ARGS__)
 #define EG_LOGI(...) eg_log(EG_LOG_INFO, __VA_ARGS__)

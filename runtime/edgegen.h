@@ -54,7 +54,34 @@
 extern "C" {
 #endif
 
+/* The library's version: the single source (the Makefile reads it for the shared library's file name and SONAME
+ * libedgegen.so.MAJOR, and for edgegen.pc). */
 #define EDGEGEN_VERSION "0.1.0"
+
+/* EG_API marks the public functions: libedgegen is compiled with -fvisibility=hidden, so the shared library
+ * exports these and nothing else (tests/test_install.sh compares `nm -D` with this header). */
+#if defined(_WIN32) && defined(EDGEGEN_BUILD)
+#define EG_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define EG_API __attribute__((visibility("default")))
+#else
+#define EG_API
+#endif
+
+/* Environment variables the library reads (all optional; the CLI documents its own, EDGEGEN_MODEL_DIR):
+ *   EDGEGEN_ISA=ref|avx2|avx512|neon|neon-dotprod   kernel table when eg_ctx_params.isa is EG_ISA_AUTO
+ *   EDGEGEN_BACKEND=auto|cpu|opencl   decoder device when eg_ctx_params.device is EG_DEVICE_AUTO
+ *   EDGEGEN_NO_MMAP=1          read model files into memory instead of mapping them
+ *   EDGEGEN_OPENCL_LIB=PATH    the OpenCL ICD loader to dlopen (default libOpenCL.so.1); OCL_ICD_VENDORS is
+ *                              read too, only to explain a missing platform
+ *   EDGEGEN_CL_DEVICE=P:D      which OpenCL device (platform:device indices, as `edgegen info` lists them)
+ *   EDGEGEN_CL_CACHE=off|0     do not cache compiled programs and probe verdicts; the cache is
+ *                              $XDG_CACHE_HOME/edgegen, else $HOME/.cache/edgegen
+ *   EDGEGEN_CL_MIN_RATIO=R     use the OpenCL device in AUTO when it is more than R times as fast as the CPU
+ *                              (default 1; a verdict with it set is not cached)
+ *   EDGEGEN_POOL_SPIN_US=N     microseconds a pool worker spins before it sleeps (tuning)
+ *   EDGEGEN_PAR_MIN_BYTES=N    smallest weight matrix split across threads (tuning; results are identical)
+ * Test builds only (the test runners' libedgegen-test.a, never the installed library): EDGEGEN_CL_FAULT. */
 
 enum eg_status {
     EG_OK = 0,
@@ -68,15 +95,15 @@ enum eg_status {
 };
 
 /* A short English description of a status ("format error", ...). Never NULL. */
-const char *eg_status_str(enum eg_status s);
+EG_API const char *eg_status_str(enum eg_status s);
 
 enum eg_log_level { EG_LOG_ERROR = 0, EG_LOG_WARN = 1, EG_LOG_INFO = 2, EG_LOG_DEBUG = 3 };
 
 /* Log sink: `msg` is one line without a trailing newline. fn == NULL restores the default (stderr, WARN and
  * above). Process-wide; set it before creating models or contexts. */
 typedef void (*eg_log_fn)(enum eg_log_level level, const char *msg, void *user);
-void eg_log_set(eg_log_fn fn, void *user);
-void eg_log_set_level(enum eg_log_level max_level);
+EG_API void eg_log_set(eg_log_fn fn, void *user);
+EG_API void eg_log_set_level(enum eg_log_level max_level);
 
 /* Kernel table selection. EG_ISA_AUTO picks the best table the CPU and OS support; the environment variable
  * EDGEGEN_ISA=ref|avx2|avx512|neon|neon-dotprod overrides AUTO. Forcing a table the CPU cannot run is
@@ -84,7 +111,7 @@ void eg_log_set_level(enum eg_log_level max_level);
 enum eg_isa { EG_ISA_AUTO = 0, EG_ISA_REF, EG_ISA_AVX2, EG_ISA_AVX512, EG_ISA_NEON, EG_ISA_NEON_DOTPROD };
 
 /* EDGEGEN_VERSION as a string, e.g. "0.1.0". Never NULL; static storage. */
-const char *eg_version(void);
+EG_API const char *eg_version(void);
 
 /* ==== model: AR + codec decoder, immutable, shareable ======================================================= */
 
@@ -97,21 +124,21 @@ struct eg_model;   /* opaque */
  * Returns the model, or NULL with *err (err may be NULL): EG_ERR_INVALID_ARG (ar_path NULL), EG_ERR_IO (cannot
  * open/read, or no codec found next to the AR file), EG_ERR_FORMAT (malformed file, wrong architecture, or the
  * two files disagree on the FSQ levels; the log names the key), EG_ERR_NOMEM. Thread-safe. */
-struct eg_model *eg_model_load(const char *ar_path, const char *codec_path, enum eg_status *err);
+EG_API struct eg_model *eg_model_load(const char *ar_path, const char *codec_path, enum eg_status *err);
 /* Unmap and free. NULL allowed. Every context created from m must be destroyed first. */
-void eg_model_free(struct eg_model *m);
+EG_API void eg_model_free(struct eg_model *m);
 
 /* Output sample rate in Hz (from the codec). */
-int eg_model_sample_rate(const struct eg_model *m);
+EG_API int eg_model_sample_rate(const struct eg_model *m);
 /* Samples per codec frame (one AR token = this many samples). */
-int eg_model_frame_samples(const struct eg_model *m);
+EG_API int eg_model_frame_samples(const struct eg_model *m);
 /* Phoneme inventory: ids are in [0, eg_model_n_phoneme_ids()). eg_model_phoneme_id() maps one phoneme
  * codepoint (IPA, NFD, as Piper/espeak-ng write it) to its id, -1 when the model does not know it (the special
  * symbols pad "_", bos "^", eos "$" are not returned). eg_model_special_ids() gives those three ids (any pointer
  * may be NULL). Ids for eg_ctx_synthesize_ids follow Piper's layout: bos pad p1 pad p2 pad ... eos. */
-int eg_model_n_phoneme_ids(const struct eg_model *m);
-int eg_model_phoneme_id(const struct eg_model *m, uint32_t codepoint);
-void eg_model_special_ids(const struct eg_model *m, int *pad_id, int *bos_id, int *eos_id);
+EG_API int eg_model_n_phoneme_ids(const struct eg_model *m);
+EG_API int eg_model_phoneme_id(const struct eg_model *m, uint32_t codepoint);
+EG_API void eg_model_special_ids(const struct eg_model *m, int *pad_id, int *bos_id, int *eos_id);
 
 /* ==== context: one stream, all memory sized at creation ===================================================== */
 
@@ -177,7 +204,7 @@ struct eg_ctx_params {
 };
 
 /* Defaults as listed above (on_audio NULL: set it). */
-struct eg_ctx_params eg_ctx_default_params(void);
+EG_API struct eg_ctx_params eg_ctx_default_params(void);
 
 /* Create a context for model m (borrowed: must outlive the context). p is copied. Before allocating, the
  * memory plan (mapped weights + the context's arenas) is checked against MemAvailable, cgroup limits and
@@ -187,27 +214,27 @@ struct eg_ctx_params eg_ctx_default_params(void);
  * this call. With device AUTO the OpenCL probe runs here (first use on a machine: up to seconds for the
  * driver's compiler; later a cached verdict). The OpenCL stage's own buffers are not in the memory plan.
  * Thread-safe (distinct contexts). */
-struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_params *p, enum eg_status *err);
-void eg_ctx_destroy(struct eg_ctx *ctx);   /* NULL allowed */
+EG_API struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_params *p, enum eg_status *err);
+EG_API void eg_ctx_destroy(struct eg_ctx *ctx);   /* NULL allowed */
 
 /* Bytes the context would allocate for these params (arenas; the weights are not included), 0 on invalid
  * params. For memory plans and tests. */
-size_t eg_ctx_memory_bytes(const struct eg_model *m, const struct eg_ctx_params *p);
+EG_API size_t eg_ctx_memory_bytes(const struct eg_model *m, const struct eg_ctx_params *p);
 
 /* How many contexts with params p this process could hold at the same time, from the memory plan eg_ctx_create
  * checks (the weights once; each context's arenas and its threads' stacks n times; against MemAvailable, cgroup
  * and rlimits as they are now), at most max_n (<= 4096). 0 when not even one fits (not logged) or on invalid
  * arguments (logged as eg_ctx_create would). For servers that size a pool of contexts up front (`edgegen serve`). Thread-safe. */
-int eg_ctx_fit_count(const struct eg_model *m, const struct eg_ctx_params *p, int max_n);
+EG_API int eg_ctx_fit_count(const struct eg_model *m, const struct eg_ctx_params *p, int max_n);
 
 /* Change the context's speed (as eg_ctx_params.speed, 0.1 .. 10) for the sentences synthesised from now on; the
  * audio is then the same as from a context created with that speed. Sizes nothing: a server sets each request's
  * speed on a pooled context. EG_ERR_INVALID_ARG (logged) for NULL or out of range; the speed is then unchanged. */
-enum eg_status eg_ctx_set_speed(struct eg_ctx *ctx, float speed);
+EG_API enum eg_status eg_ctx_set_speed(struct eg_ctx *ctx, float speed);
 
 /* Start a new stream: the next sentence is sentence 0 (no pause before it, seed index 0). The synthesize calls
  * below continue the current stream, so calling _ids once per sentence gives the same audio as one _text call. */
-void eg_ctx_reset(struct eg_ctx *ctx);
+EG_API void eg_ctx_reset(struct eg_ctx *ctx);
 
 /* One sentence of phoneme ids (Piper layout, 3 <= n_ids <= 2 * max_phonemes + 3, each in
  * [0, eg_model_n_phoneme_ids)). Emits the pause (if not the first sentence of the stream), then the sentence's
@@ -215,18 +242,18 @@ void eg_ctx_reset(struct eg_ctx *ctx);
  * sentence joins do not click. Audio starts as soon as the decoder has chunk_frames frames plus its look-ahead,
  * long before the sentence is finished. Errors: EG_ERR_INVALID_ARG (ids; nothing emitted), the callback's status,
  * EG_ERR_INTERNAL. */
-enum eg_status eg_ctx_synthesize_ids(struct eg_ctx *ctx, const int32_t *ids, int n_ids);
+EG_API enum eg_status eg_ctx_synthesize_ids(struct eg_ctx *ctx, const int32_t *ids, int n_ids);
 
 /* One sentence of phoneme codepoints: mapped with the model's inventory (unknown codepoints are dropped and
  * counted in eg_ctx_stats.n_unknown_phonemes), split at max_phonemes, then as eg_ctx_synthesize_ids. A sentence
  * with no known phoneme emits nothing. */
-enum eg_status eg_ctx_synthesize_phonemes(struct eg_ctx *ctx, const uint32_t *phonemes, int n_phonemes);
+EG_API enum eg_status eg_ctx_synthesize_phonemes(struct eg_ctx *ctx, const uint32_t *phonemes, int n_phonemes);
 
 /* Text: eg_ctx_reset, then phonemiser(user, utf8, max_phonemes, ...) whose sentences go through
  * eg_ctx_synthesize_phonemes. Returns when all audio has been delivered. Errors: EG_ERR_INVALID_ARG for NULL,
  * invalid UTF-8 (the log names the byte offset) or text with nothing to speak ("no speakable text": empty,
  * whitespace or punctuation only); the phonemiser's or callback's status otherwise. */
-enum eg_status eg_ctx_synthesize_text(struct eg_ctx *ctx, const char *utf8, eg_phonemiser_fn phonemiser,
+EG_API enum eg_status eg_ctx_synthesize_text(struct eg_ctx *ctx, const char *utf8, eg_phonemiser_fn phonemiser,
                                       void *user);
 
 /* Counters since the last eg_ctx_reset (eg_ctx_synthesize_text resets), readable at any time, including from
@@ -239,25 +266,25 @@ struct eg_ctx_stats {
     int64_t n_samples;            /* samples delivered to on_audio, pauses included */
     int64_t n_unknown_phonemes;   /* codepoints the model's inventory did not have */
 };
-void eg_ctx_get_stats(const struct eg_ctx *ctx, struct eg_ctx_stats *out);
+EG_API void eg_ctx_get_stats(const struct eg_ctx *ctx, struct eg_ctx_stats *out);
 /* The kernel table in use ("avx2", "ref", ...). Static storage; "" for NULL. */
-const char *eg_ctx_isa_name(const struct eg_ctx *ctx);
+EG_API const char *eg_ctx_isa_name(const struct eg_ctx *ctx);
 /* One line: where the decoder runs and why ("cpu: requested", "opencl: PoCL ...: correct (SNR 120 dB), faster
  * (ratio 1.8)", "cpu: ... CPU faster (ratio 0.07)"). Valid while the context lives. */
-const char *eg_ctx_device_info(const struct eg_ctx *ctx);
+EG_API const char *eg_ctx_device_info(const struct eg_ctx *ctx);
 
 /* ==== tools: what `edgegen` needs beyond synthesis (the commands use only this header) ====================== */
 
 /* "ref" / "avx2" / "avx512" / "neon" / "neon-dotprod" / "auto" → enum eg_isa; -1 for an unknown name (or NULL).
  * eg_isa_name is the reverse ("auto" for EG_ISA_AUTO); static storage. */
-int eg_isa_from_name(const char *name);
-const char *eg_isa_name(enum eg_isa isa);
+EG_API int eg_isa_from_name(const char *name);
+EG_API const char *eg_isa_name(enum eg_isa isa);
 
 /* The default worker count: online cores, at most 4 (at least 1). */
-int eg_default_threads(void);
+EG_API int eg_default_threads(void);
 
 /* Peak resident set size of this process so far, in bytes (getrusage / VmHWM); 0 when unknown. */
-uint64_t eg_peak_rss_bytes(void);
+EG_API uint64_t eg_peak_rss_bytes(void);
 
 /* Receives report text: one or more whole lines, each ending in '\n'. Called from inside the report function. */
 typedef void (*eg_text_fn)(void *user, const char *text);
@@ -267,9 +294,9 @@ typedef void (*eg_text_fn)(void *user, const char *text);
  * OpenCL (platforms, devices, and whether the decoder stage would be used: this builds the kernels and times a
  * synthetic decoder, up to seconds on first use). json: one JSON object instead of text. The text is delivered
  * once, complete. Errors: EG_ERR_UNSUPPORTED when `isa` cannot run here (the log says why), EG_ERR_NOMEM. */
-enum eg_status eg_report_system(enum eg_isa isa, int json, eg_text_fn out, void *user);
+EG_API enum eg_status eg_report_system(enum eg_isa isa, int json, eg_text_fn out, void *user);
 /* This machine's raw CPUID/XCR0 or HWCAP values in the tests/data/cpu/ dump format (bug reports). */
-enum eg_status eg_report_cpu_dump(eg_text_fn out, void *user);
+EG_API enum eg_status eg_report_cpu_dump(eg_text_fn out, void *user);
 
 struct eg_inspect_params {
     int    tensors;       /* default 1: the tensor table */
@@ -277,13 +304,13 @@ struct eg_inspect_params {
     int    n_threads;     /* 1 .. 1024: threads the memory plan is sized for (default as a context's) */
     double max_seconds;   /* 0 .. 86400: audio one context must hold, for the memory plan */
 };
-struct eg_inspect_params eg_inspect_default_params(void);
+EG_API struct eg_inspect_params eg_inspect_default_params(void);
 /* `edgegen inspect`: validate a GGUF model file (every byte, as loading does) and report its header, metadata,
  * tensors, totals per type and the memory plan of model + context against the memory this process may use.
  * Before mapping, the file size alone is checked against the limits (EDGEGEN_NO_MMAP=1: read, not mapped).
  * Errors (one log line names the file and field, or the limit): EG_ERR_IO, EG_ERR_FORMAT, EG_ERR_NOMEM (the plan
  * does not fit: the report up to the plan is still delivered), EG_ERR_INVALID_ARG. */
-enum eg_status eg_report_model(const char *path, const struct eg_inspect_params *p, eg_text_fn out, void *user);
+EG_API enum eg_status eg_report_model(const char *path, const struct eg_inspect_params *p, eg_text_fn out, void *user);
 
 /* ---- the codec decoder alone: codec tokens → PCM (`edgegen decode`) --------------------------------------- */
 
@@ -297,35 +324,35 @@ struct eg_codec_params {
     eg_text_fn     report;         /* optional: the memory plan lines and the placement's reason, at open */
     void          *report_user;
 };
-struct eg_codec_params eg_codec_default_params(void);
+EG_API struct eg_codec_params eg_codec_default_params(void);
 
 /* Load a codec decoder GGUF ("edgegen.codec"), check its memory plan against the limits before allocating
  * (EG_ERR_NOMEM with one log line when it does not fit), choose the kernel table and the device as
  * eg_ctx_create does. NULL with *err (err may be NULL): EG_ERR_INVALID_ARG, EG_ERR_IO, EG_ERR_FORMAT,
  * EG_ERR_NOMEM, EG_ERR_UNSUPPORTED, EG_ERR_DEVICE. */
-struct eg_codec *eg_codec_open(const char *path, const struct eg_codec_params *p, enum eg_status *err);
-void eg_codec_close(struct eg_codec *c);   /* NULL allowed */
+EG_API struct eg_codec *eg_codec_open(const char *path, const struct eg_codec_params *p, enum eg_status *err);
+EG_API void eg_codec_close(struct eg_codec *c);   /* NULL allowed */
 
-int eg_codec_sample_rate(const struct eg_codec *c);
-int eg_codec_frame_samples(const struct eg_codec *c);   /* samples per token */
+EG_API int eg_codec_sample_rate(const struct eg_codec *c);
+EG_API int eg_codec_frame_samples(const struct eg_codec *c);   /* samples per token */
 /* > 0: the codec is phoneme-conditioned and every token needs its frame's phoneme id in [0, n). */
-int eg_codec_n_phonemes(const struct eg_codec *c);
+EG_API int eg_codec_n_phonemes(const struct eg_codec *c);
 /* The memory plan's total in bytes (what eg_codec_open checked). */
-uint64_t eg_codec_memory_estimate(const struct eg_codec *c);
+EG_API uint64_t eg_codec_memory_estimate(const struct eg_codec *c);
 /* One line without newline: "(dim D, ffn F, L layers, n_fft N, hop H), kernels K, T thread(s), network on X". */
-void eg_codec_describe(const struct eg_codec *c, char *buf, size_t len);
+EG_API void eg_codec_describe(const struct eg_codec *c, char *buf, size_t len);
 
 /* EG_OK when every token is in [0, n_codes) and (conditioned codecs) phones is non-NULL with every id in
  * [0, eg_codec_n_phonemes); else EG_ERR_INVALID_ARG with a log line naming the position (first_pos + index). */
-enum eg_status eg_codec_check(const struct eg_codec *c, const int32_t *tokens, const int32_t *phones, int n,
+EG_API enum eg_status eg_codec_check(const struct eg_codec *c, const int32_t *tokens, const int32_t *phones, int n,
                               int64_t first_pos);
 /* Append n tokens (and their frame phoneme ids; NULL for an unconditioned codec), all checked first (a bad value
  * consumes nothing), and deliver every sample no later token can change to on_audio as float (mono, nominally
  * [-1, 1]). The stream lags the input by the decoder's receptive field. */
-enum eg_status eg_codec_push(struct eg_codec *c, const int32_t *tokens, const int32_t *phones, int n,
+EG_API enum eg_status eg_codec_push(struct eg_codec *c, const int32_t *tokens, const int32_t *phones, int n,
                              eg_audio_fn on_audio, void *user);
 /* End of stream: the rest of the audio (the stream then totals n_tokens * frame samples), then start over. */
-enum eg_status eg_codec_flush(struct eg_codec *c, eg_audio_fn on_audio, void *user);
+EG_API enum eg_status eg_codec_flush(struct eg_codec *c, eg_audio_fn on_audio, void *user);
 
 /* ---- WAV output: 16-bit PCM mono (or headerless s16le) that never leaves a half-written file ---------------
  * A file is written to a temporary name in the target's directory and renamed over the target only by
@@ -341,16 +368,16 @@ struct eg_wav_params {
 };
 /* path: output file, or "-" for stdout. Errors: EG_ERR_INVALID_ARG, EG_ERR_IO (directory not writable, ...),
  * EG_ERR_NOMEM. */
-enum eg_status eg_wav_open(const char *path, const struct eg_wav_params *p, struct eg_wav **out);
+EG_API enum eg_status eg_wav_open(const char *path, const struct eg_wav_params *p, struct eg_wav **out);
 /* Append mono float samples: clamped to [-1, 1], scaled by 32767, rounded to nearest (EG_SAMPLE_S16's rule). */
-enum eg_status eg_wav_write_f32(struct eg_wav *w, const float *pcm, size_t n);
+EG_API enum eg_status eg_wav_write_f32(struct eg_wav *w, const float *pcm, size_t n);
 /* Flush, fix the header, fsync and rename into place; frees w in every case. On error the temporary is
  * removed and the target is left untouched. */
-enum eg_status eg_wav_close(struct eg_wav *w);
+EG_API enum eg_status eg_wav_close(struct eg_wav *w);
 /* Discard: remove the temporary (stdout: just stop) and free w. NULL allowed. */
-void eg_wav_abort(struct eg_wav *w);
+EG_API void eg_wav_abort(struct eg_wav *w);
 /* Samples written so far. */
-uint64_t eg_wav_n_samples(const struct eg_wav *w);
+EG_API uint64_t eg_wav_n_samples(const struct eg_wav *w);
 
 /* ==== text front end: plain text, inline phonemes, SSML, a user lexicon, timings (runtime/text/, MIT) ========== *
  *
@@ -404,17 +431,17 @@ struct eg_lexicon;   /* opaque: word → phonemes */
  * letters) equals an entry that is all lower case — so "nasa" matches NASA and Nasa, while "US" matches only US.
  * A word listed twice is an error. Errors (one log line "FILE:LINE: ...", nothing returned): EG_ERR_IO (cannot
  * read), EG_ERR_FORMAT (a line without phonemes, a bad word, invalid UTF-8, a duplicate), EG_ERR_NOMEM. */
-enum eg_status eg_lexicon_load(const char *path, struct eg_lexicon **out);
+EG_API enum eg_status eg_lexicon_load(const char *path, struct eg_lexicon **out);
 /* The same from memory (n_bytes of text; `name` is used in messages, borrowed for the call). */
-enum eg_status eg_lexicon_parse(const char *text, size_t n_bytes, const char *name, struct eg_lexicon **out);
-void eg_lexicon_free(struct eg_lexicon *lex);   /* NULL allowed */
+EG_API enum eg_status eg_lexicon_parse(const char *text, size_t n_bytes, const char *name, struct eg_lexicon **out);
+EG_API void eg_lexicon_free(struct eg_lexicon *lex);   /* NULL allowed */
 /* Number of entries; the phonemes for one word (n_bytes of UTF-8, the matching rule above) or NULL. The string
  * is valid while the lexicon lives. Thread-safe (a loaded lexicon is immutable). */
-int eg_lexicon_size(const struct eg_lexicon *lex);
-const char *eg_lexicon_lookup(const struct eg_lexicon *lex, const char *word, size_t n_bytes);
+EG_API int eg_lexicon_size(const struct eg_lexicon *lex);
+EG_API const char *eg_lexicon_lookup(const struct eg_lexicon *lex, const char *word, size_t n_bytes);
 /* Every entry's phonemes must be in m's inventory: EG_OK, or EG_ERR_INVALID_ARG with one log line
  * "FILE:LINE: phoneme 'x' (U+0078) is not in the model's inventory". */
-enum eg_status eg_lexicon_check(const struct eg_lexicon *lex, const struct eg_model *m);
+EG_API enum eg_status eg_lexicon_check(const struct eg_lexicon *lex, const struct eg_model *m);
 
 enum eg_text_format {
     EG_TEXT_AUTO = 0,    /* SSML when the text begins (after whitespace, a BOM or an <?xml ...?> declaration) with
@@ -430,7 +457,7 @@ struct eg_text_params {
     int max_phonemes;                  /* default 256, 1 .. 2000: longer sentences are split at a word boundary
                                         * (eg_ctx_synthesize_markup uses the context's max_phonemes instead) */
 };
-struct eg_text_params eg_text_default_params(void);
+EG_API struct eg_text_params eg_text_default_params(void);
 
 /* Where a word's phonemes came from. */
 enum eg_word_source { EG_WORD_PHONEMISER = 0, EG_WORD_LEXICON = 1, EG_WORD_INLINE = 2 /* [[ ]] or <phoneme> */ };
@@ -462,20 +489,20 @@ typedef enum eg_status (*eg_text_sentence_fn)(void *user, const struct eg_text_s
  * times. Words the phonemiser runs together ("of the" → ʌvðə) are split at the phoneme boundary that best fits
  * their lengths when phonemised alone. Errors: EG_ERR_INVALID_ARG (NULL, invalid UTF-8, malformed markup; one
  * log line), EG_ERR_NOMEM, or the phonemiser's / fn's status. Reentrant. */
-enum eg_status eg_text_process(const char *utf8, const struct eg_text_params *tp, eg_phonemiser_fn phonemiser,
+EG_API enum eg_status eg_text_process(const char *utf8, const struct eg_text_params *tp, eg_phonemiser_fn phonemiser,
                                void *phonemiser_user, eg_text_sentence_fn fn, void *user);
 
 /* Check text before synthesis, without phonemising: the markup parses, and every user-written phoneme (inline,
  * <phoneme>, every lexicon entry) is in m's inventory. EG_OK, or EG_ERR_INVALID_ARG with one log line naming the
  * place (line and column, or lexicon file and line) and the symbol. */
-enum eg_status eg_text_check(const char *utf8, const struct eg_text_params *tp, const struct eg_model *m);
+EG_API enum eg_status eg_text_check(const char *utf8, const struct eg_text_params *tp, const struct eg_model *m);
 
 /* eg_ctx_reset, then eg_text_process with the context's max_phonemes, synthesising each sentence: its phonemes
  * go through the model's inventory (unknown phonemiser symbols are dropped and counted as for
  * eg_ctx_synthesize_phonemes; an unknown user-written symbol is EG_ERR_INVALID_ARG naming it, checked for the
  * whole input before any audio), durations are scaled per phoneme by 1/(speed x rate), and pause_ms is honoured.
  * tp NULL: defaults. Errors as eg_ctx_synthesize_text and eg_text_process. */
-enum eg_status eg_ctx_synthesize_markup(struct eg_ctx *ctx, const char *utf8, const struct eg_text_params *tp,
+EG_API enum eg_status eg_ctx_synthesize_markup(struct eg_ctx *ctx, const char *utf8, const struct eg_text_params *tp,
                                         eg_phonemiser_fn phonemiser, void *user);
 
 /* ---- timings: from the AR model's own durations, exact to the frame ----------------------------------------- */

@@ -66,6 +66,8 @@ suite "cli info" sh tests/test_cli_info.sh "$BUILD/edgegen"
 suite "cli decode" sh tests/test_cli_decode.sh "$BUILD/edgegen"
 suite "cli tts" sh tests/test_cli_tts.sh "$BUILD/edgegen"
 suite "cli text" sh tests/test_cli_text.sh "$BUILD/edgegen"   # phonemize, SSML, lexicon, timings, no sound server
+# make install/uninstall into temporary dirs; exported symbols = EG_API; the README example via pkg-config (~1-3 min)
+suite "install + pkg-config + README example" sh tests/test_install.sh
 
 # ---- sanitizers, the exporter's Python self-test, the memory-limit refusal of the CLI, a bounded fuzz run -----
 # Every C test under ASan+UBSan with LeakSanitizer (a leak on any error path fails); OpenCL device tests are
@@ -149,14 +151,23 @@ for port in aarch64 armhf; do
             $DETECT_TESTS neon_dotprod $MODEL_TESTS
         suite "aarch64 cortex-a53 EDGEGEN_ISA=ref (models)" sh tests/run_qemu.sh run aarch64 cortex-a53 EDGEGEN_ISA=ref -- \
             $MODEL_TESTS
+        suite "aarch64 cortex-a53 tts vs native" env BUILD="$BUILD" sh tests/run_qemu.sh tts aarch64 cortex-a53
     else
         suite "armhf cortex-a7 pick" sh tests/run_qemu.sh pick armhf cortex-a7 neon
         suite "armhf cortex-a8 pick" sh tests/run_qemu.sh pick armhf cortex-a8 ref
         suite "armhf cortex-a7" sh tests/run_qemu.sh run armhf cortex-a7
         suite "armhf cortex-a7 EDGEGEN_ISA=ref (models)" sh tests/run_qemu.sh run armhf cortex-a7 EDGEGEN_ISA=ref -- $MODEL_TESTS
+        suite "armhf cortex-a7 tts vs native" env BUILD="$BUILD" sh tests/run_qemu.sh tts armhf cortex-a7
     fi
 done
 echo "   (ARM cross section: $(( $(date +%s) - cross_start )) s)"
+
+# ---- setup from nothing: every header, library and tool the builds above read from outside the repository comes
+# from a package ports/setup-debian.sh installs or reaches through Depends (tests/check_deps.py) ---------------
+deps_ports=""
+for port in aarch64 armhf; do [ -x "build-$port/edgegen" ] && deps_ports="$deps_ports --port $port"; done
+# shellcheck disable=SC2086
+suite "packages of everything the builds read" /usr/bin/python3 tests/check_deps.py $deps_ports "$BUILD"
 
 echo "$TOTAL_P passed, $TOTAL_F failed, $TOTAL_S skipped"
 [ "$TOTAL_F" -eq 0 ]

@@ -7,6 +7,10 @@
 #   tests/run_qemu.sh guard [PORT]          objdump: no ISA instructions in baseline objects (PORT "" = native)
 #   tests/run_qemu.sh run PORT CPU [VAR=VALUE...] [-- ARGS]
 #                                           build-PORT/test_runner under qemu -cpu CPU with VAR=VALUE set
+#   tests/run_qemu.sh tts PORT CPU          build-PORT/edgegen tts under qemu -cpu CPU against the native build
+#                                           ($BUILD/edgegen): same phoneme ids and codec tokens (edgegen tts --debug),
+#                                           audio within 90 dB SNR with each side's SIMD table, and bit-identical
+#                                           with EDGEGEN_ISA=ref on both sides
 #   tests/run_qemu.sh pick PORT CPU ISA     the table chosen automatically on qemu -cpu CPU is ISA
 #                                           (`edgegen info`), and EDGEGEN_ISA=<each SIMD table built> is
 #                                           accepted for ISA and the tables below it, refused for those above
@@ -20,6 +24,13 @@ cmd=${1:-}; shift || true
 mk() { $MAKE -s --no-print-directory "$@"; }
 port_var() { if [ -n "${3:-}" ]; then mk PORT="$1" QEMU_CPU="$3" "print-$2"; else mk PORT="$1" "print-$2"; fi; }
 summary() { echo "$1 passed, $2 failed, 0 skipped"; }
+# espeak_copy PORT: a temporary directory on tmpfs holding the target's espeak-ng-data (for ESPEAK_DATA_PATH)
+espeak_copy() {
+    lib_=$(port_var "$1" MULTIARCH_LIB)
+    [ -d "$lib_/espeak-ng-data" ] || { echo "FAIL no $lib_/espeak-ng-data (libespeak-ng-dev for $1; sh ports/setup-debian.sh)" >&2; return 1; }
+    d_=$(mktemp -d "$( [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/eg-espeak.XXXXXX") || return 1
+    cp -r "$lib_/espeak-ng-data" "$d_/" && echo "$d_"
+}
 
 case $cmd in
 missing)
@@ -91,7 +102,10 @@ guard)
 
 run)
     port=$1 cpu=$2; shift 2
-    envs=""
+    # the target's espeak-ng-data from tmpfs (the tts step below says why)
+    tmp=$(espeak_copy "$port") || { summary 0 1; exit 1; }
+    trap 'rm -rf "$tmp"' EXIT
+    envs="-E ESPEAK_DATA_PATH=$tmp"
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs="$envs -E $1"; shift; done
     [ "${1:-}" = "--" ] && shift
     q=$(port_var "$port" QEMU "$cpu")
@@ -101,6 +115,68 @@ run)
     rc=$?
     echo "qemu -cpu $cpu: $(( $(date +%s) - start )) s, exit $rc" >&2
     exit $rc ;;
+
+tts)
+    # Measured (2026-12-03, models/ar pico-ar-q8_0 + models/codec, seed 1 and 7): a two-sentence text gives the
+    # same ids and tokens natively (avx2) and on cortex-a53 (neon) / cortex-a7 (neon), audio at 99.0-100.3 dB SNR
+    # (at most 1 LSB apart); a 256-frame sentence can flip a sampled token where the tables round differently
+    # (12-44 of 256 differed), so the SIMD comparison uses the short text. With EDGEGEN_ISA=ref on both sides the
+    # whole pipeline is bit-identical (both texts, both seeds). The target's espeak-ng-data is read from a copy
+    # on tmpfs: a 32-bit libespeak-ng under qemu-user on a 64-bit host gets EOVERFLOW from readdir() on ext4
+    # (64-bit directory offsets) and cannot find its voices; a real armhf board, or tmpfs, has no such offsets.
+    port=$1 cpu=$2
+    b=${BUILD:-build}
+    q=$(port_var "$port" QEMU "$cpu")
+    p=0; f=0
+    tmp=$(espeak_copy "$port") || { summary 0 1; exit 1; }
+    trap 'rm -rf "$tmp"' EXIT
+    for f_ in "$b/edgegen" "build-$port/edgegen"; do
+        [ -x "$f_" ] || { echo "FAIL no $f_ (build first)"; summary 0 1; exit 1; }
+    done
+    # snr A B: "N SNR_DB MAXDIFF" of two 16-bit mono WAVs ("inf" when identical), or a message
+    snr() { /usr/bin/python3 -c '
+import sys, wave, array, math
+def rd(p):
+    w = wave.open(p); a = array.array("h"); a.frombytes(w.readframes(w.getnframes())); return a
+a, b = rd(sys.argv[1]), rd(sys.argv[2])
+if len(a) != len(b) or not a: print("lengths differ: %d vs %d samples" % (len(a), len(b))); sys.exit(0)
+e = sum((x - y) ** 2 for x, y in zip(a, b)); s = sum(x * x for x in a)
+print(len(a), "inf" if e == 0 else "%.1f" % (10 * math.log10(s / e)), max(abs(x - y) for x, y in zip(a, b)))' "$1" "$2"; }
+    # one comparison: LABEL ISA(auto|ref) MIN_SNR(dB or "exact") TEXT
+    cmp_tts() {
+        label=$1 isa=$2 min=$3 text=$4
+        if [ "$isa" = auto ]; then ne=""; qe=""; else ne="EDGEGEN_ISA=$isa"; qe="-E EDGEGEN_ISA=$isa"; fi
+        env $ne "$b/edgegen" tts --debug --seed 1 -o "$tmp/native.wav" "$text" 2>"$tmp/native.log"; rn=$?
+        # shellcheck disable=SC2086
+        $q -E ESPEAK_DATA_PATH="$tmp" $qe "build-$port/edgegen" tts --debug --seed 1 -o "$tmp/$port.wav" "$text" 2>"$tmp/$port.log"; rq=$?
+        if [ $rn -ne 0 ] || [ $rq -ne 0 ]; then
+            echo "FAIL $label: edgegen tts exit $rn natively, $rq under qemu -cpu $cpu"
+            grep -v ': debug: ' "$tmp/native.log" "$tmp/$port.log" | tail -n 4 | sed 's/^/    /'; f=$((f + 1)); return
+        fi
+        for what in ids tokens; do
+            grep -o ": debug: sentence [0-9]* $what .*" "$tmp/native.log" > "$tmp/n.$what"
+            grep -o ": debug: sentence [0-9]* $what .*" "$tmp/$port.log" > "$tmp/q.$what"
+            n=$(wc -l < "$tmp/n.$what")
+            if [ "$n" -eq 0 ]; then echo "FAIL $label: no $what lines in the native --debug log"; f=$((f + 1))
+            elif cmp -s "$tmp/n.$what" "$tmp/q.$what"; then echo "ok   $label: $what identical ($n lines)"; p=$((p + 1))
+            else echo "FAIL $label: $what differ (native < > qemu -cpu $cpu):"
+                 diff "$tmp/n.$what" "$tmp/q.$what" | head -n 4 | sed 's/^/    /'; f=$((f + 1)); fi
+        done
+        r=$(snr "$tmp/native.wav" "$tmp/$port.wav")
+        db=$(echo "$r" | cut -d' ' -f2)
+        case $min:$db in
+        exact:inf) echo "ok   $label: audio bit-identical ($(echo "$r" | cut -d' ' -f1) samples)"; p=$((p + 1)) ;;
+        exact:*)   echo "FAIL $label: audio not bit-identical: $r (samples, SNR dB, max diff)"; f=$((f + 1)) ;;
+        *:inf)     echo "ok   $label: audio bit-identical"; p=$((p + 1)) ;;
+        *) if echo "$db" | grep -qE '^-?[0-9.]+$' && [ "$(echo "$db >= $min" | sed 's/ >= / /' | awk '{print ($1 >= $2)}')" = 1 ]
+           then echo "ok   $label: audio SNR $db dB >= $min (max diff $(echo "$r" | cut -d' ' -f3) LSB)"; p=$((p + 1))
+           else echo "FAIL $label: audio $r (want SNR >= $min dB)"; f=$((f + 1)); fi ;;
+        esac
+    }
+    cmp_tts "$cpu tables vs native" auto 90 "Hello there. This is a test."
+    cmp_tts "$cpu EDGEGEN_ISA=ref vs native ref" ref exact \
+        "The quick brown fox jumps over the lazy dog, while 42 people watch on March 3rd."
+    summary $p $f; [ $f -eq 0 ]; exit ;;
 
 pick)
     # The automatic choice is what `edgegen info` reports. Then every SIMD table of the build (its "kernel tables

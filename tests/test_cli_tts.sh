@@ -2,13 +2,13 @@
 # tests/test_cli_tts.sh — `edgegen tts` end to end on the tiny matching pair (tests/gen_tts_golden.py): WAV file,
 # stdin, streamed stdout, --raw, determinism across threads, every bad input (one stderr line, exit 1 or 2, no
 # output file, an existing file untouched), the memory-plan refusal under prlimit --as, and every line of
-# ../shared/eval/edge-cases.txt under a timeout, and SIGINT mid-synthesis. Prints the harness summary line.
+# tests/data/edge-cases.txt (a copy of ../shared/eval/edge-cases.txt) under a timeout, and SIGINT mid-synthesis. Prints the harness summary line.
 # Usage: sh tests/test_cli_tts.sh [path/to/edgegen]
 set -u
 EG=${1:-build/edgegen}
 AR=tests/golden/tts_tiny_ar-f32.gguf
 CODEC=tests/golden/tts_tiny_codec-f32.gguf
-EDGE=${EG_EDGE_CASES:-../shared/eval/edge-cases.txt}
+EDGE=${EG_EDGE_CASES:-tests/data/edge-cases.txt}
 P=0; F=0; S=0
 ok()   { P=$((P + 1)); echo "ok   $1"; }
 fail() { F=$((F + 1)); echo "FAIL $1"; }

@@ -655,7 +655,7 @@ TEST(opencl_cli_decode_device) {
     const char *build = getenv("BUILD");
     int n_lines;
     NEED_CL();
-    snprintf(exe, sizeof exe, "%s/edgegen", build && *build ? build : "build");
+    snprintf(exe, sizeof exe, "%s/edgegen-test", build && *build ? build : "build");   /* the CLI + test hooks */
     if (access(exe, X_OK) != 0) SKIP("%.200s not built", exe);
     REQUIRE(mkdtemp(dir), "mkdtemp");
     snprintf(errp, sizeof errp, "%s/err.txt", dir);

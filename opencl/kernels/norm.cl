@@ -4,7 +4,7 @@
  * One work-group of EG_NORM_WG (a power of two) per row: two passes (mean, then the sum of squared deviations)
  * with a tree reduction in local memory, then y = (x - mean) / sqrt(var + eps) * g + b. Two passes instead of
  * E[x^2] - mean^2 keep the precision close to the double-accumulating reference.
- * EG_FAULT_WRONG (EDGEGEN_CL_FAULT=wrong) scales the output by 1.01, to test that the self-test notices.
+ * EG_FAULT_WRONG (set only by the test builds' fault injection "wrong") scales the output by 1.01, to test that the self-test notices.
  */
 #pragma OPENCL FP_CONTRACT OFF
 

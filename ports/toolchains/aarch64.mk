@@ -18,7 +18,8 @@ MULTIARCH_INC  ?= /usr/include/aarch64-linux-gnu
 PORT_CFLAGS    += -march=armv8-a -mtune=cortex-a53
 # -idirafter: sleef.h from the multiarch dir, searched after the sysroot so its libc headers win
 PORT_CPPFLAGS  += -idirafter $(MULTIARCH_INC)
-PORT_LDFLAGS   += -L$(MULTIARCH_LIB) -Wl,-rpath-link,$(SYSROOT)/lib
+# the sysroot first: a libc6-dev:<arch> that happens to be installed must not replace the cross libc
+PORT_LDFLAGS   += -L$(SYSROOT)/lib -L$(MULTIARCH_LIB) -Wl,-rpath-link,$(SYSROOT)/lib
 
 # How to run a target binary on this host. The sysroot's ld.so + libc come first, then SLEEF's directory.
 QEMU_CPU       ?= cortex-a53

@@ -19,7 +19,8 @@ MULTIARCH_INC  ?= /usr/include/arm-linux-gnueabihf
 PORT_CFLAGS    += -march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard -mthumb -mtune=cortex-a7
 # 64-bit off_t/ino_t: model files over 2 GiB, and readdir()/stat() on hosts (or qemu) with 64-bit inode numbers
 PORT_CPPFLAGS  += -D_FILE_OFFSET_BITS=64 -idirafter $(MULTIARCH_INC)
-PORT_LDFLAGS   += -L$(MULTIARCH_LIB) -Wl,-rpath-link,$(SYSROOT)/lib
+# the sysroot first: a libc6-dev:<arch> that happens to be installed must not replace the cross libc
+PORT_LDFLAGS   += -L$(SYSROOT)/lib -L$(MULTIARCH_LIB) -Wl,-rpath-link,$(SYSROOT)/lib
 
 QEMU_CPU       ?= cortex-a7
 QEMU           ?= qemu-arm -cpu $(QEMU_CPU) -L $(SYSROOT) -E LD_LIBRARY_PATH=$(SYSROOT)/lib:$(MULTIARCH_LIB)

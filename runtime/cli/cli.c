@@ -54,8 +54,7 @@ static void usage(FILE *f) {
                "  EDGEGEN_CL_CACHE=off        no OpenCL program / placement cache (~/.cache/edgegen)\n"
                "  EDGEGEN_OPENCL_LIB=PATH     the OpenCL ICD loader to open (default libOpenCL.so.1)\n"
                "  EDGEGEN_POOL_SPIN_US=N      worker spin before sleeping, microseconds (100; 0 = always sleep)\n"
-               "  EDGEGEN_PAR_MIN_BYTES=N     matrix-vector work below N weight bytes stays on one thread (131072)\n"
-               "  EDGEGEN_CL_FAULT=build|device|wrong|enqueue   inject an OpenCL fault (tests)\n");
+               "  EDGEGEN_PAR_MIN_BYTES=N     matrix-vector work below N weight bytes stays on one thread (131072)\n");
 }
 
 /* ---- helpers shared by the subcommands (cli.h) --------------------------------------------------------------- */

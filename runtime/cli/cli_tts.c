@@ -69,6 +69,8 @@ static void usage(FILE *f) {
             "      --dry-run         print each sentence's normalised text and phonemes (edgegen phonemize) and stop;\n"
             "                        no model is loaded, no audio written\n"
             "  -v, --verbose         model, kernels, time to first audio and real-time factor on stderr\n"
+            "      --debug           the library's debug log on stderr: each sentence's phoneme ids and codec tokens\n"
+            "                        (\"edgegen: debug: sentence S ids|tokens I: ...\"), to compare builds\n"
             "  -h, --help            this help\n"
             "\n"
             "Text: plain text may hold phonemes in double brackets, \"Call [[ ʃɪvˈɔːn ]] now\", in the\n"
@@ -399,6 +401,7 @@ static int run(int argc, char **argv) {
             subs_vtt = !strcmp(dot, ".vtt");
         }
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) verbose = 1;
+        else if (!strcmp(a, "--debug")) eg_log_set_level(EG_LOG_DEBUG);
         else { fprintf(stderr, "edgegen tts: unknown option '%s' (edgegen tts --help lists them)\n", a); goto usage_err; }
         (void)iv;
 #undef NEED_VAL

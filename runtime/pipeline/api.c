@@ -645,6 +645,18 @@ static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids
     ctx->sent_len = n_frames * (int64_t)ctx->m->codec->cfg.hop;
     eg_decoder_reset(ctx->dec);
 
+    /* debug log: the sentence's phoneme ids and its codec tokens with each frame's phoneme id, 32 per line
+     * ("sentence S ids I: n n ...", "sentence S tokens I: token:phoneme ..."): what tests compare across builds
+     * (edgegen tts --debug; the token:phoneme pairs are `edgegen decode` input) */
+    const int trace = eg_log_enabled(EG_LOG_DEBUG);
+    char tl[32 * 12 + 16];
+    int tn = 0;
+    if (trace)
+        for (int i = 0; i < n_ids; i += 32) {
+            int k = 0;
+            for (int j = i; j < n_ids && j < i + 32; j++) k += snprintf(tl + k, sizeof tl - (size_t)k, " %d", (int)ids[j]);
+            EG_LOGD("sentence %lld ids %d:%s", (long long)ctx->sent_index - 1, i, tl);
+        }
     int32_t prev = (int32_t)c->n_codes;   /* BOS */
     for (int64_t t = 0; t < n_frames; t++) {
         const float *logits;
@@ -654,6 +666,13 @@ static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids
         ctx->stats.n_frames_done_sentence++;
         /* the frame's phoneme id (a phoneme-conditioned codec reads it; the AR's own length regulation says which) */
         const int32_t *phone = &ids[eg_ar_step_phoneme(ctx->ar)];
+        if (trace) {   /* TOKEN:PHONEME, as `edgegen decode` reads them */
+            tn += snprintf(tl + tn, sizeof tl - (size_t)tn, " %d:%d", (int)prev, (int)*phone);
+            if (t % 32 == 31 || t == n_frames - 1) {
+                EG_LOGD("sentence %lld tokens %lld:%s", (long long)ctx->sent_index - 1, (long long)(t - t % 32), tl);
+                tn = 0;
+            }
+        }
         if ((st = eg_decoder_push(ctx->dec, &prev, phone, 1, sentence_sink, ctx)) != EG_OK) goto fail;
     }
     if ((st = eg_decoder_flush(ctx->dec, sentence_sink, ctx)) != EG_OK) goto fail;
