@@ -145,7 +145,7 @@ CLI     := $(BUILD)/edgegen
 TESTBIN := $(BUILD)/test_runner
 # The test runners link libedgegen-test.a: the library plus its test-only hooks (EG_TEST_HOOKS=1: OpenCL fault
 # injection through EDGEGEN_CL_FAULT), which libedgegen.a/.so, the CLI and `make install` never contain.
-TEST_HOOK_SRCS := opencl/cl_runtime.c opencl/cl_decoder.c
+TEST_HOOK_SRCS := opencl/cl_runtime.c models/stage.c
 TEST_LIB_A     := $(BUILD)/libedgegen-test.a
 TEST_LIB_OBJS  := $(filter-out $(TEST_HOOK_SRCS:%.c=$(BUILD)/%.o),$(LIB_OBJS)) $(TEST_HOOK_SRCS:%.c=$(BUILD)/test-hooks/%.o)
 $(BUILD)/test-hooks/%.o: %.c $(FLAGS_STAMP)
