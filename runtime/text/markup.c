@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "runtime/core/internal.h"
+#include "runtime/core/utf8.h"
 
 #ifndef EG_WITH_EXPAT
 #define EG_WITH_EXPAT 1
@@ -24,18 +25,8 @@
 
 static int is_ws(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-int eg_text_utf8_get(const char *str, uint32_t *cp) {
-    const unsigned char *s = (const unsigned char *)str;
-    if (s[0] < 0x80) { *cp = s[0]; return 1; }
-    if ((s[0] & 0xE0) == 0xC0) { *cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F); return 2; }
-    if ((s[0] & 0xF0) == 0xE0) {
-        *cp = ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-        return 3;
-    }
-    *cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) | ((uint32_t)(s[2] & 0x3F) << 6) |
-          (s[3] & 0x3F);
-    return 4;
-}
+/* decoding and validation are the core's (runtime/core/utf8.c); the front end adds only the encoder */
+int eg_text_utf8_get(const char *str, uint32_t *cp) { return eg_utf8_decode(str, cp); }
 
 int eg_text_utf8_put(char *o, uint32_t cp) {
     if (cp < 0x80) { o[0] = (char)cp; return 1; }
@@ -49,26 +40,7 @@ int eg_text_utf8_put(char *o, uint32_t cp) {
     return 4;
 }
 
-long eg_text_utf8_invalid_at(const char *str, size_t n) {
-    const unsigned char *s = (const unsigned char *)str;
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        int len; uint32_t cp, min;
-        if (c < 0x80) { i++; continue; }
-        else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
-        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
-        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
-        else return (long)i;
-        if (n - i < (size_t)len) return (long)i;
-        for (int k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return (long)i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return (long)i;
-        i += (size_t)len;
-    }
-    return -1;
-}
+long eg_text_utf8_invalid_at(const char *str, size_t n) { return eg_utf8_invalid_at(str, n); }
 
 int eg_text_phonemes_known(const char *ipa, const struct eg_model *m, uint32_t *bad) {
     for (const char *c = ipa; *c;) {
