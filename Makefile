@@ -290,6 +290,15 @@ bench-tts: $(BENCH_TTS) $(if $(wildcard models/ar/pico-ar-q8_0.gguf),,$(BENCH_TT
 bench-peers: $(CLI) $(BENCH_AR) $(BENCH_DECODER) $(if $(wildcard models/ar/pico-ar-q8_0.gguf),,$(BENCH_TTS_GGUF))
 	EDGEGEN_BUILD=$(BUILD) $(PYTHON) -m models.eval.bench_tts_vs_piper $(BENCH_PEERS_ARGS)
 
+# ---- voice evaluation (issue 11): edgegen, the teacher (Piper joe) and espeak-ng on the fixed dev split (Harvard
+# 1-60 "choose", 61-120 "held-out"): Whisper tiny.en WER, DNSMOS, DistillMOS, F0 RMSE / GPE / voicing error against
+# the teacher (DTW), spectrograms.png, report.md (models/eval/make_eval.sh; ~25 min). EVAL_OUT: where;
+# EVAL_SYSTEMS: which (e.g. "edgegen resynth:hn=models/train/checkpoints/voice-hn-a-weights.pt").
+EVAL_OUT ?= $(BUILD)/eval
+.PHONY: eval
+eval: $(CLI)
+	models/eval/make_eval.sh $(EVAL_OUT) $(EVAL_SYSTEMS)
+
 # ---- serve bench: `edgegen serve` beside wyoming-piper (PyPI, Piper joe medium voice) on the same Wyoming requests
 # at 1/4/16 clients: time to first audio p50/p99, requests/s, RSS per active stream, as ratios; edgegen's HTTP too
 # (tests/serve/bench_serve.py; its venv: tests/serve/setup_venv.sh --bench). BENCH_SERVE_ARGS=--quick: shorter.
