@@ -174,14 +174,16 @@ static inline __attribute__((always_inline)) void eg_q_rows_chunk(float *y, cons
     for (int b = 0; b < cb; b++) {
         const int8x16_t x0 = vld1q_s8(xq + (size_t)b * EG_QK), x1 = vld1q_s8(xq + (size_t)b * EG_QK + 16);
         int32x4_t dot[4];
-        uint16x4_t dh = vdup_n_u16(0);
+        /* the rows' f16 scales packed in a GPR (4 halfword loads, shifted ORs, one transfer): a chain of lane
+         * inserts (LD1 {v.h}[i]) is 4 dependent load+insert latencies long */
+        uint64_t hs = 0;
         _Pragma("GCC unroll 4")
         for (int r = 0; r < R; r++) {
             const uint8_t *blk = row + (size_t)r * row_bytes + (size_t)b * block_bytes;
             int8x16_t w0, w1;
             uint16_t h;
             memcpy(&h, blk, sizeof h);
-            dh = vset_lane_u16(h, dh, r & 3);
+            hs |= (uint64_t)h << (16 * r);
             if (is_q4) unpack_q4(blk + 2, &w0, &w1);
             else { w0 = vld1q_s8((const int8_t *)blk + 2); w1 = vld1q_s8((const int8_t *)blk + 18); }
             dot[r] = eg_dot32_lanes(w0, w1, x0, x1);
@@ -189,7 +191,7 @@ static inline __attribute__((always_inline)) void eg_q_rows_chunk(float *y, cons
         _Pragma("GCC unroll 4")
         for (int r = R; r < 4; r++) dot[r] = vdupq_n_s32(0);
         const int32x4_t isum = eg_reduce4_s32(dot[0], dot[1], dot[2], dot[3]);
-        const float32x4_t dw = eg_f16x4_to_f32(dh);
+        const float32x4_t dw = eg_f16x4_to_f32(vcreate_u16(hs));
         acc = vaddq_f32(acc, vmulq_f32(vmulq_n_f32(dw, dx[b]), vcvtq_f32_s32(isum)));
     }
     if (R == 4) vst1q_f32(y, acc);
