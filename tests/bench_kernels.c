@@ -2,7 +2,8 @@
  * measured in the same process, so the ratios hold on a shared machine whose absolute numbers drift.
  *
  *   GEMV  (matvec f32/f16/q8_0/q4_0): effective weight GB/s, "cold" (cycling through > 256 MiB of copies, the
- *         decode case) and "hot" (~4 MiB of weights, L3-resident); vs cblas_sgemv and vs read bandwidth.
+ *         decode case) and "hot" (~4 MiB of weights, L3-resident); vs cblas_sgemv and vs read bandwidth;
+ *         q8_0/q4_0 also for the reference table (same contract), so one run orders every table.
  *   GEMM  (gemm_f32, NT) GFLOP/s at 256..2048; vs cblas_sgemm (RowMajor, NoTrans x Trans: the same NT product).
  *   Vector math: ns/element for exp/gelu/sincos on 4096 floats (L1), vs the scalar reference.
  * 1 and 2 threads: work goes through runtime/pool in fixed blocks (GEMV: 64 rows, GEMM: 64 columns), as the
