@@ -1,12 +1,15 @@
 /* tests/x86_op_throughput.c — reciprocal throughput, in core cycles, of the AVX2 instructions the q8_0/q4_0
  * matvec is made of (simd/PERF.md). Not part of the build or of `make test`; x86-64 with AVX2 only:
  *
- *   cc -O2 tests/x86_op_throughput.c -o /tmp/x86_ops && /tmp/x86_ops
+ *   cc -O2 -mavx2 tests/x86_op_throughput.c -o /tmp/x86_ops && /tmp/x86_ops
  *
  * The clock is measured first by a chain of dependent integer adds (1 cycle each on every x86 core since
  * the P6). Each figure then runs 8 independent copies of an instruction (or of a short sequence) 20000 times
  * and keeps the fastest of 400 trials: on a shared machine the fastest trial is the one that ran alone. */
+#include <immintrin.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 static double now(void) {
@@ -68,6 +71,40 @@ LOOP(t_maddubs, R8(MADDUBS)) LOOP(t_maddwd, R8(MADDWD)) LOOP(t_signb, R8(SIGNB))
 LOOP(t_blendd, R8(BLENDD)) LOOP(t_shufps, R8(SHUFPS)) LOOP(t_cvtph, R8(CVTPH)) LOOP(t_movq, R8(MOVQ))
 LOOP(t_pmovsx, R8(PMOVSX)) LOOP(t_dot, R8(DOT)) LOOP(t_merge, R8(MERGE)) LOOP(t_dot_merge, R8(DOT_MERGE))
 
+/* the q8 block dot of 8 rows from memory (L1-resident): 32-byte code loads at a block stride of 34 (q8_0, codes
+ * at offset 2: about half of them straddle a 64-byte line) or 32 (aligned), one int32 accumulator per row;
+ * seconds per row and block */
+static __attribute__((noinline)) __m256i dot_rows(const uint8_t *w, int nb, int stride, __m256i xv) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[8];
+    for (int r = 0; r < 8; r++) acc[r] = _mm256_setzero_si256();
+    for (int b = 0; b < nb; b++) {
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(w + (size_t)(r * nb + b) * stride));
+            acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(v, v),
+                                                                                     _mm256_sign_epi8(xv, v)), ones));
+        }
+    }
+    for (int r = 1; r < 8; r++) acc[0] = _mm256_xor_si256(acc[0], acc[r]);
+    return acc[0];
+}
+static double t_dot_mem(int stride, int offset) {
+    enum { NB = 48 };                                   /* 8 rows x 48 blocks x 34 bytes = 13 KB: L1 */
+    static uint8_t buf[8 * NB * 34 + 64] __attribute__((aligned(64)));
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 7 + 3);
+    const __m256i xv = _mm256_set1_epi8(5);
+    volatile int sink = 0;
+    double best = 1e9;
+    for (int t = 0; t < 2000; t++) {
+        double t0 = now();
+        for (int k = 0; k < 20; k++) sink += _mm256_extract_epi32(dot_rows(buf + offset, NB, stride, xv), 0);
+        double dt = (now() - t0) / 20;
+        if (dt < best) best = dt;
+    }
+    return best / (8 * NB);
+}
+
 int main(void) {
     const double cyc = chain();
     printf("clock %.2f GHz (dependent add chain)\ncycles per instruction (8 independent copies):\n", 1e-9 / cyc);
@@ -79,5 +116,8 @@ int main(void) {
         { "reduction level (2 vshufps, vpaddd)", t_merge }, { "dot + one reduction level", t_dot_merge },
     };
     for (unsigned i = 0; i < sizeof rows / sizeof rows[0]; i++) printf("  %-48s %5.2f\n", rows[i].name, rows[i].fn() / cyc);
+    printf("q8 block dot + add, 8 rows from L1, cycles per block and row:\n");
+    printf("  %-48s %5.2f\n", "32-byte stride, aligned", t_dot_mem(32, 0) / cyc);
+    printf("  %-48s %5.2f\n", "34-byte stride, codes at offset 2 (q8_0)", t_dot_mem(34, 2) / cyc);
     return 0;
 }
