@@ -219,19 +219,19 @@ EG_INLINE void matvec_quant(float *y, const void *w, const float *x, const float
     struct xq8 xq;
     const int nb = k / EG_QK;
     const size_t bbytes = is_q4 ? EG_Q4_0_BLOCK_BYTES : EG_Q8_0_BLOCK_BYTES, row_bytes = (size_t)nb * bbytes;
-    for (int i = 0; i < m; i++) y[i] = 0.0f;
+    if (nb == 0) for (int i = 0; i < m; i++) y[i] = 0.0f;
     for (int b0 = 0; b0 < nb; b0 += XQ_NB) {
         const int nbc = nb - b0 < XQ_NB ? nb - b0 : XQ_NB;
         quantize_x(&xq, x + (size_t)b0 * EG_QK, nbc, is_q4);
         const uint8_t *wc = (const uint8_t *)w + (size_t)b0 * bbytes;
         int i = 0;
-        for (; i + QR <= m; i += QR) {
-            const __m256 a = _mm256_loadu_ps(y + i);
+        for (; i + QR <= m; i += QR) {     /* the first chunk starts from +0 (y is written only after x is read) */
+            const __m256 a = b0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(y + i);
             _mm256_storeu_ps(y + i, is_q4 ? mv_quant_rows(a, wc + i * row_bytes, row_bytes, &xq, QR, nbc, 1)
                                           : mv_quant_rows(a, wc + i * row_bytes, row_bytes, &xq, QR, nbc, 0));
         }
         for (; i < m; i++) {
-            const __m256 a = _mm256_set_ps(0, 0, 0, 0, 0, 0, 0, y[i]);
+            const __m256 a = _mm256_set_ps(0, 0, 0, 0, 0, 0, 0, b0 == 0 ? 0.0f : y[i]);
             y[i] = _mm256_cvtss_f32(is_q4 ? mv_quant_rows(a, wc + i * row_bytes, row_bytes, &xq, 1, nbc, 1)
                                           : mv_quant_rows(a, wc + i * row_bytes, row_bytes, &xq, 1, nbc, 0));
         }
