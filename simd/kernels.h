@@ -22,10 +22,10 @@
  *        else dx[b] = amax / 127 (f32 division), id = 1 / dx[b] (f32), xq[j] = round_half_even(x[j] * id)
  *        (so |xq| <= 127), and  isum_b = sum_j wq[j] * xq[j]  exactly in int32 (wq = the int8 code, for q4_0
  *        the nibble - 8). Then  y[i] = sum_b (d_w[b] * dx[b]) * (float)isum_b  (+ bias[i]), summed in f32.
- *    The reference, neon and neon-dotprod sum the block terms in block order with these exact IEEE operations,
- *    so they agree bit for bit; the x86 tables sum per-lane partial dots (cvt(int32 lane) * (d_w*dx), FMA) and
- *    differ only by f32 rounding of that sum (tests: scaled NMSE <= 1e-11, vs ~1e-6 for any error in the
- *    quantisation itself). Against exact f32 dequantised weights the contract's error is that of 8-bit x:
+ *    The reference, avx2, neon and neon-dotprod sum the block terms in block order with these exact IEEE
+ *    operations (t = (d_w[b] * dx[b]) * (float)isum_b; acc = acc + t, no FMA), so they agree bit for bit; the
+ *    avx512 table sums per-lane partial dots (cvt(int32 lane) * (d_w*dx), FMA) and differs only by f32
+ *    rounding of that sum (tests: scaled NMSE <= 1e-11, vs ~1e-6 for any error in the quantisation itself). Against exact f32 dequantised weights the contract's error is that of 8-bit x:
  *    NMSE ~1e-5 per dot product (measured on the AR model: tests/test_ar.c bounds logits vs PyTorch).
  */
 #ifndef EG_KERNELS_H

@@ -2,7 +2,8 @@
  * measured in the same process, so the ratios hold on a shared machine whose absolute numbers drift.
  *
  *   GEMV  (matvec f32/f16/q8_0/q4_0): effective weight GB/s, "cold" (cycling through > 256 MiB of copies, the
- *         decode case) and "hot" (~4 MiB of weights, L3-resident); vs cblas_sgemv and vs read bandwidth.
+ *         decode case) and "hot" (~4 MiB of weights, L3-resident); vs cblas_sgemv and vs read bandwidth;
+ *         q8_0/q4_0 also for the reference table (same contract), so one run orders every table.
  *   GEMM  (gemm_f32, NT) GFLOP/s at 256..2048; vs cblas_sgemm (RowMajor, NoTrans x Trans: the same NT product).
  *   Vector math: ns/element for exp/gelu/sincos on 4096 floats (L1), vs the scalar reference.
  * 1 and 2 threads: work goes through runtime/pool in fixed blocks (GEMV: 64 rows, GEMM: 64 columns), as the
@@ -295,18 +296,24 @@ int main(int argc, char **argv) {
         for (int wt = W_F32; wt <= W_Q4; wt++) {
             if (!(want_dt & (1 << wt))) continue;
             fill_weights(big, big_bytes, (enum wtype)wt);
-            for (int ti = 0; ti < nr; ti++)
+            /* the reference first (q8_0/q4_0: the same contract, so "no table slower than the one below it" is
+             * read off one run), then every SIMD table this CPU runs */
+            const struct eg_kernels *gv[9];
+            int ng = 0;
+            if (wt == W_Q8 || wt == W_Q4) gv[ng++] = &eg_kernels_ref;
+            for (int ti = 0; ti < nr; ti++) gv[ng++] = run[ti];
+            for (int ti = 0; ti < ng; ti++)
                 for (int th = 1; th <= 2; th++) {
-                    struct gemv_arg a = { run[ti], (enum wtype)wt, big, 4096 * row_bytes((enum wtype)wt, 4096), 0, NULL, x, y,
+                    struct gemv_arg a = { gv[ti], (enum wtype)wt, big, 4096 * row_bytes((enum wtype)wt, 4096), 0, NULL, x, y,
                                           4096, 4096, pools[th], 0 };
                     a.n_copies = (int)(big_bytes / a.mat_bytes);
                     double t = time_call(gemv_call, &a), gb = a.mat_bytes / t * 1e-9;
-                    printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx read", run[ti]->name, wname[wt], "cold", th, gb, t * 1e6, gb / bw_dram[th]);
+                    printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx read", gv[ti]->name, wname[wt], "cold", th, gb, t * 1e6, gb / bw_dram[th]);
                     if (wt == W_F32) printf(", %.2fx OpenBLAS", gb / blas_cold[th]);
                     printf("\n");
                     a.m = hot_m[wt]; a.kdim = hot_k[wt]; a.mat_bytes = a.m * row_bytes((enum wtype)wt, a.kdim); a.n_copies = 1;
                     t = time_call(gemv_call, &a); gb = a.mat_bytes / t * 1e-9;
-                    printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx L3 read", run[ti]->name, wname[wt], "hot", th, gb, t * 1e6, gb / bw_l3[th]);
+                    printf("  %-8s %-6s %-5s %4d %9.1f %9.1f  %.2fx L3 read", gv[ti]->name, wname[wt], "hot", th, gb, t * 1e6, gb / bw_l3[th]);
                     if (wt == W_F32) printf(", %.2fx OpenBLAS", gb / blas_hot[th]);
                     printf("  (%dx%d, %.2f MiB)\n", a.m, a.kdim, a.mat_bytes / 1048576.0);
                 }

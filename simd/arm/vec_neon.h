@@ -135,14 +135,36 @@ static inline void unpack_q4(const uint8_t *qs, int8x16_t *w0, int8x16_t *w1) {
     *w1 = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), eight);
 }
 
+/* q4_0 nibbles as they are (0..15), element order as unpack_q4: the matvec subtracts 8 * sum(x) once per block
+ * instead of 8 from every weight (one correction per block of x instead of two SUBs per row and block). */
+static inline void unpack_q4_raw(const uint8_t *qs, int8x16_t *w0, int8x16_t *w1) {
+    const uint8x16_t q = vld1q_u8(qs);
+    *w0 = vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(15)));
+    *w1 = vreinterpretq_s8_u8(vshrq_n_u8(q, 4));
+}
+
+/* sum of the 32 codes of a block of x (exact: |sum| <= 32 * 127) */
+static inline int32_t eg_sum_s8x32(int8x16_t x0, int8x16_t x1) {
+    const int16x8_t s = vpadalq_s8(vpaddlq_s8(x0), x1);
+#if defined(__aarch64__)
+    return vaddlvq_s16(s);
+#else
+    const int32x4_t t = vpaddlq_s16(s);
+    const int64x2_t u = vpaddlq_s32(t);
+    return (int32_t)(vgetq_lane_s64(u, 0) + vgetq_lane_s64(u, 1));
+#endif
+}
+
 /* ---- the q8_0 / q4_0 matvec shared by kernels_neon.c and kernels_dotprod.c --------------------------------
  * One chunk of cb blocks for R rows (R a compile-time 4 or 1) starting at `row` (stride row_bytes):
  * y[r] = (first ? 0 : y[r]) + sum over blocks, in block order, of (dw * dx[b]) * (float)isum, exactly the
  * reference's IEEE operations (kernels.h), one row per float lane (lanes >= R run on zeros and are dropped).
  * The exact int32 block dot is two SDOTs where the CPU has them (this header compiled with +dotprod), else
- * four widening multiplies and two pairwise adds; the 4 rows' dots are then reduced to one int32x4 by pairwise
- * adds. Per 32 weights and row (AArch64, counted in the disassembly): 2 loads + 2 SDOT + 1 zeroing move, or
- * 2 loads + 4 SMULL/SMLAL + 2 SADDLP/SADALP, plus per 4 rows 3 ADDP, 4 scale loads and 5 float ops. */
+ * four widening multiplies and two pairwise adds (q4_0: on the raw nibbles 0..15, |products| <= 15 * 127); the
+ * 4 rows' dots are then reduced to one int32x4 by pairwise adds (q4_0: minus 8 * sum(x codes), exact). Per 4
+ * rows x 32 weights (AArch64 disassembly, tests/loop_count.py, simd/PERF.md): q8_0 44 instructions with SDOT
+ * (8 SDOT), 58 without (8 SMULL + 8 SMLAL2 + 8 SADDLP/SADALP); 3 ADDP, 4 LDRH + 3 ORR + 1 FMOV for the scales,
+ * 5 float ops. */
 static inline int32x4_t eg_dot32_lanes(int8x16_t w0, int8x16_t w1, int8x16_t x0, int8x16_t x1) {
 #if defined(__ARM_FEATURE_DOTPROD)
     return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1);
@@ -174,22 +196,25 @@ static inline __attribute__((always_inline)) void eg_q_rows_chunk(float *y, cons
     for (int b = 0; b < cb; b++) {
         const int8x16_t x0 = vld1q_s8(xq + (size_t)b * EG_QK), x1 = vld1q_s8(xq + (size_t)b * EG_QK + 16);
         int32x4_t dot[4];
-        uint16x4_t dh = vdup_n_u16(0);
+        /* the rows' f16 scales packed in a GPR (4 halfword loads, shifted ORs, one transfer): a chain of lane
+         * inserts (LD1 {v.h}[i]) is 4 dependent load+insert latencies long */
+        uint64_t hs = 0;
         _Pragma("GCC unroll 4")
         for (int r = 0; r < R; r++) {
             const uint8_t *blk = row + (size_t)r * row_bytes + (size_t)b * block_bytes;
             int8x16_t w0, w1;
             uint16_t h;
             memcpy(&h, blk, sizeof h);
-            dh = vset_lane_u16(h, dh, r & 3);
-            if (is_q4) unpack_q4(blk + 2, &w0, &w1);
+            hs |= (uint64_t)h << (16 * r);
+            if (is_q4) unpack_q4_raw(blk + 2, &w0, &w1);
             else { w0 = vld1q_s8((const int8_t *)blk + 2); w1 = vld1q_s8((const int8_t *)blk + 18); }
             dot[r] = eg_dot32_lanes(w0, w1, x0, x1);
         }
         _Pragma("GCC unroll 4")
         for (int r = R; r < 4; r++) dot[r] = vdupq_n_s32(0);
-        const int32x4_t isum = eg_reduce4_s32(dot[0], dot[1], dot[2], dot[3]);
-        const float32x4_t dw = eg_f16x4_to_f32(dh);
+        int32x4_t isum = eg_reduce4_s32(dot[0], dot[1], dot[2], dot[3]);
+        if (is_q4) isum = vsubq_s32(isum, vdupq_n_s32(8 * eg_sum_s8x32(x0, x1)));   /* sum (nibble - 8) * x */
+        const float32x4_t dw = eg_f16x4_to_f32(vcreate_u16(hs));
         acc = vaddq_f32(acc, vmulq_f32(vmulq_n_f32(dw, dx[b]), vcvtq_f32_s32(isum)));
     }
     if (R == 4) vst1q_f32(y, acc);

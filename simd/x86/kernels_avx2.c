@@ -5,7 +5,7 @@
  * call into fixed blocks over threads is bit-identical. Transcendentals: SLEEF u10 (expf, erff, sincosf);
  * GELU uses an erfc fit with an inline exp, no erf call (see gelu8_fast).
  * Quantised matvec: kernels.h's q8-activation contract (x to int8 per 32-block), vpmaddubsw/vpmaddwd integer
- * dots, f32 lane sums (the only difference from the reference: summation order).
+ * dots, block terms summed as the reference does (bit-identical).
  */
 #if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
 #error "kernels_avx2.c needs -mavx2 -mfma -mf16c (see Makefile)"
@@ -104,135 +104,139 @@ static void matvec_f16(float *y, const uint16_t *w, const float *x, const float 
     for (; i < m; i++) mv_f16_rows(y + i, w + (size_t)i * k, k, x, bias ? bias + i : NULL, 1, k);
 }
 
-/* ---- quantised matvec (kernels.h's q8-activation contract). x is quantised per 32-block in chunks of XQ_CHUNK
- * elements into a stack buffer (no allocation); for k > XQ_CHUNK, per-chunk row sums are added into y in chunk
- * order (fixed, so still position-independent). Rows go in groups of 8:
- *  - per block, the 8 rows' f16 scales are packed by 16-bit GPR loads into one xmm, converted by one vcvtph2ps
- *    and multiplied by d_x (lane r = row r); each row takes its lane by vpermilps from a half-broadcast copy
- *    (a separate scale pass, or a store + broadcast reload, measured slower: store-forwarding stalls);
- *  - per row and block: the exact int32 lane dots (q8_0: |w| (u8) x sign(x, w) (s8) by vpmaddubsw,
- *    |w| <= 128 and |x| <= 127 keep the 16-bit pair sums <= 32512; q4_0: the raw nibbles 0..15 x x, minus the
- *    per-lane 8*sum(x) computed once per block of x), vpmaddwd to int32, one cvt and one FMA into the row's
- *    8-lane f32 accumulator;
- *  - the 8 accumulators are reduced together by a fixed vhaddps tree (lane r = row r).
- * A single row (m % 8 tail) runs the same per-lane sequence and the same tree with zero vectors for the other
- * rows, so a row's result does not depend on m or its position.
- * Speed (Zen 3, 3.2 GHz, L3-resident, min of many calls): q8_0 ~24 GB/s = ~4.5 cycles per 32 weights and row,
- * q4_0 ~12 GB/s: compute-bound on the two multiply ops (vpmaddubsw, vpmaddwd) plus the scale work, not on L3
- * (76 GB/s); without the scales the loop alone runs ~3 cycles. Variants measured no faster: 4-row groups, a
- * separate scale pass, scales via store + broadcast, mul + add instead of FMA. ------------------------------ */
+/* ---- quantised matvec (kernels.h's q8-activation contract), bit-identical to the reference. x is quantised per
+ * 32-block in chunks of XQ_CHUNK elements into a stack buffer (no allocation); a row's running sum is parked in
+ * y between chunks, as in the reference. Rows go in groups of 8, one f32 lane per row:
+ *  - per row and block the exact int32 lane dots: q8_0 |w| (u8) x sign(x, w) (s8) by vpmaddubsw (|w| <= 128,
+ *    |x| <= 127 keep the 16-bit pair sums <= 32512), q4_0 the raw nibbles 0..15 x x; vpmaddwd to int32;
+ *  - the 8 rows' lane dots reduced to one vector, lane r = isum of row r (an exact integer add tree of
+ *    blends + in-lane shuffles: hsum8x8_epi32; q4_0 then subtracts 8 * sum(x codes) of the block);
+ *  - the 8 rows' f16 scales packed by 16-bit GPR loads into one xmm, one vcvtph2ps, times d_x;
+ *  - acc = acc + (d_w * d_x) * (float)isum, lane-wise: the reference's three IEEE operations in its order.
+ * A single row (m % 8 tail) runs the same sequence with zero vectors for the other rows.
+ * Speed (Zen 3, see simd/PERF.md): ~2.5-3.6 cycles per 32 weights and row; the dot alone (2 x vpsignb,
+ * vpmaddubsw, vpmaddwd) measures ~2.1 from L1, the reduction ~0.9, the scales ~0.3. The earlier per-row f32
+ * accumulators (cvt + FMA + a scale permute per row and block) ran ~4.5; vphaddd for the reduction ~3.6. -- */
 
 #define XQ_CHUNK 4096
 #define XQ_NB (XQ_CHUNK / EG_QK)
-#define QR 8                        /* rows per group (mv_quant_rows loads 8 scales) */
-struct xq8 {
-    _Alignas(32) int8_t q[XQ_CHUNK];
-    _Alignas(32) int32_t corr[XQ_CHUNK / 4];   /* q4_0 only: per dword lane 8 * (sum of its 4 x bytes) */
-    _Alignas(32) float d[XQ_NB + 8];           /* x block scales, zero past nb */
+#define QR 8                        /* rows per group: lane r of the group's vectors = row r */
+/* One quantised block of x: codes, scale and (q4_0) correction side by side, one cache line; a single
+ * pointer walks them (separate q[] / d[] arrays indexed by one counter let GCC 12 -O2 build a combined
+ * induction variable base (-7 * &xq) after which it dropped the stores to xq as dead: wrong results). */
+struct xblk {
+    int8_t q[EG_QK];
+    float d;                 /* x block scale */
+    int32_t corr;            /* q4_0 only: 8 * (sum of the block's x codes) */
+    int32_t pad[6];
 };
+struct xq8 { _Alignas(64) struct xblk b[XQ_NB]; };
+
+EG_INLINE int32_t hsum8_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1)));
+}
 
 static void quantize_x(struct xq8 *xq, const float *x, int nb, int with_corr) {
     const __m256i ones16 = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);
     for (int b = 0; b < nb; b++) {
-        xq->d[b] = eg_quantize_block_q8_avx2(xq->q + b * EG_QK, x + b * EG_QK);
+        struct xblk *xb = &xq->b[b];
+        xb->d = eg_quantize_block_q8_avx2(xb->q, x + b * EG_QK);
         if (with_corr) {
-            __m256i v = _mm256_load_si256((const __m256i *)(xq->q + b * EG_QK));
-            _mm256_store_si256((__m256i *)(xq->corr + b * 8), _mm256_madd_epi16(_mm256_maddubs_epi16(eight, v), ones16));
+            const __m256i v = _mm256_load_si256((const __m256i *)xb->q);
+            xb->corr = hsum8_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(eight, v), ones16));
         }
     }
-    for (int b = nb; b < nb + 8; b++) xq->d[b] = 0.0f;
 }
 
-/* lane r = the fixed-order sum of the 8 lanes of a[r] */
-EG_INLINE __m256 reduce8x8(const __m256 a[8]) {
-    __m256 t0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
-    __m256 t1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
-    return _mm256_add_ps(_mm256_permute2f128_ps(t0, t1, 0x20), _mm256_permute2f128_ps(t0, t1, 0x31));
+/* lane r = the (exact, int32) sum of the 8 lanes of p[r]. Integer sums are exact, so only the cost matters:
+ * vphaddd, the obvious tool, measured 2.2 cycles per ymm op on Zen 3; vshufps (0.5) on the int lanes + vpaddd
+ * does the same pairing: merge(a, b) = [a0+a1, a2+a3, b0+b1, b2+b3 | same for lanes 4-7]. */
+EG_INLINE __m256i merge_epi32(__m256i a, __m256i b) {
+    const __m256 fa = _mm256_castsi256_ps(a), fb = _mm256_castsi256_ps(b);
+    return _mm256_add_epi32(_mm256_castps_si256(_mm256_shuffle_ps(fa, fb, 0x88)),
+                            _mm256_castps_si256(_mm256_shuffle_ps(fa, fb, 0xdd)));
 }
-
-EG_INLINE __m256i dot_q8_block(__m256i w, __m256i xv, __m256i ones16) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), ones16);
+EG_INLINE __m256i hsum8x8_epi32(const __m256i p[8]) {
+    const __m256i f0 = merge_epi32(merge_epi32(p[0], p[1]), merge_epi32(p[2], p[3]));   /* [r0..r3 lo | r0..r3 hi] */
+    const __m256i f1 = merge_epi32(merge_epi32(p[4], p[5]), merge_epi32(p[6], p[7]));   /* [r4..r7 lo | r4..r7 hi] */
+    return _mm256_add_epi32(_mm256_blend_epi32(f0, f1, 0xf0), _mm256_permute2x128_si256(f0, f1, 0x21));
 }
 
 /* q4_0 nibbles of one block → 32 bytes 0..15 in element order: the 16 bytes broadcast to both halves, the upper
  * half shifted right by 4 (vpsrlvq), both masked to 4 bits */
 EG_INLINE __m256i q4_unpack_fast(const uint8_t *p, __m256i shifts, __m256i m4) {
-    __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+    const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
     return _mm256_and_si256(_mm256_srlv_epi64(v, shifts), m4);
 }
 
 static inline uint64_t ld16(const uint8_t *p) { uint16_t h; memcpy(&h, p, 2); return h; }
 
-EG_INLINE void mv_quant_rows(float *y, const uint8_t *w, size_t row_bytes, const struct xq8 *xq, int R, int nb,
-                             int is_q4) {
+/* R rows (R = 8, or 1 for the m % 8 tail) from row w on, over nb blocks; acc (lane r = row r) carries the
+ * running sum in and out. Per block: the rows' exact int32 dots isum (8 x [32 products → 8 int32 lanes] →
+ * one vector by a fixed add tree; exact, so the tree's shape does not matter), then lane-wise
+ * acc = acc + (d_w * d_x) * (float)isum: the reference's operations in its order (bit-identical). */
+EG_INLINE __m256 mv_quant_rows(__m256 acc, const uint8_t *w, size_t row_bytes, const struct xq8 *xq, int R, int nb,
+                               int is_q4) {
     const __m256i ones16 = _mm256_set1_epi16(1), shifts = _mm256_setr_epi64x(0, 0, 4, 4), m4 = _mm256_set1_epi8(0x0f);
     const size_t bbytes = is_q4 ? EG_Q4_0_BLOCK_BYTES : EG_Q8_0_BLOCK_BYTES;
-    __m256 acc[8];
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();
-    for (int b = 0; b < nb; b++) {
-        const __m256i xv = _mm256_load_si256((const __m256i *)(xq->q + b * EG_QK));
-        /* the block's scales of the group's rows: 16-bit loads packed in two GPRs, 8 conversions at once */
+    const struct xblk *xb = xq->b;
+    for (int b = 0; b < nb; b++, xb++) {
+        const __m256i xv = _mm256_load_si256((const __m256i *)xb->q);
         const uint8_t *p = w + (size_t)b * bbytes;
+        __m256i dp[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            if (r >= R) { dp[r] = _mm256_setzero_si256(); continue; }
+            const uint8_t *blk = p + r * row_bytes + 2;
+            if (is_q4) {
+                dp[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(q4_unpack_fast(blk, shifts, m4), xv), ones16);
+            } else {
+                const __m256i wv = _mm256_loadu_si256((const __m256i *)blk);
+                dp[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(wv, wv), _mm256_sign_epi8(xv, wv)), ones16);
+            }
+        }
+        __m256i isum = hsum8x8_epi32(dp);
+        if (is_q4) isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(xb->corr));
+        /* the rows' f16 scales: 16-bit GPR loads packed into two 64-bit words, 8 conversions at once */
         uint64_t lo = ld16(p), hi = 0;
         if (R == QR) {
             lo |= ld16(p + row_bytes) << 16 | ld16(p + 2 * row_bytes) << 32 | ld16(p + 3 * row_bytes) << 48;
             hi = ld16(p + 4 * row_bytes) | ld16(p + 5 * row_bytes) << 16 | ld16(p + 6 * row_bytes) << 32 |
                  ld16(p + 7 * row_bytes) << 48;
         }
-        const __m256 s8 = _mm256_mul_ps(_mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo)),
-                                        _mm256_broadcast_ss(xq->d + b));
-        const __m256 slo = _mm256_permute2f128_ps(s8, s8, 0x00), shi = _mm256_permute2f128_ps(s8, s8, 0x11);
-#pragma GCC unroll 8
-        for (int r = 0; r < R; r++) {
-            const uint8_t *blk = p + r * row_bytes;
-            __m256i dp;
-            if (is_q4)
-                dp = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(q4_unpack_fast(blk + 2, shifts, m4), xv), ones16),
-                                      _mm256_load_si256((const __m256i *)(xq->corr + b * 8)));
-            else
-                dp = dot_q8_block(_mm256_loadu_si256((const __m256i *)(blk + 2)), xv, ones16);
-            const __m256 sr = r == 0 ? _mm256_permute_ps(slo, 0x00) : r == 1 ? _mm256_permute_ps(slo, 0x55) :
-                              r == 2 ? _mm256_permute_ps(slo, 0xaa) : r == 3 ? _mm256_permute_ps(slo, 0xff) :
-                              r == 4 ? _mm256_permute_ps(shi, 0x00) : r == 5 ? _mm256_permute_ps(shi, 0x55) :
-                              r == 6 ? _mm256_permute_ps(shi, 0xaa) : _mm256_permute_ps(shi, 0xff);
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dp), sr, acc[r]);
-        }
+        const __m128i h = _mm_unpacklo_epi64(_mm_cvtsi64_si128((long long)lo), _mm_cvtsi64_si128((long long)hi));
+        const __m256 s = _mm256_mul_ps(_mm256_cvtph_ps(h), _mm256_set1_ps(xb->d));
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(s, _mm256_cvtepi32_ps(isum)));
     }
-    __m256 s = reduce8x8(acc);
-    if (R == QR) _mm256_storeu_ps(y, s);
-    else y[0] = _mm256_cvtss_f32(s);
+    return acc;
 }
 
-/* Shared driver for q8_0 / q4_0: chunk over k, rows in groups of 8, then single rows. */
+/* Shared driver for q8_0 / q4_0: chunk over k (a row's running sum is parked in y between chunks, as in the
+ * reference: a float store/load is exact), rows in groups of 8, then single rows. */
 EG_INLINE void matvec_quant(float *y, const void *w, const float *x, const float *bias, int m, int k, int is_q4) {
     struct xq8 xq;
     const int nb = k / EG_QK;
     const size_t bbytes = is_q4 ? EG_Q4_0_BLOCK_BYTES : EG_Q8_0_BLOCK_BYTES, row_bytes = (size_t)nb * bbytes;
-    if (nb == 0) { for (int i = 0; i < m; i++) y[i] = bias ? 0.0f + bias[i] : 0.0f; return; }
+    if (nb == 0) for (int i = 0; i < m; i++) y[i] = 0.0f;
     for (int b0 = 0; b0 < nb; b0 += XQ_NB) {
-        const int nbc = nb - b0 < XQ_NB ? nb - b0 : XQ_NB, last = b0 + XQ_NB >= nb;
+        const int nbc = nb - b0 < XQ_NB ? nb - b0 : XQ_NB;
         quantize_x(&xq, x + (size_t)b0 * EG_QK, nbc, is_q4);
         const uint8_t *wc = (const uint8_t *)w + (size_t)b0 * bbytes;
-        for (int i = 0; i < m; i += QR) {
-            float part[8];
-            const int R = m - i < QR ? m - i : QR;
-            if (R == QR) {
-                if (is_q4) mv_quant_rows(part, wc + i * row_bytes, row_bytes, &xq, QR, nbc, 1);
-                else mv_quant_rows(part, wc + i * row_bytes, row_bytes, &xq, QR, nbc, 0);
-            } else {
-                for (int r = 0; r < R; r++) {
-                    const uint8_t *wr = wc + (i + r) * row_bytes;
-                    if (is_q4) mv_quant_rows(part + r, wr, row_bytes, &xq, 1, nbc, 1);
-                    else mv_quant_rows(part + r, wr, row_bytes, &xq, 1, nbc, 0);
-                }
-            }
-            for (int r = 0; r < R; r++) {
-                float v = b0 == 0 ? part[r] : y[i + r] + part[r];
-                y[i + r] = (bias && last) ? v + bias[i + r] : v;
-            }
+        int i = 0;
+        for (; i + QR <= m; i += QR) {     /* the first chunk starts from +0 (y is written only after x is read) */
+            const __m256 a = b0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(y + i);
+            _mm256_storeu_ps(y + i, is_q4 ? mv_quant_rows(a, wc + i * row_bytes, row_bytes, &xq, QR, nbc, 1)
+                                          : mv_quant_rows(a, wc + i * row_bytes, row_bytes, &xq, QR, nbc, 0));
+        }
+        for (; i < m; i++) {
+            const __m256 a = _mm256_set_ps(0, 0, 0, 0, 0, 0, 0, b0 == 0 ? 0.0f : y[i]);
+            y[i] = _mm256_cvtss_f32(is_q4 ? mv_quant_rows(a, wc + i * row_bytes, row_bytes, &xq, 1, nbc, 1)
+                                          : mv_quant_rows(a, wc + i * row_bytes, row_bytes, &xq, 1, nbc, 0));
         }
     }
+    if (bias) for (int i = 0; i < m; i++) y[i] = y[i] + bias[i];
 }
 
 static void matvec_q8_0(float *y, const void *w, const float *x, const float *bias, int m, int k) {
