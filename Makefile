@@ -47,10 +47,10 @@ PORT_SRCS    := ports/posix.c ports/log.c
 CORE_SRCS    := runtime/core/core.c runtime/core/arena.c runtime/core/cpu_x86.c runtime/core/cpu_arm.c runtime/core/cpu_common.c runtime/core/mem.c runtime/core/pool.c runtime/core/gguf.c runtime/core/memplan.c runtime/core/wav.c runtime/core/utf8.c
 SIMD_SRCS    := simd/dispatch.c simd/kernels_ref.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c
-MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c models/stage.c models/ar_lm.c models/sampler.c
+MODEL_SRCS   := models/exec.c models/istft.c models/voice_source.c models/decoder.c models/stage.c models/ar_lm.c models/sampler.c
 PIPELINE_SRCS := runtime/pipeline/api.c runtime/pipeline/codec.c runtime/pipeline/report.c runtime/pipeline/memplan_archs.c runtime/text/normalize.c runtime/text/markup.c runtime/text/lexicon.c runtime/text/frontend.c
 CLI_SRCS     := runtime/cli/cli.c runtime/cli/cli_info.c runtime/cli/cli_inspect.c runtime/cli/cli_decode.c runtime/cli/cli_tts.c runtime/cli/cli_phonemize.c
-TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_normalize.c tests/test_markup.c tests/test_timings.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c tests/test_ar.c tests/test_tts.c
+TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_normalize.c tests/test_markup.c tests/test_timings.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_voice.c tests/test_gguf.c tests/test_ar.c tests/test_tts.c
 
 # The library's text front end (MIT): markup (plain text with [[ ]] phonemes, SSML through expat), lexicon, sentences.
 # expat (libexpat1-dev, MIT) for the target is required: ports/setup-debian.sh installs it for the host and, for the

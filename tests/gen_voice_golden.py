@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Golden vectors for the voice v2 decoder in C (architecture "edgegen.voice"; tests/test_voice.c).
+
+Builds tiny random-init models/train/voice_model.py VoiceDecoders (an odd hop, like 441, and a non-integer frame
+rate), exports them with models/train/export_voice.py (the real exporter) and writes the PyTorch references:
+
+  tests/golden/voice_tiny_{hn,nohn}_{f32,f16,q8_0}.gguf   harmonic / ablation decoder, matrices in that dtype
+  tests/golden/voice_tokens.txt, voice_phones.txt          T FSQ codes and T frame phoneme ids
+  tests/golden/voice_ref_{hn,nohn}_{f32,f16,q8_0}.f32      VoiceDecoder.forward(codes, phones)["y"] (predicted F0 and
+                                                           thresholded voicing drive the source), float32 LE,
+                                                           T*hop samples; f16/q8_0: the same network with each
+                                                           converted matrix replaced by its dequantised value
+
+The random weights are scaled so every part matters: F0 spans and passes the clamps, voicing switches on and off
+inside the utterance (no frame's logit within 1e-3 of the threshold, so C and torch take the same decision), the
+envelope and magnitude clamps are hit.
+
+Run: OPENBLAS_NUM_THREADS=1 ~/.cache/edgegen-venv/bin/python tests/gen_voice_golden.py   (deterministic: seeded)
+"""
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from models.train import export_voice  # noqa: E402
+from models.train import gguf_export as ge  # noqa: E402
+from models.train.voice_model import VoiceDecoder  # noqa: E402
+
+TINY = dict(sample_rate=8000, hop=45, n_fft=128, fsq_levels=[7, 5, 5, 5, 5], n_phonemes=12, dim=32, ffn_dim=64,
+            n_layers=2, kernel_size=7, norm_eps=1e-6, mag_clamp=5.0, harmonic=True, n_env=9, env_clamp=3.0,
+            harm_f_max=3000.0, f0_min=60.0, f0_max=300.0, f0_center=120.0, vuv_threshold=0.5)
+CONVERTED = ("pwconv1.weight", "pwconv2.weight", "head.weight", "env_head.weight")
+
+
+def make(cfg, seed):
+    torch.manual_seed(seed)
+    m = VoiceDecoder(cfg).eval()
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if "norm" in name and name.endswith("weight"):
+                p.copy_(1.0 + 0.2 * torch.randn_like(p))
+            elif name.endswith("bias"):
+                p.copy_(0.1 * torch.randn_like(p))
+        nb = cfg["n_fft"] // 2 + 1
+        m.head.weight[:nb] *= 2.5
+        m.head.weight[nb:] *= 4.0
+        m.head.bias[:nb] -= 1.0
+        m.phone_embed.weight.copy_(torch.randn_like(m.phone_embed.weight))
+        m.pitch_head.weight.copy_(0.15 * torch.randn_like(m.pitch_head.weight))
+        m.pitch_head.bias.copy_(torch.tensor([0.0, 0.3]))
+        if cfg["harmonic"]:
+            m.env_head.weight.copy_(0.2 * torch.randn_like(m.env_head.weight))
+            m.env_head.bias.copy_(torch.linspace(0.5, -2.0, cfg["n_env"]))
+    return m
+
+
+def dequantised(m, cfg, seed, dtype):
+    m2 = make(cfg, seed)
+    m2.load_state_dict(m.state_dict())
+    with torch.no_grad():
+        for name, p in m2.named_parameters():
+            if name.endswith(CONVERTED) and dtype != "f32":
+                a = p.detach().numpy().astype(np.float32)
+                if dtype == "f16":
+                    b = a.astype(np.float16).astype(np.float32)
+                else:
+                    b = ge.dequantize(ge.quantize_q8_0(a), "q8_0", a.shape)
+                p.copy_(torch.from_numpy(b))
+    return m2
+
+
+def forward(m, tokens, phones):
+    with torch.no_grad():
+        c = torch.tensor(tokens, dtype=torch.long).view(1, -1)
+        p = torch.tensor(phones, dtype=torch.long).view(1, -1)
+        return m(c, p)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=os.path.join(HERE, "golden"))
+    ap.add_argument("--frames", type=int, default=60)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    os.makedirs(args.out, exist_ok=True)
+    rng = np.random.default_rng(11)
+    T, c = args.frames, TINY
+    n_codes = int(np.prod(c["fsq_levels"]))
+    tokens = rng.integers(0, n_codes, size=T)
+    phones = []
+    while len(phones) < T:
+        phones += [int(rng.integers(0, c["n_phonemes"]))] * int(rng.integers(2, 7))
+    phones = phones[:T]
+    syms = [f"p{i}" for i in range(c["n_phonemes"])]
+    with open(os.path.join(args.out, "voice_tokens.txt"), "w") as f:
+        f.write(" ".join(str(int(t)) for t in tokens) + "\n")
+    with open(os.path.join(args.out, "voice_phones.txt"), "w") as f:
+        f.write(" ".join(str(p) for p in phones) + "\n")
+    thr_logit = math.log(c["vuv_threshold"] / (1 - c["vuv_threshold"]))
+    for tag, harmonic, seed in (("hn", True, 5), ("nohn", False, 6)):
+        cfg = dict(c, harmonic=harmonic)
+        m = make(cfg, seed)
+        for dtype in ("f32", "f16", "q8_0"):
+            sd = {k: v.detach().float().numpy() for k, v in m.state_dict().items() if not k.startswith("fsq.")}
+            path = os.path.join(args.out, f"voice_tiny_{tag}_{dtype}.gguf")
+            export_voice.export(cfg, sd, path, dtype, name=f"voice-tiny-{tag}", phonemes=syms)
+            ref = m if dtype == "f32" else dequantised(m, cfg, seed, dtype)
+            out = forward(ref, tokens.tolist(), phones)
+            vl = out["vuv_logit"][0].numpy()
+            margin = float(np.min(np.abs(vl - thr_logit)))
+            assert margin > 1e-3, f"{tag} {dtype}: a voicing logit within {margin:.2g} of the threshold: reseed"
+            f0 = np.exp(out["lf0"][0].numpy())
+            y = out["y"][0].numpy().astype("<f4")
+            assert y.shape == (T * c["hop"],)
+            y.tofile(os.path.join(args.out, f"voice_ref_{tag}_{dtype}.f32"))
+            print(f"{tag} {dtype}: rms {np.sqrt(np.mean(y ** 2)):.4f} peak {np.abs(y).max():.3f}; F0 {f0.min():.0f}.."
+                  f"{f0.max():.0f} Hz, voiced {np.mean(vl > thr_logit):.2f}, vuv margin {margin:.3f}")
+
+
+if __name__ == "__main__":
+    main()
