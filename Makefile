@@ -253,6 +253,20 @@ bench-decoder: $(BENCH_DECODER) $(if $(wildcard models/codec/pico-codec-*.gguf),
 	BUILD=$(BUILD) $(BENCH_DECODER) $(BENCH_ARGS)
 -include $(BUILD)/tests/bench_decoder.d
 
+# ---- voice v2 decoder (issue 11; architecture edgegen.voice): GGUF export and the trained-export parity ----------
+# make voice-gguf VOICE_WEIGHTS=W.pt [VOICE_NAME=pico-voice] -> models/voice/$(VOICE_NAME)-{f32,f16,q8_0}.gguf
+# make voice-parity VOICE_WEIGHTS=W.pt  -> build/voice/ (export + torch references), then test voice_trained_export
+VOICE_WEIGHTS ?= models/train/checkpoints/voice-hn-a-weights.pt
+VOICE_NAME    ?= pico-voice
+VOICE_PY      ?= $(or $(EDGEGEN_PY),$(wildcard $(HOME)/.cache/edgegen-venv/bin/python),$(PYTHON))
+.PHONY: voice-gguf voice-parity
+voice-gguf:
+	for d in f32 f16 q8_0; do $(VOICE_PY) -m models.train.export_voice --weights $(VOICE_WEIGHTS) \
+	    --out models/voice/$(VOICE_NAME)-$$d.gguf --dtype $$d --check || exit 1; done
+voice-parity: $(TESTBIN)
+	OPENBLAS_NUM_THREADS=1 $(VOICE_PY) tests/gen_voice_golden.py --trained $(VOICE_WEIGHTS) --out $(BUILD)/voice
+	EG_VOICE_PARITY_DIR=$(BUILD)/voice $(TESTBIN) voice_trained_export
+
 # ---- AR bench: µs/token, tokens/s, GB/s, FLOPs, RTF at 1/2 threads (tests/bench_ar.c) ------------------------
 # The shipped models/ar/pico-ar-{f32,q8_0}.gguf when present; else random-weight ar_model.DEFAULT_CONFIG models
 # (f32, q8_0), generated here once by export_ar.py --random-init.

@@ -15,6 +15,11 @@ The random weights are scaled so every part matters: F0 spans and passes the cla
 inside the utterance (no frame's logit within 1e-3 of the threshold, so C and torch take the same decision), the
 envelope and magnitude clamps are hit.
 
+  --trained W.pt --out DIR [--utts N]   instead (`make voice-parity`): export the trained weights W.pt to
+        DIR/voice-trained-{f32,f16,q8_0}.gguf and write, for the first N utterances of the valid split
+        (models/data/tokens/valid.npz, models/data/ar/valid.jsonl.gz expanded by durations),
+        DIR/trained_{tokens,phones}_<i>.txt and DIR/trained_ref_<i>.f32 (torch, f32 weights).
+
 Run: OPENBLAS_NUM_THREADS=1 ~/.cache/edgegen-venv/bin/python tests/gen_voice_golden.py   (deterministic: seeded)
 """
 import argparse
@@ -81,12 +86,54 @@ def forward(m, tokens, phones):
         return m(c, p)
 
 
+def valid_utterances(n):
+    """The first n utterances of the valid split: (id, codes int list, frame phoneme ids int list)."""
+    import gzip
+    import json
+    data = os.path.join(HERE, "..", "models", "data")
+    z = np.load(os.path.join(data, "tokens", "valid.npz"))
+    codes, offs, ids = z["codes"], z["offsets"], [str(u) for u in z["ids"]]
+    tok = {u: codes[offs[i]:offs[i + 1]] for i, u in enumerate(ids)}
+    out = []
+    with gzip.open(os.path.join(data, "ar", "valid.jsonl.gz"), "rt", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            fr = np.repeat(np.asarray(r["phoneme_ids"], np.int64), np.asarray(r["dur"], np.int64))
+            if r["id"] in tok and len(tok[r["id"]]) == len(fr):
+                out.append((r["id"], [int(x) for x in tok[r["id"]]], [int(x) for x in fr]))
+            if len(out) == n:
+                break
+    return out
+
+
+def trained(args):
+    cfg, dec, meta = export_voice.load_voice_state(args.trained)
+    os.makedirs(args.out, exist_ok=True)
+    for dtype in ("f32", "f16", "q8_0"):
+        export_voice.export(cfg, dec, os.path.join(args.out, f"voice-trained-{dtype}.gguf"), dtype,
+                            name="voice-trained", source=os.path.basename(args.trained))
+    m = VoiceDecoder(cfg).eval()
+    own = m.state_dict()
+    m.load_state_dict({k: (torch.from_numpy(dec[k]) if k in dec else v) for k, v in own.items()})
+    for i, (uid, codes, phones) in enumerate(valid_utterances(args.utts)):
+        y = forward(m, codes, phones)["y"][0].numpy().astype("<f4")
+        y.tofile(os.path.join(args.out, f"trained_ref_{i}.f32"))
+        for name, v in (("tokens", codes), ("phones", phones)):
+            with open(os.path.join(args.out, f"trained_{name}_{i}.txt"), "w") as f:
+                f.write(" ".join(str(x) for x in v) + "\n")
+        print(f"{uid}: {len(codes)} frames, rms {np.sqrt(np.mean(y ** 2)):.4f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(HERE, "golden"))
     ap.add_argument("--frames", type=int, default=60)
+    ap.add_argument("--trained", metavar="WEIGHTS_PT", help="export + references of trained weights (see above)")
+    ap.add_argument("--utts", type=int, default=3)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.trained:
+        return trained(args)
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(11)
     T, c = args.frames, TINY

@@ -355,7 +355,10 @@ TEST(voice_trained_export) {
     const char *dir = getenv("EG_VOICE_PARITY_DIR");
     if (!dir || !*dir) dir = "build/voice";
     static const char *const dtypes[] = { "f32", "f16", "q8_0" };
-    static const double min_snr[] = { 40.0, 0.0, 0.0 };   /* f16 / q8_0: reported (vs torch with f32 weights) */
+    /* vs torch with the f32 weights: f32 >= 40 dB; f16 / q8_0 reported (q8_0 rounds the activations to 8 bits: the
+     * F0 moves by ~1e-3 and the harmonics' phases drift, so the waveform SNR says little; its magnitude
+     * spectrogram is checked loosely) */
+    static const double min_snr[] = { 40.0, -INFINITY, -INFINITY }, min_mag[] = { 40.0, 0.0, 10.0 };
     int n_done = 0;
     for (int u = 0; u < 8; u++) {
         char name[128];
@@ -375,10 +378,11 @@ TEST(voice_trained_export) {
             REQUIRE(n_ph == n && n_ref == (size_t)n * m->cfg.hop, "utterance %d: lengths", u);
             float *pcm = decode(m, tok, ph, n, 1, 64);
             REQUIRE(pcm, "decode");
-            const double s = snr_db(ref, pcm, n_ref);
-            printf("     trained %s, utterance %d (%d frames, %.1f s): SNR vs torch(f32) %.1f dB\n", dtypes[di], u, n,
-                   (double)n_ref / m->cfg.sample_rate_hz, s);
+            const double s = snr_db(ref, pcm, n_ref), ms = mag_snr_db(ref, pcm, n_ref, (int)m->cfg.n_fft, (int)m->cfg.hop);
+            printf("     trained %s, utterance %d (%d frames, %.1f s): SNR vs torch(f32) %.1f dB, magnitude "
+                   "spectrogram %.1f dB\n", dtypes[di], u, n, (double)n_ref / m->cfg.sample_rate_hz, s, ms);
             CHECK(s >= min_snr[di], "trained %s utterance %d: %.1f dB < %.0f", dtypes[di], u, s, min_snr[di]);
+            CHECK(ms >= min_mag[di], "trained %s utterance %d: magnitude %.1f dB < %.0f", dtypes[di], u, ms, min_mag[di]);
             free(pcm);
             eg_codec_model_destroy(m);
             n_done++;
