@@ -260,6 +260,14 @@ double eg_codec_flops_per_frame(const struct eg_codec_config *c) {
     f += 2.0 * dim * (n + 2);                                   /* head */
     if (c->n_phonemes) f += dim;                                /* phoneme embedding row */
     f += 5.0 * (n / 2) * log2(n / 2) + 8.0 * n;                 /* complex FFT of n/2 + split, window, OLA */
+    if (c->voice) f += 2.0 * dim * 2;                           /* pitch head */
+    if (c->harmonic) {
+        const double nb = n / 2 + 1;
+        f += 2.0 * dim * c->n_env + 3.0 * nb;                   /* envelope head, interpolation to the bins */
+        f += c->hop * (4 * 20.0 + 20.0);                        /* source: 4 sines (~20 FLOP each, as
+                                                                 * voice_model.flops_per_second), phase, interp */
+        f += 5.0 * (n / 2) * log2(n / 2) + 8.0 * n + 4.0 * nb;  /* source STFT (window, FFT, split), H*E + N */
+    }
     return f;
 }
 
