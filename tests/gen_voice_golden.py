@@ -5,6 +5,9 @@ Builds tiny random-init models/train/voice_model.py VoiceDecoders (an odd hop, l
 rate), exports them with models/train/export_voice.py (the real exporter) and writes the PyTorch references:
 
   tests/golden/voice_tiny_{hn,nohn}_{f32,f16,q8_0}.gguf   harmonic / ablation decoder, matrices in that dtype
+  tests/golden/voice_tiny_tts-f32.gguf                     a harmonic decoder that pairs with tests/golden/tts_tiny_ar-f32.gguf
+                                                           (fsq_levels [5, 3, 3], the AR's 256-symbol inventory;
+                                                           test_voice.c runs the TTS pipeline on it)
   tests/golden/voice_tokens.txt, voice_phones.txt          T FSQ codes and T frame phoneme ids
   tests/golden/voice_ref_{hn,nohn}_{f32,f16,q8_0}.f32      VoiceDecoder.forward(codes, phones)["y"] (predicted F0 and
                                                            thresholded voicing drive the source), float32 LE,
@@ -86,6 +89,14 @@ def forward(m, tokens, phones):
         return m(c, p)
 
 
+def write_tts_pair(out):
+    """A harmonic voice decoder matching tests/gen_tts_golden.py's tiny AR (its FSQ levels and inventory)."""
+    cfg = dict(TINY, fsq_levels=[5, 3, 3], n_phonemes=256)
+    m = make(cfg, 7)
+    sd = {k: v.detach().float().numpy() for k, v in m.state_dict().items() if not k.startswith("fsq.")}
+    export_voice.export(cfg, sd, os.path.join(out, "voice_tiny_tts-f32.gguf"), "f32", name="voice-tiny-tts")
+
+
 def valid_utterances(n):
     """The first n utterances of the valid split: (id, codes int list, frame phoneme ids int list)."""
     import gzip
@@ -148,6 +159,7 @@ def main():
         f.write(" ".join(str(int(t)) for t in tokens) + "\n")
     with open(os.path.join(args.out, "voice_phones.txt"), "w") as f:
         f.write(" ".join(str(p) for p in phones) + "\n")
+    write_tts_pair(args.out)
     thr_logit = math.log(c["vuv_threshold"] / (1 - c["vuv_threshold"]))
     for tag, harmonic, seed in (("hn", True, 5), ("nohn", False, 6)):
         cfg = dict(c, harmonic=harmonic)

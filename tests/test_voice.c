@@ -7,6 +7,7 @@
  *     runs), first-window sizes and push sizes; 1/2/3 threads bit-identical;
  *   - bad voice metadata (patched golden file: value out of range, wrong type, missing key, tensor/key
  *     mismatch) refused with EG_ERR_FORMAT and one log line naming the key;
+ *   - the TTS pipeline on an AR + voice pair (rate, streaming windows, an inventory mismatch refused);
  *   - the trained export (build/voice/, `make voice-parity`): C vs torch per dtype; skipped when not built.
  * Golden files are read from $EG_GOLDEN_DIR or tests/golden (tests run from the repository root).
  */
@@ -393,4 +394,65 @@ TEST(voice_trained_export) {
         free(tok); free(ph); free(ref);
     }
     if (!n_done) SKIP("no trained export in %s (make voice-parity VOICE_WEIGHTS=...)", dir);
+}
+
+/* ---- the TTS pipeline with a voice decoder (the AR of tests/gen_tts_golden.py + voice_tiny_tts) ------------- */
+
+struct rec { float *f; int64_t n, cap; };
+static enum eg_status rec_fn(void *user, const void *samples, int n) {
+    struct rec *r = user;
+    if (r->n + n > r->cap) {
+        int64_t cap = (r->n + n) * 2;
+        float *f = realloc(r->f, sizeof(float) * (size_t)cap);
+        if (!f) return EG_ERR_NOMEM;
+        r->f = f; r->cap = cap;
+    }
+    memcpy(r->f + r->n, samples, sizeof(float) * (size_t)n);
+    r->n += n;
+    return EG_OK;
+}
+
+TEST(voice_tts_pipeline) {
+    static const char *const ar = "tests/golden/tts_tiny_ar-f32.gguf";
+    char vpath[512], bad[512];
+    enum eg_status st;
+    snprintf(vpath, sizeof vpath, "%s/voice_tiny_tts-f32.gguf", golden_dir());
+    snprintf(bad, sizeof bad, "%s/voice_tiny_hn_f32.gguf", golden_dir());
+    struct eg_model *m = eg_model_load(ar, vpath, &st);
+    if (!m) SKIP("tts_tiny_ar + voice_tiny_tts not loadable (%s): golden files missing?", eg_status_str(st));
+    CHECK(eg_model_sample_rate(m) == 8000, "sample rate %d, expected the voice file's 8000", eg_model_sample_rate(m));
+    CHECK(eg_model_frame_samples(m) == 45, "frame samples %d, expected 45", eg_model_frame_samples(m));
+    int pad, bos, eos, k = 0;
+    int32_t ids[64];
+    eg_model_special_ids(m, &pad, &bos, &eos);
+    ids[k++] = bos; ids[k++] = pad;
+    for (const char *p = "helowrd"; *p; p++) {
+        const int id = eg_model_phoneme_id(m, (uint32_t)*p);
+        REQUIRE(id >= 0, "phoneme %c", *p);
+        ids[k++] = id; ids[k++] = pad;
+    }
+    ids[k++] = eos;
+    struct rec r1 = { 0 }, r64 = { 0 };
+    for (int pass = 0; pass < 2; pass++) {
+        struct eg_ctx_params p = eg_ctx_default_params();
+        p.device = EG_DEVICE_CPU; p.temperature = 0; p.format = EG_SAMPLE_F32;
+        p.chunk_frames = pass ? 64 : 1;
+        p.on_audio = rec_fn; p.on_audio_user = pass ? &r64 : &r1;
+        struct eg_ctx *ctx = eg_ctx_create(m, &p, &st);
+        REQUIRE(ctx, "ctx: %s", eg_status_str(st));
+        CHECK(eg_ctx_synthesize_ids(ctx, ids, k) == EG_OK, "synthesize (chunk %d)", p.chunk_frames);
+        eg_ctx_destroy(ctx);
+    }
+    double e = 0;
+    for (int64_t i = 0; i < r1.n; i++) e += (double)r1.f[i] * r1.f[i];
+    CHECK(r1.n > 45 * 10 && r1.n % 45 == 0 && e > 0 && isfinite(e), "%lld samples, energy %g", (long long)r1.n, e);
+    CHECK(r1.n == r64.n && !memcmp(r1.f, r64.f, sizeof(float) * (size_t)r1.n), "windows of 1 and 64 frames differ");
+    free(r1.f); free(r64.f);
+    eg_model_free(m);
+    /* a voice decoder whose phoneme inventory is not the AR's is refused */
+    QUIET();
+    struct eg_model *m2 = eg_model_load(ar, bad, &st);
+    LOUD();
+    CHECK(!m2 && st == EG_ERR_FORMAT, "AR + a voice file with another inventory: %s", eg_status_str(st));
+    eg_model_free(m2);
 }
