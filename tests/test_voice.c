@@ -8,6 +8,8 @@
  *   - bad voice metadata (patched golden file: value out of range, wrong type, missing key, tensor/key
  *     mismatch) refused with EG_ERR_FORMAT and one log line naming the key;
  *   - the TTS pipeline on an AR + voice pair (rate, streaming windows, an inventory mismatch refused);
+ *   - the TTS pipeline on an AR + voice pair (rate from the voice file, windows of 1 and 64 frames identical, an
+ *     inventory mismatch refused);
  *   - the trained export (build/voice/, `make voice-parity`): C vs torch per dtype; skipped when not built.
  * Golden files are read from $EG_GOLDEN_DIR or tests/golden (tests run from the repository root).
  */
