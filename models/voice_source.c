@@ -79,7 +79,7 @@ static void interp_at(const struct eg_voice_src *s, int64_t n, int64_t n_frames_
     *l0 = 1.0f - lam;
 }
 
-static double reduce_2pi(double x) { return x - 2.0 * M_PI * nearbyint(x / (2.0 * M_PI)); }
+static double reduce_2pi(double x) { return x - 2.0 * M_PI * nearbyint(x * (0.5 / M_PI)); }
 
 void eg_voice_src_generate(struct eg_voice_src *s, const struct eg_kernels *k, int final) {
     const struct eg_codec_config *c = s->c;

@@ -21,7 +21,8 @@ envelope and magnitude clamps are hit.
   --trained W.pt --out DIR [--utts N]   instead (`make voice-parity`): export the trained weights W.pt to
         DIR/voice-trained-{f32,f16,q8_0}.gguf and write, for the first N utterances of the valid split
         (models/data/tokens/valid.npz, models/data/ar/valid.jsonl.gz expanded by durations),
-        DIR/trained_{tokens,phones}_<i>.txt and DIR/trained_ref_<i>.f32 (torch, f32 weights).
+        DIR/trained_{tokens,phones}_<i>.txt and DIR/trained_ref_<i>_{f32,f16,q8_0}.f32 (torch with each file's
+        weights, the converted matrices dequantised).
 
 Run: OPENBLAS_NUM_THREADS=1 ~/.cache/edgegen-venv/bin/python tests/gen_voice_golden.py   (deterministic: seeded)
 """
@@ -42,7 +43,11 @@ from models.train.voice_model import VoiceDecoder  # noqa: E402
 TINY = dict(sample_rate=8000, hop=45, n_fft=128, fsq_levels=[7, 5, 5, 5, 5], n_phonemes=12, dim=32, ffn_dim=64,
             n_layers=2, kernel_size=7, norm_eps=1e-6, mag_clamp=5.0, harmonic=True, n_env=9, env_clamp=3.0,
             harm_f_max=3000.0, f0_min=60.0, f0_max=300.0, f0_center=120.0, vuv_threshold=0.5)
-CONVERTED = ("pwconv1.weight", "pwconv2.weight", "head.weight", "env_head.weight")
+
+
+def converted(name):
+    """The exporter's rule: which tensors --dtype converts (export_voice.voice_tensors)."""
+    return name.endswith(export_voice.QUANT_SUFFIXES) or name in export_voice.QUANT_NAMES
 
 
 def make(cfg, seed):
@@ -72,7 +77,7 @@ def dequantised(m, cfg, seed, dtype):
     m2.load_state_dict(m.state_dict())
     with torch.no_grad():
         for name, p in m2.named_parameters():
-            if name.endswith(CONVERTED) and dtype != "f32":
+            if converted(name) and dtype != "f32":
                 a = p.detach().numpy().astype(np.float32)
                 if dtype == "f16":
                     b = a.astype(np.float16).astype(np.float32)
@@ -123,12 +128,23 @@ def trained(args):
     for dtype in ("f32", "f16", "q8_0"):
         export_voice.export(cfg, dec, os.path.join(args.out, f"voice-trained-{dtype}.gguf"), dtype,
                             name="voice-trained", source=os.path.basename(args.trained))
-    m = VoiceDecoder(cfg).eval()
-    own = m.state_dict()
-    m.load_state_dict({k: (torch.from_numpy(dec[k]) if k in dec else v) for k, v in own.items()})
+    models = {}
+    for dtype in ("f32", "f16", "q8_0"):   # the reference of each file: its converted matrices dequantised
+        m = VoiceDecoder(cfg).eval()
+        own = m.state_dict()
+        sd = {}
+        for k, v in own.items():
+            a = dec.get(k)
+            if a is not None and converted(k) and dtype != "f32":
+                a = a.astype(np.float16).astype(np.float32) if dtype == "f16" else \
+                    ge.dequantize(ge.quantize_q8_0(a), "q8_0", a.shape)
+            sd[k] = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) if a is not None else v
+        m.load_state_dict(sd)
+        models[dtype] = m
     for i, (uid, codes, phones) in enumerate(valid_utterances(args.utts)):
-        y = forward(m, codes, phones)["y"][0].numpy().astype("<f4")
-        y.tofile(os.path.join(args.out, f"trained_ref_{i}.f32"))
+        for dtype, m in models.items():
+            y = forward(m, codes, phones)["y"][0].numpy().astype("<f4")
+            y.tofile(os.path.join(args.out, f"trained_ref_{i}_{dtype}.f32"))
         for name, v in (("tokens", codes), ("phones", phones)):
             with open(os.path.join(args.out, f"trained_{name}_{i}.txt"), "w") as f:
                 f.write(" ".join(str(x) for x in v) + "\n")
