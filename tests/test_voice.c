@@ -7,6 +7,7 @@
  *     runs), first-window sizes and push sizes; 1/2/3 threads bit-identical;
  *   - bad voice metadata (patched golden file: value out of range, wrong type, missing key, tensor/key
  *     mismatch) refused with EG_ERR_FORMAT and one log line naming the key;
+ *   - the OpenCL stage declines voice networks with a reason (strict mode: an error);
  *   - the TTS pipeline on an AR + voice pair (rate, streaming windows, an inventory mismatch refused);
  *   - the TTS pipeline on an AR + voice pair (rate from the voice file, windows of 1 and 64 frames identical, an
  *     inventory mismatch refused);
@@ -19,6 +20,7 @@
 #include <string.h>
 #include "models/decoder.h"
 #include "models/istft.h"
+#include "models/stage.h"
 #include "runtime/core/internal.h"
 #include "tests/golden.h"
 #include "tests/harness.h"
@@ -474,5 +476,29 @@ TEST(voice_short_and_empty) {
         CHECK(finite, "%d frames: non-finite output", n);
         free(whole); free(one);
     }
+    eg_codec_model_destroy(m);
+}
+
+/* The OpenCL stage declines a voice network before touching any device, with the reason; strict mode fails. */
+TEST(voice_opencl_stage_declines) {
+    struct eg_codec_model *m = load_voice(golden_dir(), "voice_tiny_hn_q8_0.gguf");
+    if (!m) SKIP("golden files missing");
+    struct eg_exec ex;
+    enum eg_status st = EG_ERR_INTERNAL;
+    REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 1) == EG_OK, "exec");
+    QUIET();
+    struct eg_spectral *s = eg_spectral_create(m, &ex, 16, EG_BACKEND_AUTO, &st);
+    LOUD();
+    REQUIRE(s && st == EG_OK, "auto placement: %s", eg_status_str(st));
+    CHECK(!eg_spectral_on_device(s), "a voice network placed on a device");
+    CHECK(strstr(eg_spectral_reason(s), "edgegen.voice") != NULL, "reason: %s", eg_spectral_reason(s));
+    printf("     auto: %s\n", eg_spectral_reason(s));
+    eg_spectral_destroy(s);
+    QUIET();
+    s = eg_spectral_create(m, &ex, 16, EG_BACKEND_OPENCL, &st);
+    LOUD();
+    CHECK(!s && st == EG_ERR_UNSUPPORTED, "strict OpenCL placement of a voice network: %s", eg_status_str(st));
+    eg_spectral_destroy(s);
+    eg_exec_free(&ex);
     eg_codec_model_destroy(m);
 }
