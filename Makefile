@@ -47,10 +47,10 @@ PORT_SRCS    := ports/posix.c ports/log.c
 CORE_SRCS    := runtime/core/core.c runtime/core/arena.c runtime/core/cpu_x86.c runtime/core/cpu_arm.c runtime/core/cpu_common.c runtime/core/mem.c runtime/core/pool.c runtime/core/gguf.c runtime/core/memplan.c runtime/core/wav.c runtime/core/utf8.c
 SIMD_SRCS    := simd/dispatch.c simd/kernels_ref.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c
-MODEL_SRCS   := models/exec.c models/istft.c models/decoder.c models/stage.c models/ar_lm.c models/sampler.c
+MODEL_SRCS   := models/exec.c models/istft.c models/voice_source.c models/decoder.c models/stage.c models/ar_lm.c models/sampler.c
 PIPELINE_SRCS := runtime/pipeline/api.c runtime/pipeline/codec.c runtime/pipeline/report.c runtime/pipeline/memplan_archs.c runtime/text/normalize.c runtime/text/markup.c runtime/text/lexicon.c runtime/text/frontend.c
 CLI_SRCS     := runtime/cli/cli.c runtime/cli/cli_info.c runtime/cli/cli_inspect.c runtime/cli/cli_decode.c runtime/cli/cli_tts.c runtime/cli/cli_phonemize.c
-TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_normalize.c tests/test_markup.c tests/test_timings.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_gguf.c tests/test_ar.c tests/test_tts.c
+TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_normalize.c tests/test_markup.c tests/test_timings.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_voice.c tests/test_gguf.c tests/test_ar.c tests/test_tts.c
 
 # The library's text front end (MIT): markup (plain text with [[ ]] phonemes, SSML through expat), lexicon, sentences.
 # expat (libexpat1-dev, MIT) for the target is required: ports/setup-debian.sh installs it for the host and, for the
@@ -252,6 +252,20 @@ bench: bench-decoder
 bench-decoder: $(BENCH_DECODER) $(if $(wildcard models/codec/pico-codec-*.gguf),,$(BENCH_CODEC))
 	BUILD=$(BUILD) $(BENCH_DECODER) $(BENCH_ARGS)
 -include $(BUILD)/tests/bench_decoder.d
+
+# ---- voice v2 decoder (issue 11; architecture edgegen.voice): GGUF export and the trained-export parity ----------
+# make voice-gguf VOICE_WEIGHTS=W.pt [VOICE_NAME=pico-voice] -> models/voice/$(VOICE_NAME)-{f32,f16,q8_0}.gguf
+# make voice-parity VOICE_WEIGHTS=W.pt  -> build/voice/ (export + torch references), then test voice_trained_export
+VOICE_WEIGHTS ?= models/train/checkpoints/voice-hn-a-weights.pt
+VOICE_NAME    ?= pico-voice
+VOICE_PY      ?= $(or $(EDGEGEN_PY),$(wildcard $(HOME)/.cache/edgegen-venv/bin/python),$(PYTHON))
+.PHONY: voice-gguf voice-parity
+voice-gguf:
+	for d in f32 f16 q8_0; do $(VOICE_PY) -m models.train.export_voice --weights $(VOICE_WEIGHTS) \
+	    --out models/voice/$(VOICE_NAME)-$$d.gguf --dtype $$d --check || exit 1; done
+voice-parity: $(TESTBIN)
+	OPENBLAS_NUM_THREADS=1 $(VOICE_PY) tests/gen_voice_golden.py --trained $(VOICE_WEIGHTS) --out $(BUILD)/voice
+	EG_VOICE_PARITY_DIR=$(BUILD)/voice $(TESTBIN) voice_trained_export
 
 # ---- AR bench: µs/token, tokens/s, GB/s, FLOPs, RTF at 1/2 threads (tests/bench_ar.c) ------------------------
 # The shipped models/ar/pico-ar-{f32,q8_0}.gguf when present; else random-weight ar_model.DEFAULT_CONFIG models

@@ -22,6 +22,7 @@
 #include "models/decoder.h"
 #include "models/istft.h"
 #include "models/stage.h"
+#include "models/voice_source.h"
 #include "runtime/core/internal.h"
 #include "runtime/core/memplan.h"
 
@@ -29,14 +30,53 @@
 
 static int is_pow2_u32(uint32_t n) { return n && !(n & (n - 1)); }
 
-static enum eg_status read_config(const struct eg_gguf *g, struct eg_codec_config *c) {
+/* Key names: the codec's keys under the file's architecture prefix ("edgegen.codec." or "edgegen.voice."). */
+struct keys { const char *pre; char buf[96]; };
+static const char *K(struct keys *k, const char *name) {
+    snprintf(k->buf, sizeof k->buf, "%s.%s", k->pre, name);
+    return k->buf;
+}
+
+/* edgegen.voice: the pitch / harmonic-source keys (models/GGUF_KEYS.md). */
+static enum eg_status read_voice_config(const struct eg_gguf *g, struct keys *k, struct eg_codec_config *c) {
     const char *lbl = eg_gguf_label(g);
     enum eg_status st;
-    int n_lv = 0;
+    const float nyq = 0.5f * (float)c->sample_rate_hz;
+    c->voice = 1;
+    if ((st = eg_gguf_get_bool(g, K(k, "harmonic"), &c->harmonic)) != EG_OK) return st;
+    if ((st = eg_gguf_get_u32_range(g, K(k, "n_env"), 2, 1u << 16, &c->n_env)) != EG_OK) return st;
+#define F32(name, field, cond, what) do { \
+        if ((st = eg_gguf_get_f32(g, K(k, name), &c->field)) != EG_OK) return st; \
+        if (!(cond)) { \
+            EG_LOGE("%s: key %s: expected %s, found %g", lbl, K(k, name), what, (double)c->field); \
+            return EG_ERR_FORMAT; \
+        } } while (0)
+    F32("env_clamp", env_clamp, c->env_clamp > 0.0f && isfinite(c->env_clamp), "a finite positive value");
+    F32("f0_min", f0_min, c->f0_min > 0.0f && c->f0_min < nyq, "a value in (0, sample_rate/2)");
+    F32("f0_max", f0_max, c->f0_max >= c->f0_min && c->f0_max < nyq, "a value in [f0_min, sample_rate/2)");
+    F32("f0_center", f0_center, c->f0_center > 0.0f && isfinite(c->f0_center), "a finite positive value");
+    F32("harm_f_max", harm_f_max, c->harm_f_max > 0.0f && c->harm_f_max <= nyq, "a value in (0, sample_rate/2]");
+    F32("vuv_threshold", vuv_threshold, c->vuv_threshold > 0.0f && c->vuv_threshold < 1.0f, "a value in (0, 1)");
+#undef F32
+    return EG_OK;
+}
+
+static enum eg_status read_config(const struct eg_gguf *g, struct eg_codec_config *c) {
+    const char *lbl = eg_gguf_label(g), *arch = NULL;
+    struct keys k = { EG_CODEC_ARCH, { 0 } };
+    enum eg_status st;
+    int n_lv = 0, voice = 0;
 
     memset(c, 0, sizeof *c);
-    if ((st = eg_gguf_expect_arch(g, EG_CODEC_ARCH)) != EG_OK) return st;
-#define U32(key, lo, hi, field) if ((st = eg_gguf_get_u32_range(g, "edgegen.codec." key, lo, hi, &c->field)) != EG_OK) return st
+    /* edgegen.codec, or edgegen.voice (the same keys under its own prefix + the voice keys) */
+    if (eg_gguf_has_key(g, "general.architecture") && eg_gguf_get_str(g, "general.architecture", &arch) == EG_OK &&
+        arch && !strcmp(arch, EG_VOICE_ARCH)) {
+        k.pre = EG_VOICE_ARCH;
+        voice = 1;
+    }
+    else if ((st = eg_gguf_expect_arch(g, EG_CODEC_ARCH)) != EG_OK)
+        return st;
+#define U32(key, lo, hi, field) if ((st = eg_gguf_get_u32_range(g, K(&k, key), lo, hi, &c->field)) != EG_OK) return st
     U32("sample_rate", 1000, 384000, sample_rate_hz);
     U32("hop_length", 1, 1u << 16, hop);
     U32("n_fft", 4, 1u << 16, n_fft);
@@ -46,61 +86,61 @@ static enum eg_status read_config(const struct eg_gguf *g, struct eg_codec_confi
     U32("n_layers", 1, 64, n_layers);
     U32("kernel_size", 1, 63, kernel_size);
 #undef U32
-    if ((st = eg_gguf_get_f32(g, "edgegen.codec.layer_norm_eps", &c->layer_norm_eps)) != EG_OK) return st;
-    if ((st = eg_gguf_get_f32(g, "edgegen.codec.mag_clamp", &c->mag_clamp)) != EG_OK) return st;
+    if ((st = eg_gguf_get_f32(g, K(&k, "layer_norm_eps"), &c->layer_norm_eps)) != EG_OK) return st;
+    if ((st = eg_gguf_get_f32(g, K(&k, "mag_clamp"), &c->mag_clamp)) != EG_OK) return st;
     if (!is_pow2_u32(c->n_fft)) {
-        EG_LOGE("%s: key edgegen.codec.n_fft: expected a power of two (radix-2 iFFT), found %u", lbl, c->n_fft);
+        EG_LOGE("%s: key %s: expected a power of two (radix-2 iFFT), found %u", lbl, K(&k, "n_fft"), c->n_fft);
         return EG_ERR_FORMAT;
     }
     if (2 * c->hop > c->n_fft) {
-        EG_LOGE("%s: key edgegen.codec.hop_length: expected at most n_fft/2 = %u (positive window envelope), found %u",
-                lbl, c->n_fft / 2, c->hop);
+        EG_LOGE("%s: key %s: expected at most n_fft/2 = %u (positive window envelope), found %u",
+                lbl, K(&k, "hop_length"), c->n_fft / 2, c->hop);
         return EG_ERR_FORMAT;
     }
     if (c->kernel_size % 2 == 0) {
-        EG_LOGE("%s: key edgegen.codec.kernel_size: expected an odd value (\"same\" padding), found %u", lbl, c->kernel_size);
+        EG_LOGE("%s: key %s: expected an odd value (\"same\" padding), found %u", lbl, K(&k, "kernel_size"), c->kernel_size);
         return EG_ERR_FORMAT;
     }
     if (!(c->layer_norm_eps > 0.0f && c->layer_norm_eps < 1.0f)) {
-        EG_LOGE("%s: key edgegen.codec.layer_norm_eps: expected a value in (0, 1), found %g", lbl, (double)c->layer_norm_eps);
+        EG_LOGE("%s: key %s: expected a value in (0, 1), found %g", lbl, K(&k, "layer_norm_eps"), (double)c->layer_norm_eps);
         return EG_ERR_FORMAT;
     }
     if (!(c->mag_clamp > 0.0f && isfinite(c->mag_clamp))) {
-        EG_LOGE("%s: key edgegen.codec.mag_clamp: expected a finite positive value, found %g", lbl, (double)c->mag_clamp);
+        EG_LOGE("%s: key %s: expected a finite positive value, found %g", lbl, K(&k, "mag_clamp"), (double)c->mag_clamp);
         return EG_ERR_FORMAT;
     }
-    if ((st = eg_gguf_get_arr_u32(g, "edgegen.codec.fsq_levels", c->fsq_levels, EG_CODEC_MAX_FSQ, &n_lv)) != EG_OK) return st;
-    if (n_lv != (int)c->latent_dim || eg_gguf_arr_len(g, "edgegen.codec.fsq_levels") != (int)c->latent_dim) {
-        EG_LOGE("%s: key edgegen.codec.fsq_levels: expected %u levels (latent_dim), found %d", lbl, c->latent_dim,
-                eg_gguf_arr_len(g, "edgegen.codec.fsq_levels"));
+    if ((st = eg_gguf_get_arr_u32(g, K(&k, "fsq_levels"), c->fsq_levels, EG_CODEC_MAX_FSQ, &n_lv)) != EG_OK) return st;
+    if (n_lv != (int)c->latent_dim || eg_gguf_arr_len(g, K(&k, "fsq_levels")) != (int)c->latent_dim) {
+        EG_LOGE("%s: key %s: expected %u levels (latent_dim), found %d", lbl, K(&k, "fsq_levels"), c->latent_dim,
+                eg_gguf_arr_len(g, K(&k, "fsq_levels")));
         return EG_ERR_FORMAT;
     }
     uint64_t n_codes = 1;
     for (uint32_t i = 0; i < c->latent_dim; i++) {
         const uint32_t l = c->fsq_levels[i];
         if (l < 3 || l % 2 == 0) {
-            EG_LOGE("%s: key edgegen.codec.fsq_levels[%u]: expected an odd level count >= 3, found %u", lbl, i, l);
+            EG_LOGE("%s: key %s[%u]: expected an odd level count >= 3, found %u", lbl, K(&k, "fsq_levels"), i, l);
             return EG_ERR_FORMAT;
         }
         n_codes *= l;
         if (n_codes > 65536) {
-            EG_LOGE("%s: key edgegen.codec.fsq_levels: expected a product <= 65536 (16-bit tokens), found more", lbl);
+            EG_LOGE("%s: key %s: expected a product <= 65536 (16-bit tokens), found more", lbl, K(&k, "fsq_levels"));
             return EG_ERR_FORMAT;
         }
     }
     c->n_codes = (uint32_t)n_codes;
     /* optional phoneme conditioning (files without the key are plain token decoders) */
-    if (eg_gguf_has_key(g, "edgegen.codec.n_phonemes")) {
-        if ((st = eg_gguf_get_u32_range(g, "edgegen.codec.n_phonemes", 1, 1u << 16, &c->n_phonemes)) != EG_OK) return st;
-        if (eg_gguf_arr_len(g, "edgegen.codec.phonemes") != (int)c->n_phonemes) {
-            EG_LOGE("%s: key edgegen.codec.phonemes: expected a string array of n_phonemes = %u symbols, found length %d",
-                    lbl, c->n_phonemes, eg_gguf_arr_len(g, "edgegen.codec.phonemes"));
+    if (eg_gguf_has_key(g, K(&k, "n_phonemes"))) {
+        if ((st = eg_gguf_get_u32_range(g, K(&k, "n_phonemes"), 1, 1u << 16, &c->n_phonemes)) != EG_OK) return st;
+        if (eg_gguf_arr_len(g, K(&k, "phonemes")) != (int)c->n_phonemes) {
+            EG_LOGE("%s: key %s: expected a string array of n_phonemes = %u symbols, found length %d",
+                    lbl, K(&k, "phonemes"), c->n_phonemes, eg_gguf_arr_len(g, K(&k, "phonemes")));
             return EG_ERR_FORMAT;
         }
         const char *sym;
-        if ((st = eg_gguf_get_arr_str(g, "edgegen.codec.phonemes", 0, &sym)) != EG_OK) return st;   /* type check */
+        if ((st = eg_gguf_get_arr_str(g, K(&k, "phonemes"), 0, &sym)) != EG_OK) return st;   /* type check */
     }
-    return EG_OK;
+    return voice ? read_voice_config(g, &k, c) : EG_OK;
 }
 
 static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_codec_config *c, struct eg_codec_weights *w) {
@@ -120,8 +160,8 @@ static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_code
     if ((st = eg_bind_f32(g, "dec.embed.bias", 1, dim, 1, 1, &w->embed.b)) != EG_OK) return st;
     w->phone_embed = NULL;
     if (!c->n_phonemes && eg_gguf_find(g, "dec.phone_embed.weight")) {
-        EG_LOGE("%s: key edgegen.codec.n_phonemes: expected (tensor dec.phone_embed.weight makes the decoder "
-                "phoneme-conditioned), found no key", eg_gguf_label(g));
+        EG_LOGE("%s: key %s.n_phonemes: expected (tensor dec.phone_embed.weight makes the decoder "
+                "phoneme-conditioned), found no key", eg_gguf_label(g), c->voice ? EG_VOICE_ARCH : EG_CODEC_ARCH);
         return EG_ERR_FORMAT;
     }
     if (c->n_phonemes &&
@@ -144,7 +184,19 @@ static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_code
     }
     if ((st = eg_bind_f32(g, "dec.final_norm.weight", 1, dim, 1, 1, &w->final_norm_w)) != EG_OK) return st;
     if ((st = eg_bind_f32(g, "dec.final_norm.bias", 1, dim, 1, 1, &w->final_norm_b)) != EG_OK) return st;
-    return eg_bind_linear(g, "dec.head", dim, (int64_t)c->n_fft + 2, EG_MATRIX_TYPES, 1, &w->head);
+    if ((st = eg_bind_linear(g, "dec.head", dim, (int64_t)c->n_fft + 2, EG_MATRIX_TYPES, 1, &w->head)) != EG_OK) return st;
+    memset(&w->pitch_head, 0, sizeof w->pitch_head);
+    memset(&w->env_head, 0, sizeof w->env_head);
+    if (c->voice &&
+        (st = eg_bind_linear(g, "dec.pitch_head", dim, 2, EG_DTYPE_BIT(EG_DTYPE_F32), 1, &w->pitch_head)) != EG_OK) return st;
+    if (c->voice && !c->harmonic && eg_gguf_find(g, "dec.env_head.weight")) {
+        EG_LOGE("%s: key edgegen.voice.harmonic: expected true (tensor dec.env_head.weight is an envelope head), "
+                "found false", eg_gguf_label(g));
+        return EG_ERR_FORMAT;
+    }
+    if (c->harmonic &&
+        (st = eg_bind_linear(g, "dec.env_head", dim, c->n_env, EG_MATRIX_TYPES, 1, &w->env_head)) != EG_OK) return st;
+    return EG_OK;
 }
 
 enum eg_status eg_codec_model_from_gguf(const struct eg_gguf *g, struct eg_codec_model **out) {
@@ -193,7 +245,8 @@ void eg_codec_model_destroy(struct eg_codec_model *m) {
 const char *eg_codec_model_phoneme(const struct eg_codec_model *m, int id) {
     const char *s;
     if (!m || id < 0 || (uint32_t)id >= m->cfg.n_phonemes) return NULL;
-    return eg_gguf_get_arr_str(m->gguf, "edgegen.codec.phonemes", id, &s) == EG_OK ? s : NULL;
+    return eg_gguf_get_arr_str(m->gguf, m->cfg.voice ? EG_VOICE_ARCH ".phonemes" : EG_CODEC_ARCH ".phonemes", id, &s)
+           == EG_OK ? s : NULL;
 }
 
 int eg_codec_receptive_frames(const struct eg_codec_config *c) {
@@ -207,6 +260,14 @@ double eg_codec_flops_per_frame(const struct eg_codec_config *c) {
     f += 2.0 * dim * (n + 2);                                   /* head */
     if (c->n_phonemes) f += dim;                                /* phoneme embedding row */
     f += 5.0 * (n / 2) * log2(n / 2) + 8.0 * n;                 /* complex FFT of n/2 + split, window, OLA */
+    if (c->voice) f += 2.0 * dim * 2;                           /* pitch head */
+    if (c->harmonic) {
+        const double nb = n / 2 + 1;
+        f += 2.0 * dim * c->n_env + 3.0 * nb;                   /* envelope head, interpolation to the bins */
+        f += c->hop * (4 * 20.0 + 20.0);                        /* source: 4 sines (~20 FLOP each, as
+                                                                 * voice_model.flops_per_second), phase, interp */
+        f += 5.0 * (n / 2) * log2(n / 2) + 8.0 * n + 4.0 * nb;  /* source STFT (window, FFT, split), H*E + N */
+    }
     return f;
 }
 
@@ -240,7 +301,17 @@ struct eg_decoder {
     size_t frame_floats;
     float *pcm;               /* [chunk*hop + 2*n_fft] emitted samples */
 
-    int64_t n_recv, n_done;   /* tokens received, frames decoded (and overlap-added) */
+    /* voice v2, harmonic (models/voice_source.h): frames [n_syn, n_done) wait for their source window */
+    int harm;                 /* 1: harmonic voice file */
+    int pend_cap;             /* chunk + voice_lag(): frames that can wait */
+    struct eg_voice_src src;
+    float *pend_noise;        /* [pend_cap][n_fft+2] noise head rows of the waiting frames, then their time frames */
+    float *pend_env;          /* [pend_cap][n_env] envelope head rows */
+    float *pitch;             /* [chunk][2] pitch head rows of the window, then [2*chunk] scratch */
+    int64_t n_total;          /* samples of the stream once it has ended (flush), else INT64_MAX */
+    int64_t n_syn;            /* frames synthesised (overlap-added) */
+
+    int64_t n_recv, n_done;   /* tokens received, frames decoded (network; codec files: also overlap-added) */
     int64_t n_computed;       /* frames the network computed, with context (bench) */
 };
 
@@ -251,9 +322,18 @@ struct eg_decoder_params eg_decoder_default_params(void) {
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-/* Per-thread floats for one spectral frame: re, im, sin, cos [n_fft/2+1] and the FFT buffer [n_fft]. */
+/* Per-thread floats for one spectral frame: re, im, sin, cos [n_fft/2+1] and the FFT buffer [n_fft]; harmonic
+ * voice: the source window [n_fft], re, im and eg_voice_spectrum's scratch. */
 static size_t frame_floats(const struct eg_codec_config *c) {
-    return 4 * round16(c->n_fft / 2 + 1) + round16(c->n_fft);
+    const size_t codec = 4 * round16(c->n_fft / 2 + 1) + round16(c->n_fft);
+    const size_t voice = round16(c->n_fft) + 2 * round16(c->n_fft / 2 + 1) + eg_voice_spectrum_floats(c);
+    return c->harmonic && voice > codec ? voice : codec;
+}
+
+/* Frames a harmonic voice decoder may hold back: frame t's source window ends at sample t*hop - p_l + n_fft,
+ * whose interpolation reaches frame t + (n_fft - p_l)/hop + 2 at most. */
+static int voice_lag(const struct eg_codec_config *c) {
+    return c->harmonic ? (int)((c->n_fft - (c->n_fft - c->hop) / 2) / c->hop) + 3 : 0;
 }
 
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
@@ -271,12 +351,17 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
     const struct eg_codec_config *c = &m->cfg;
     const size_t k2 = c->kernel_size / 2, R = k2 * (1 + c->n_layers), R0 = k2 * c->n_layers;
     const size_t win = chunk + 2 * R0, hist = chunk + 2 * R;
+    const int harm = c->harmonic, pend = chunk + voice_lag(c);   /* pend: frames between two OLA emits */
     size_t lin = 0, total = 0;
     for (uint32_t i = 0; i < c->n_layers; i++) {
         lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.blocks[i].pw1.type, m->w.blocks[i].pw1.n_in));
         lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.blocks[i].pw2.type, m->w.blocks[i].pw2.n_in));
     }
     lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.head.type, m->w.head.n_in));
+    if (harm) {
+        lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.pitch_head.type, m->w.pitch_head.n_in));
+        lin = max_sz(lin, eg_linear_scratch_floats(ex, m->w.env_head.type, m->w.env_head.n_in));
+    }
     const size_t sizes[] = {
         eg_istft_get_size((int)c->n_fft),
         sizeof(float) * hist * c->latent_dim,
@@ -288,13 +373,17 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
         sizeof(float) * (size_t)chunk * (c->n_fft + 2),
         sizeof(float) * max_sz(lin, 1),
         sizeof(float) * (size_t)ex->n_threads * frame_floats(c),
-        sizeof(float) * 2 * (2 * (size_t)c->n_fft + (size_t)chunk * c->hop),   /* eg_ola_floats */
-        sizeof(float) * ((size_t)chunk * c->hop + 2 * (size_t)c->n_fft),
+        sizeof(float) * 2 * (2 * (size_t)c->n_fft + (size_t)pend * c->hop),   /* eg_ola_floats */
+        sizeof(float) * ((size_t)pend * c->hop + 2 * (size_t)c->n_fft),
+        harm ? sizeof(float) * eg_voice_src_floats(c, pend) : 0,
+        harm ? sizeof(float) * (size_t)pend * (c->n_fft + 2) : 0,
+        harm ? sizeof(float) * (size_t)pend * c->n_env : 0,
+        harm ? sizeof(float) * 4 * (size_t)chunk : 0,
     };
     /* istft, vals (token history), phon (its phoneme ids), cols, x, h, f, spec, linear panels, frame scratch,
-     * ola tail, pcm out */
+     * ola tail, pcm out; harmonic voice: source state, waiting noise rows, envelope rows, pitch rows */
     static const unsigned char group[] = { G_ISTFT, G_STATE, G_STATE, G_ACT, G_ACT, G_ACT, G_ACT, G_ACT, G_THREAD,
-                                           G_THREAD, G_STATE, G_STATE };
+                                           G_THREAD, G_STATE, G_STATE, G_STATE, G_STATE, G_STATE, G_ACT };
     _Static_assert(sizeof group == sizeof sizes / sizeof sizes[0], "one group per buffer");
     void *p[sizeof sizes / sizeof sizes[0]];
     if (groups) memset(groups, 0, sizeof(size_t) * N_GROUPS);
@@ -310,8 +399,12 @@ static size_t layout(struct eg_decoder *d, const struct eg_codec_model *m, const
         eg_istft_init(&d->istft, p[0], (int)c->n_fft, (int)c->hop);   /* sizes validated at load */
         d->vals = p[1]; d->phon = p[2]; d->cols = p[3]; d->x = p[4]; d->h = p[5]; d->f = p[6];
         d->spec = p[7]; d->lin_scratch = p[8]; d->frame_scratch = p[9];
-        eg_ola_init(&d->ola, &d->istft, p[10], chunk);
+        eg_ola_init(&d->ola, &d->istft, p[10], pend);
         d->pcm = p[11];
+        d->harm = harm;
+        d->pend_cap = pend;
+        if (harm) eg_voice_src_init(&d->src, c, p[12], pend);
+        d->pend_noise = p[13]; d->pend_env = p[14]; d->pitch = p[15];
     }
     return total;
 }
@@ -362,6 +455,11 @@ enum eg_status eg_decoder_create(const struct eg_codec_model *m, struct eg_exec 
         EG_LOGE("decoder: chunk_frames: expected 1..65536, found %d", dp.chunk_frames);
         return EG_ERR_INVALID_ARG;
     }
+    if (dp.stage && m->cfg.voice) {
+        EG_LOGE("decoder: the OpenCL stage does not run %s networks (pitch head, harmonic source); place the "
+                "decoder on the CPU", EG_VOICE_ARCH);
+        return EG_ERR_UNSUPPORTED;
+    }
     if (dp.stage && eg_spectral_max_frames(dp.stage) < dp.chunk_frames) {
         EG_LOGE("decoder: OpenCL stage made for %d frames per window, chunk_frames is %d",
                 eg_spectral_max_frames(dp.stage), dp.chunk_frames);
@@ -400,8 +498,9 @@ void eg_decoder_destroy(struct eg_decoder *d) {
 
 void eg_decoder_reset(struct eg_decoder *d) {
     d->hist0 = 0; d->n_hist = 0;
-    d->n_recv = 0; d->n_done = 0;
+    d->n_recv = 0; d->n_done = 0; d->n_syn = 0; d->n_total = INT64_MAX;
     eg_ola_reset(&d->ola);
+    if (d->harm) eg_voice_src_reset(&d->src);
 }
 
 int64_t eg_decoder_frames_computed(const struct eg_decoder *d) { return d->n_computed; }
@@ -608,6 +707,58 @@ static enum eg_status network(void *arg, const struct eg_stage_ops *o, void *be)
     return EG_OK;
 }
 
+/* ---- voice v2, harmonic: frames wait until their source window is generated -------------------------------- */
+
+static void voice_task(void *arg, int task, int thread) {
+    struct eg_decoder *d = arg;
+    const struct eg_codec_config *c = &d->m->cfg;
+    const size_t nb = round16(c->n_fft / 2 + 1);
+    float *src = d->frame_scratch + (size_t)thread * d->frame_floats, *re = src + round16(c->n_fft), *im = re + nb;
+    float *row = d->pend_noise + (size_t)task * d->spec_ld;
+    const int ok = eg_voice_src_window(&d->src, d->n_syn + task, d->n_total, src);
+    EG_ASSERT(ok);   /* voice_synth only hands out frames whose window is generated */
+    (void)ok;
+    eg_voice_spectrum(c, &d->ex->k, &d->istft, row, d->pend_env + (size_t)task * c->n_env, src, re, im, im + nb);
+    eg_istft_frame(&d->istft, row, re, im, im + nb);   /* the time frame replaces the noise row */
+}
+
+/* Pitch and envelope heads of the window's c frames (final LN rows in d->h), queued behind the waiting ones. */
+static enum eg_status voice_queue(struct eg_decoder *d, int c) {
+    const struct eg_codec_config *cfg = &d->m->cfg;
+    const int off = (int)(d->n_done - d->n_syn), dim = (int)cfg->dim;
+    EG_CHECK(off >= 0 && off + c <= d->pend_cap);
+    eg_linear_rows(d->ex, &d->m->w.pitch_head, d->pitch, 2, d->h, dim, c, EG_ACT_NONE, d->lin_scratch);
+    eg_linear_rows(d->ex, &d->m->w.env_head, d->pend_env + (size_t)off * cfg->n_env, (int)cfg->n_env, d->h, dim, c,
+                   EG_ACT_NONE, d->lin_scratch);
+    memcpy(d->pend_noise + (size_t)off * d->spec_ld, d->spec, sizeof(float) * (size_t)c * d->spec_ld);
+    eg_voice_src_push_pitch(&d->src, &d->ex->k, d->pitch, 2, c, d->pitch + 2 * (size_t)c);
+    return EG_OK;
+}
+
+/* Generate the source as far as the known F0 allows, then synthesise and overlap-add every waiting frame whose
+ * source window is complete (final: the stream has ended, all of them). */
+static enum eg_status voice_synth(struct eg_decoder *d, int final) {
+    const struct eg_codec_config *c = &d->m->cfg;
+    const int64_t pl = (int64_t)(c->n_fft - c->hop) / 2;
+    int n = 0;
+    eg_voice_src_generate(&d->src, &d->ex->k, final);
+    while (d->n_syn + n < d->n_done) {
+        const int64_t end = (d->n_syn + n) * (int64_t)c->hop - pl + c->n_fft;
+        if ((end < d->n_total ? end : d->n_total) > d->src.n_gen) break;
+        n++;
+    }
+    EG_CHECK(!final || d->n_syn + n == d->n_done);
+    if (!n) return EG_OK;
+    eg_exec_parallel(d->ex, n, voice_task, d);
+    for (int i = 0; i < n; i++) eg_ola_add(&d->ola, &d->istft, d->pend_noise + (size_t)i * d->spec_ld);
+    const int keep = (int)(d->n_done - d->n_syn - n);
+    memmove(d->pend_noise, d->pend_noise + (size_t)n * d->spec_ld, sizeof(float) * (size_t)keep * d->spec_ld);
+    memmove(d->pend_env, d->pend_env + (size_t)n * c->n_env, sizeof(float) * (size_t)keep * c->n_env);
+    d->n_syn += n;
+    eg_voice_src_drop(&d->src, d->n_syn * (int64_t)c->hop - pl);
+    return EG_OK;
+}
+
 static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sink, void *user) {
     const int64_t a = d->n_done, end = d->n_recv;
     const int dim = (int)d->m->cfg.dim, kw = (int)d->m->cfg.kernel_size, k2 = d->k2, lat = d->n_lat;
@@ -625,10 +776,16 @@ static enum eg_status decode_frames(struct eg_decoder *d, int c, eg_pcm_sink sin
     st = d->stage ? eg_spectral_window(d->stage, network, &wi) : EG_ERR_UNSUPPORTED;
     if (st == EG_ERR_UNSUPPORTED) st = network(&wi, &cpu_ops, d);   /* a device reads d->cols and d->h only */
     if (st != EG_OK) return st;
-    struct spec_job sj = { d, wi.reim };
-    eg_exec_parallel(d->ex, c, spec_task, &sj);
-    for (int i = 0; i < c; i++) eg_ola_add(&d->ola, &d->istft, d->spec + (size_t)i * d->spec_ld);
-    d->n_done += c;
+    if (d->harm) {      /* the OpenCL stage never runs a voice network (eg_decoder_create): d->h is the CPU's */
+        if ((st = voice_queue(d, c)) != EG_OK) return st;
+        d->n_done += c;
+        if ((st = voice_synth(d, 0)) != EG_OK) return st;
+    } else {
+        struct spec_job sj = { d, wi.reim };
+        eg_exec_parallel(d->ex, c, spec_task, &sj);
+        for (int i = 0; i < c; i++) eg_ola_add(&d->ola, &d->istft, d->spec + (size_t)i * d->spec_ld);
+        d->n_done += c;
+    }
 
     /* drop token values no later window needs (frames below n_done - R) */
     const int64_t keep0 = d->n_done - d->R > 0 ? d->n_done - d->R : 0;
@@ -688,6 +845,12 @@ enum eg_status eg_decoder_flush(struct eg_decoder *d, eg_pcm_sink sink, void *us
     while (d->n_done < d->n_recv) {
         const int64_t left = d->n_recv - d->n_done;
         if ((st = decode_frames(d, left < d->chunk ? (int)left : d->chunk, sink, user)) != EG_OK) break;
+    }
+    if (st == EG_OK) {
+        if (d->harm) {      /* the stream ends here: the last frames' windows see zeros from n_done * hop on */
+            d->n_total = d->n_done * (int64_t)d->m->cfg.hop;
+            st = voice_synth(d, 1);
+        }
     }
     if (st == EG_OK) {
         const int n_pcm = eg_ola_emit(&d->ola, &d->istft, d->pcm, 1);

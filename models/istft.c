@@ -101,6 +101,33 @@ void eg_istft_frame(const struct eg_istft *st, float *out, const float *re, cons
     for (int i = 0; i < 2 * m; i++) out[i] = z[i] * st->win[i];
 }
 
+/* Forward real FFT through the same half-size complex FFT: z[m] = x[2m] + i x[2m+1] (windowed), Z = FFT_M(z) =
+ * conj(IFFT_M(conj z)); with Zc = conj Z[(M-k) mod M]: E = (Z[k] + Zc)/2, O = (Z[k] - Zc)/(2i),
+ * X[k] = E + e^{-2 pi i k/N} O, X[M] = E - O at k = 0. win[] is hann/N exactly (N a power of two), so hann = win*N. */
+void eg_rfft_frame(const struct eg_istft *st, float *re, float *im, const float *x, float *scratch) {
+    const int m = st->half;
+    const float nf = (float)st->n_fft;
+    float *z = scratch;
+    for (int i = 0; i < m; i++) {
+        const int r = st->rev[i];
+        z[2 * r] = x[2 * i] * (st->win[2 * i] * nf);
+        z[2 * r + 1] = -(x[2 * i + 1] * (st->win[2 * i + 1] * nf));   /* conj */
+    }
+    ifft_radix2(st, z);
+    for (int i = 0; i < m; i++) z[2 * i + 1] = -z[2 * i + 1];            /* conj: Z = FFT_M(z) */
+    re[0] = z[0] + z[1]; im[0] = 0.0f;
+    re[m] = z[0] - z[1]; im[m] = 0.0f;
+    for (int k = 1; k < m; k++) {
+        const float ar = z[2 * k], ai = z[2 * k + 1], br = z[2 * (m - k)], bi = -z[2 * (m - k) + 1];
+        const float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);
+        const float dr = ar - br, di = ai - bi;
+        const float or_ = 0.5f * di, oi = -0.5f * dr;                  /* O = -i D / 2 */
+        const float c = st->post[2 * k], s = st->post[2 * k + 1];     /* e^{-i a} = (c, -s) */
+        re[k] = er + (c * or_ + s * oi);
+        im[k] = ei + (c * oi - s * or_);
+    }
+}
+
 /* ---- overlap-add ------------------------------------------------------------------------------------------ */
 
 /* Capacity: up to pad (< n_fft) not-yet-emitted samples below n_frames*hop, plus max_frames new frames. */

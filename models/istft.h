@@ -35,6 +35,10 @@ size_t eg_istft_scratch_floats(const struct eg_istft *st);
  * read into scratch first). scratch: eg_istft_scratch_floats floats. */
 void eg_istft_frame(const struct eg_istft *st, float *out, const float *re, const float *im, float *scratch);
 
+/* The analysis twin (voice v2 source STFT): re/im [n_fft/2+1] = torch.fft.rfft(x * hann) (periodic Hann, unscaled),
+ * x [n_fft]. scratch: eg_istft_scratch_floats floats. */
+void eg_rfft_frame(const struct eg_istft *st, float *re, float *im, const float *x, float *scratch);
+
 /* Overlap-add state for one stream. Positions are in the untrimmed signal (frame t starts at t*hop); output
  * sample s is untrimmed position s + (n_fft - hop)/2. */
 struct eg_ola {

@@ -14,6 +14,8 @@
 /* ==== pico-codec decoder (architecture "edgegen.codec", models/train/codec_model.py: Decoder) ============== */
 
 #define EG_CODEC_ARCH     "edgegen.codec"
+#define EG_VOICE_ARCH     "edgegen.voice"   /* voice v2 (models/train/voice_model.py VoiceDecoder): the same backbone
+                                             * and config (keys edgegen.voice.*), + pitch head, harmonic source */
 #define EG_CODEC_MAX_FSQ  16          /* latent dimensions (FSQ digits) we accept */
 
 struct eg_codec_config {
@@ -29,6 +31,13 @@ struct eg_codec_config {
     uint32_t n_phonemes;              /* edgegen.codec.n_phonemes (optional, default 0): > 0 = the decoder is
                                        * phoneme-conditioned, every frame also takes a phoneme id in
                                        * [0, n_phonemes) (edgegen.codec.phonemes names them, as edgegen.ar.phonemes) */
+    /* voice v2 (architecture edgegen.voice; all zero for edgegen.codec): */
+    int      voice;                   /* 1: a voice v2 file (pitch head present) */
+    int      harmonic;                /* edgegen.voice.harmonic: envelope head + harmonic source (voice_source.h) */
+    uint32_t n_env;                   /* envelope points 0 .. Nyquist (>= 2) */
+    float    env_clamp;               /* exp(envelope) clamped to at most this */
+    float    harm_f_max;              /* harmonics below this (Hz, <= Nyquist) */
+    float    f0_min, f0_max, f0_center, vuv_threshold;
 };
 
 struct eg_codec_block {               /* ConvNeXtBlock */
@@ -47,6 +56,8 @@ struct eg_codec_weights {
     struct eg_codec_block *blocks;    /* [n_layers], owned by the model */
     const float *final_norm_w, *final_norm_b; /* f32 [dim] */
     struct eg_linear head;            /* f32|f16|q8_0 [n_fft+2][dim]: rows 0..n_fft/2 log-magnitude, then phase */
+    struct eg_linear pitch_head;      /* voice: f32 [2][dim] (log F0/f0_center, voicing logit); else n_out = 0 */
+    struct eg_linear env_head;        /* voice, harmonic: f32|f16|q8_0 [n_env][dim]; else n_out = 0 */
 };
 
 struct eg_codec_model {
@@ -56,7 +67,7 @@ struct eg_codec_model {
     int owns_gguf;
 };
 
-/* Load and validate a decoder from a GGUF file (owns the mapping). Errors: EG_ERR_IO, EG_ERR_FORMAT (the log
+/* Load and validate a decoder (architecture edgegen.codec or edgegen.voice) from a GGUF file (owns the mapping). Errors: EG_ERR_IO, EG_ERR_FORMAT (the log
  * names the key or tensor, the expected and the found value), EG_ERR_NOMEM. */
 enum eg_status eg_codec_model_load(const char *path, struct eg_codec_model **out);
 /* Same from an already opened GGUF, borrowed: it must outlive the model. */

@@ -463,6 +463,19 @@ static struct eg_spectral *create(const struct eg_codec_model *m, struct eg_exec
         *err = EG_OK;
         return s;
     }
+    if (c->voice) {   /* declined: the device ops here cover the edgegen.codec network only */
+        snprintf(s->reason, sizeof s->reason, "not usable: the OpenCL stage runs %s networks only; this %s "
+                 "decoder (pitch head, harmonic source, envelope) runs on the CPU", EG_CODEC_ARCH, EG_VOICE_ARCH);
+        if (mode == EG_BACKEND_OPENCL) {
+            EG_LOGE("OpenCL decoder stage unusable (--device opencl is strict, no CPU fallback): %s", s->reason);
+            eg_spectral_destroy(s);
+            *err = EG_ERR_UNSUPPORTED;
+            return NULL;
+        }
+        EG_LOGI("decoder stage on the CPU: %s", s->reason);
+        *err = EG_OK;
+        return s;
+    }
     char vpath[600];
     const int cache = use_cache && mode == EG_BACKEND_AUTO && verdict_path(s, vpath, sizeof vpath);
     if (cache && verdict_load(s, vpath)) {

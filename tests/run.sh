@@ -44,7 +44,7 @@ n_tests() { "$BUILD/test_runner" --list "$@" 2>/dev/null | grep -c .; }
 #   native EDGEGEN_ISA=NAME   the model and pipeline tests that compute through the kernel table (MODEL_TESTS),
 #                             now on NAME; the kernels of NAME were tested in "native" already;
 #   qemu CPU runs             see the ARM section below.
-MODEL_TESTS="decoder_ ar_ tts_ -x istft -x _bad_ -x rejects -x _load -x _params -x sampler -x length_scale_key"
+MODEL_TESTS="decoder_ voice_ ar_ tts_ -x trained -x istft -x _bad_ -x rejects -x _load -x _params -x sampler -x length_scale_key"
 
 # ---- native: every table this CPU supports, chosen automatically and forced ---------------------------------
 suite "native" "$BUILD/test_runner"

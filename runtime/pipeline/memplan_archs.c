@@ -10,6 +10,7 @@ enum eg_status eg_tts_memplan(const struct eg_gguf *g, const struct eg_memplan_p
 
 static const struct eg_memplan_arch archs[] = {
     { "edgegen.codec", eg_codec_memplan },   /* models/decoder.c: one decoder (eg_decoder_memplan) */
+    { "edgegen.voice", eg_codec_memplan },   /* the same estimator: voice v2 files (models/decoder.c + voice_source.c) */
     { "edgegen.ar", eg_tts_memplan },        /* runtime/pipeline/api.c: a TTS context */
     { NULL, NULL },
 };
