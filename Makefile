@@ -357,7 +357,7 @@ setup:
 
 # ---- install: make install PREFIX=/usr/local DESTDIR= (and uninstall with the same variables) --------------------
 # bin/edgegen; lib/libedgegen.a, lib/libedgegen.so.X.Y.Z + .so.X + .so; include/edgegen.h; lib/pkgconfig/edgegen.pc;
-# share/edgegen/models/{ar,codec}/ with the default model, which the installed edgegen finds with no flag
+# share/edgegen/models/{ar,voice}/ with the default model, which the installed edgegen finds with no flag
 # (EG_DATADIR = $(PREFIX)/share/edgegen is compiled into the CLI; the repo-relative <binary>/../models stays).
 PREFIX      ?= /usr/local
 DESTDIR     ?=
@@ -367,7 +367,7 @@ INCLUDEDIR  ?= $(PREFIX)/include
 DATADIR     ?= $(PREFIX)/share/edgegen
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CPPFLAGS    += -DEG_DATADIR='"$(DATADIR)"'
-INSTALL_MODELS := models/ar/pico-ar-q8_0.gguf models/codec/pico-codec-q8_0.gguf
+INSTALL_MODELS := models/ar/pico-ar-q8_0.gguf models/voice/pico-voice-q8_0.gguf
 $(BUILD)/edgegen.pc: runtime/edgegen.h Makefile $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	{ echo 'prefix=$(PREFIX)'; echo 'libdir=$(LIBDIR)'; echo 'includedir=$(INCLUDEDIR)'; echo; \
@@ -376,7 +376,7 @@ $(BUILD)/edgegen.pc: runtime/edgegen.h Makefile $(FLAGS_STAMP)
 	  echo 'Libs.private: $(strip $(LDLIBS)) -pthread'; } > $@.tmp && mv $@.tmp $@
 install: $(LIB_A) $(LIB_SO) $(CLI) $(BUILD)/edgegen.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
-	    $(DESTDIR)$(DATADIR)/models/ar $(DESTDIR)$(DATADIR)/models/codec
+	    $(DESTDIR)$(DATADIR)/models/ar $(DESTDIR)$(DATADIR)/models/voice
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/edgegen
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libedgegen.a
 	install -m 755 $(LIB_SO_REAL) $(DESTDIR)$(LIBDIR)/libedgegen.so.$(VERSION)
@@ -385,14 +385,14 @@ install: $(LIB_A) $(LIB_SO) $(CLI) $(BUILD)/edgegen.pc
 	install -m 644 runtime/edgegen.h $(DESTDIR)$(INCLUDEDIR)/edgegen.h
 	install -m 644 $(BUILD)/edgegen.pc $(DESTDIR)$(PKGCONFIGDIR)/edgegen.pc
 	install -m 644 models/ar/pico-ar-q8_0.gguf $(DESTDIR)$(DATADIR)/models/ar/
-	install -m 644 models/codec/pico-codec-q8_0.gguf $(DESTDIR)$(DATADIR)/models/codec/
+	install -m 644 models/voice/pico-voice-q8_0.gguf $(DESTDIR)$(DATADIR)/models/voice/
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/edgegen $(DESTDIR)$(LIBDIR)/libedgegen.a $(DESTDIR)$(LIBDIR)/libedgegen.so.$(VERSION) \
 	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libedgegen.so $(DESTDIR)$(INCLUDEDIR)/edgegen.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/edgegen.pc $(addprefix $(DESTDIR)$(DATADIR)/,$(INSTALL_MODELS))
-	-rmdir $(DESTDIR)$(DATADIR)/models/ar $(DESTDIR)$(DATADIR)/models/codec $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DATADIR) 2>/dev/null
+	-rmdir $(DESTDIR)$(DATADIR)/models/ar $(DESTDIR)$(DATADIR)/models/voice $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DATADIR) 2>/dev/null
 
-# The headline job: speak a sample sentence with the bundled default model (models/ar + models/codec).
+# The headline job: speak a sample sentence with the bundled default model (models/ar + models/voice).
 RUN_TEXT ?= Hello there. This is edgegen, speaking offline on a small computer.
 RUN_OUT  ?= hello.wav
 run: setup

@@ -118,8 +118,10 @@ EG_API const char *eg_version(void);
 struct eg_model;   /* opaque */
 
 /* Load a TTS model: ar_path is the AR GGUF ("edgegen.ar"), codec_path the codec decoder GGUF ("edgegen.codec").
- * codec_path == NULL: the codec is looked for next to the AR file: in its directory, then in ../codec/ relative
- * to it, as pico-codec-q8_0.gguf, pico-codec-f16.gguf, pico-codec-f32.gguf (first found). Both files are mapped
+ * codec_path == NULL: the decoder is looked for next to the AR file, first found: pico-voice-q8_0.gguf,
+ * pico-voice-f16.gguf, pico-voice-f32.gguf (the 22.05 kHz voice v2 decoder, "edgegen.voice"), then
+ * pico-codec-q8_0.gguf, pico-codec-f16.gguf, pico-codec-f32.gguf (16 kHz), each name in the AR file's directory,
+ * then ../voice/, then ../codec/ relative to it. The output rate is the decoder's: eg_model_sample_rate(). Both files are mapped
  * read-only (zero-copy) and fully validated; the paths are borrowed for the call only.
  * Returns the model, or NULL with *err (err may be NULL): EG_ERR_INVALID_ARG (ar_path NULL), EG_ERR_IO (cannot
  * open/read, or no codec found next to the AR file), EG_ERR_FORMAT (malformed file, wrong architecture, or the

@@ -22,10 +22,10 @@ M="-m $AR --codec $CODEC"
 EDGEGEN_BACKEND=cpu; export EDGEGEN_BACKEND
 T="timeout 60"
 
-# wav_ok FILE: a RIFF/WAVE file with a 16 kHz mono s16 fmt chunk and some data
+# wav_ok FILE [RATE]: a RIFF/WAVE file with a RATE (default 16 kHz: the tiny test pair) mono s16 fmt chunk and some data
 wav_ok() {
     [ "$(head -c 4 "$1")" = RIFF ] && [ "$(dd if="$1" bs=1 skip=8 count=4 2>/dev/null)" = WAVE ] &&
-        [ "$(od -An -tu4 -j24 -N4 "$1" | tr -d ' ')" = 16000 ] && [ "$(od -An -tu2 -j22 -N2 "$1" | tr -d ' ')" = 1 ] &&
+        [ "$(od -An -tu4 -j24 -N4 "$1" | tr -d ' ')" = "${2:-16000}" ] && [ "$(od -An -tu2 -j22 -N2 "$1" | tr -d ' ')" = 1 ] &&
         [ "$(wc -c <"$1")" -gt 1000 ]
 }
 # one_line FILE: exactly one line, starting "edgegen: error: " or "edgegen tts: "
@@ -165,13 +165,15 @@ if [ ! -e /usr/local/share/edgegen/models/pico-ar-q8_0.gguf ] && [ ! -e /usr/loc
 else
     skip "no default model: one is installed in /usr/local/share/edgegen/models"
 fi
-# the bundled default model (models/ar + models/codec next to build/): used when --model is absent; the audio
-# lasts about as long as the sentence takes to say (0.5 .. 6 s for 5 words), and -v names the default file
+# the bundled default model (models/ar + models/voice next to build/): used when --model is absent; the audio is
+# 22.05 kHz (the voice v2 decoder is found before pico-codec) and lasts about as long as the sentence takes to say
+# (0.5 .. 6 s for 5 words), and -v names the AR file and the rate
 if [ -e "$(dirname "$EG")/../models/ar/pico-ar-q8_0.gguf" ]; then
     $T "$EG" tts -v "Hello there, how are you?" -o "$tmp/def.wav" 2>"$tmp/err"; rc=$?
     n=$(od -An -tu4 -j40 -N4 "$tmp/def.wav" 2>/dev/null | tr -d ' ')
-    if [ $rc -eq 0 ] && wav_ok "$tmp/def.wav" && [ "${n:-0}" -ge 16000 ] && [ "${n:-0}" -le 192000 ] &&
-        grep -q 'pico-ar-q8_0.gguf' "$tmp/err"; then ok "default model speaks ($((n / 32)) ms of audio)"
+    if [ $rc -eq 0 ] && wav_ok "$tmp/def.wav" 22050 && [ "${n:-0}" -ge 22050 ] && [ "${n:-0}" -le 264600 ] &&
+        grep -q 'pico-ar-q8_0.gguf' "$tmp/err" && grep -q '22050 Hz' "$tmp/err"; then
+        ok "default model speaks at 22050 Hz ($((n / 44)) ms of audio)"
     else fail "default model: exit $rc, data bytes ${n:-none}: $(head -c 300 "$tmp/err")"; fi
 else
     skip "default model: models/ar/pico-ar-q8_0.gguf is not installed next to $EG"

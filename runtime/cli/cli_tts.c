@@ -34,14 +34,15 @@ static void usage(FILE *f) {
             "options:\n"
             "  -o, --output OUT      WAV file (written to a temporary name and renamed when complete: a failure\n"
             "                        leaves no file); \"-\" streams to stdout (not to a terminal)\n"
-            "      --raw             headerless s16le samples instead of WAV, at the decoder's sample rate (16000 Hz\n"
-            "                        for pico-codec, 22050 Hz for voice v2 files; `edgegen inspect CODEC` shows it)\n"
+            "      --raw             headerless s16le samples instead of WAV, at the decoder's sample rate (22050 Hz\n"
+            "                        for the default pico-voice, 16000 Hz for pico-codec; `edgegen inspect CODEC` shows it)\n"
             "  -m, --model PATH      AR model GGUF (edgegen.ar). Default: pico-ar-q8_0.gguf, pico-ar-f16.gguf or\n"
             "                        pico-ar-f32.gguf in $EDGEGEN_MODEL_DIR, <binary>/../models, " EG_DATADIR "/models\n"
             "                        (each also with an ar/ subdirectory)\n"
             "      --codec PATH      codec decoder GGUF: edgegen.codec, or a voice v2 decoder (edgegen.voice, e.g.\n"
             "                        models/voice/pico-voice-q8_0.gguf, made by `make voice-gguf`). Default:\n"
-            "                        pico-codec-{q8_0,f16,f32}.gguf next to the AR model, or in ../codec/ relative to it.\n"
+            "                        pico-voice-{q8_0,f16,f32}.gguf (22.05 kHz), else pico-codec-{q8_0,f16,f32}.gguf\n"
+            "                        (16 kHz), next to the AR model or in ../voice/ or ../codec/ relative to it.\n"
             "                        The WAV header carries the decoder's own sample rate\n"
             "      --seed N          sampling seed, 0 .. 2^64-1 (default 0); same seed → identical audio\n"
             "      --temperature T   0 .. 100 (default 0.3; 0 = greedy)\n"
@@ -562,8 +563,9 @@ static int run(int argc, char **argv) {
         struct eg_ctx_stats s;
         eg_ctx_get_stats(ctx, &s);
         const double sec = (double)(t_done - t_synth) * 1e-9, audio = (double)n_samples / o.rate;
-        fprintf(stderr, "model %s (+ codec), loaded in %.1f ms; kernels %s, %d thread(s); context memory %.1f MiB\n",
-                model_path, (double)(t_loaded - t_load) * 1e-6, eg_ctx_isa_name(ctx), threads,
+        fprintf(stderr, "model %s (+ decoder %s, %d Hz), loaded in %.1f ms; kernels %s, %d thread(s); context memory "
+                "%.1f MiB\n", model_path, codec_path ? codec_path : "found next to it", eg_model_sample_rate(model),
+                (double)(t_loaded - t_load) * 1e-6, eg_ctx_isa_name(ctx), threads,
                 (double)eg_ctx_memory_bytes(model, &cp) / 1048576.0);
         fprintf(stderr, "decoder: %s\n", eg_ctx_device_info(ctx));
         fprintf(stderr, "%lld sentence(s), %lld frames, %.2f s of audio in %.3f s: RTF %.4f; first audio after %.1f ms"

@@ -54,14 +54,17 @@ static int file_exists(const char *path) {
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-/* The codec next to ar_path: <dir>/NAME, then <dir>/../codec/NAME. */
+/* The decoder next to ar_path, first found: the voice v2 decoder (pico-voice-{q8_0,f16,f32}.gguf, 22.05 kHz, the
+ * default since session 5), then the 16 kHz codec decoder (pico-codec-*), each in <dir>/, <dir>/../voice/,
+ * <dir>/../codec/. */
 static int find_codec(const char *ar_path, char *out, size_t len) {
-    static const char *const names[] = { "pico-codec-q8_0.gguf", "pico-codec-f16.gguf", "pico-codec-f32.gguf" };
-    static const char *const subs[] = { "", "../codec/" };
+    static const char *const names[] = { "pico-voice-q8_0.gguf", "pico-voice-f16.gguf", "pico-voice-f32.gguf",
+                                         "pico-codec-q8_0.gguf", "pico-codec-f16.gguf", "pico-codec-f32.gguf" };
+    static const char *const subs[] = { "", "../voice/", "../codec/" };
     const char *slash = strrchr(ar_path, '/');
     const int dir_len = slash ? (int)(slash - ar_path + 1) : 0;
-    for (size_t s = 0; s < sizeof subs / sizeof subs[0]; s++)
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        for (size_t s = 0; s < sizeof subs / sizeof subs[0]; s++) {
             int n = snprintf(out, len, "%.*s%s%s", dir_len, ar_path, subs[s], names[i]);
             if (n > 0 && (size_t)n < len && file_exists(out)) return 1;
         }
@@ -95,8 +98,8 @@ struct eg_model *eg_model_load(const char *ar_path, const char *codec_path, enum
     if (!ar_path) { st = EG_ERR_INVALID_ARG; EG_LOGE("eg_model_load: ar_path is NULL"); goto out; }
     if (!codec_path) {
         if (!find_codec(ar_path, found, sizeof found)) {
-            EG_LOGE("%s: no codec model next to it (pico-codec-q8_0.gguf, pico-codec-f16.gguf or pico-codec-f32.gguf "
-                    "in the same directory or ../codec/)", ar_path);
+            EG_LOGE("%s: no decoder model next to it (pico-voice-{q8_0,f16,f32}.gguf or pico-codec-{q8_0,f16,f32}.gguf "
+                    "in the same directory, ../voice/ or ../codec/)", ar_path);
             st = EG_ERR_IO;
             goto out;
         }
