@@ -126,6 +126,10 @@ int main(int argc, char **argv) {
     printf("draft %s: dim %u, %u decoder layers, ffn %u, head %u x %u: %.3f MB weights read and %.2f MFLOP per frame "
            "(%.1f %% / %.1f %% of main)\n", paths[1], dm->cfg.dim, dm->cfg.dec_layers, dm->cfg.ffn_dim, nc,
            dm->cfg.dim, db / 1e6, df / 1e6, 100 * db / mb, 100 * df / mf);
+    const double mkv = 2.0 * mm->cfg.dec_layers * mm->cfg.window * mm->cfg.dim * sizeof(float),
+                 dkv = 2.0 * dm->cfg.dec_layers * dm->cfg.window * dm->cfg.dim * sizeof(float);
+    printf("KV cache read per frame (full window, f32): main %.3f MB, draft %.3f MB. A verification of k + 1 frames "
+           "reads the main weights once, k + 1 windows of KV, and does k + 1 frames of FLOPs\n", mkv / 1e6, dkv / 1e6);
     printf("%d sentences, 1 thread, kernels: %s; %s\n", n_sent, ex.why,
            cold ? "COLD (caches evicted before every model step; eviction not timed)" : "hot (weights stay in cache)");
 

@@ -199,6 +199,8 @@ def main():
     ap.add_argument("--length-scale", default=None,
                     help="edgegen.ar.length_scale to store: a number, or 'auto' = true/predicted frames on the valid "
                          "split (default: key absent = 1)")
+    ap.add_argument("--save-compact", default=None, metavar="PATH.pt",
+                    help="also write the weights alone ({cfg, model, step}, f32: loadable again with --ckpt)")
     ap.add_argument("--draft-for", default=None, metavar="MAIN.gguf",
                     help="a speculative-decoding draft: store edgegen.ar.draft_for naming this main model")
     a = ap.parse_args()
@@ -209,6 +211,10 @@ def main():
         model.load_state_dict(st["model"])
         model.eval()
         source = f"{os.path.basename(a.ckpt)} step {st.get('step')}"
+        if a.save_compact:
+            tmp = a.save_compact + ".tmp"
+            torch.save({"cfg": st["cfg"], "model": st["model"], "step": st.get("step")}, tmp)
+            os.replace(tmp, a.save_compact)
     else:
         cfg = json.load(open(a.config)) if a.config else None
         model = random_model(cfg, a.seed)
