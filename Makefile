@@ -285,6 +285,10 @@ bench: bench-spec
 bench-spec: $(BENCH_SPEC) $(BUILD)/spec-bench/dev60.ids
 	$(BENCH_SPEC) models/ar/pico-ar-q8_0.gguf $(BENCH_SPEC_DRAFT) $(BUILD)/spec-bench/dev60.ids $(BENCH_ARGS)
 -include $(BUILD)/tests/bench_spec.d
+# the main model's own tokens for draft distillation (models/train/ar_distill.py runs it)
+$(BUILD)/ar_distill: $(BUILD)/tests/ar_distill.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/ar_distill.o $(LIB_A) $(LDLIBS)
+-include $(BUILD)/tests/ar_distill.d
 
 # ---- TTS bench: time to first audio for a 20-word sentence and RTF at 1/2 threads, through the public API ------
 # Uses models/ar/pico-ar-q8_0.gguf (+ its codec) when present, else a random full-size pair generated here once.
