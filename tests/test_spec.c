@@ -193,7 +193,7 @@ TEST(spec_sampled_distribution) {
     struct rig r;
     REQUIRE(rig_open(&r, 1, 2, &spp), "open " MAIN_GGUF " + " DRAFT_GGUF);
     const int nc = (int)r.mm->cfg.n_codes;
-    uint64_t rng = 77;
+    uint64_t rng = 3;   /* a sentence whose first frames the draft gets right ~18 % of the time at T 0.3 */
     int32_t ids[MAX_IDS], dur[MAX_IDS];
     const int n_ids = random_sentence(r.mm, &rng, 3, ids);
     for (int i = 0; i < n_ids; i++) dur[i] = 0;
