@@ -47,10 +47,10 @@ PORT_SRCS    := ports/posix.c ports/log.c
 CORE_SRCS    := runtime/core/core.c runtime/core/arena.c runtime/core/cpu_x86.c runtime/core/cpu_arm.c runtime/core/cpu_common.c runtime/core/mem.c runtime/core/pool.c runtime/core/gguf.c runtime/core/memplan.c runtime/core/wav.c runtime/core/utf8.c
 SIMD_SRCS    := simd/dispatch.c simd/kernels_ref.c
 OPENCL_SRCS  := opencl/cl_loader.c opencl/cl_runtime.c opencl/cl_ops.c
-MODEL_SRCS   := models/exec.c models/istft.c models/voice_source.c models/decoder.c models/stage.c models/ar_lm.c models/sampler.c
+MODEL_SRCS   := models/exec.c models/istft.c models/voice_source.c models/decoder.c models/stage.c models/ar_lm.c models/sampler.c models/spec.c
 PIPELINE_SRCS := runtime/pipeline/api.c runtime/pipeline/codec.c runtime/pipeline/report.c runtime/pipeline/memplan_archs.c runtime/text/normalize.c runtime/text/markup.c runtime/text/lexicon.c runtime/text/frontend.c
 CLI_SRCS     := runtime/cli/cli.c runtime/cli/cli_info.c runtime/cli/cli_inspect.c runtime/cli/cli_decode.c runtime/cli/cli_tts.c runtime/cli/cli_phonemize.c
-TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_normalize.c tests/test_markup.c tests/test_timings.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_voice.c tests/test_gguf.c tests/test_ar.c tests/test_tts.c
+TEST_SRCS    := tests/test_main.c tests/test_text.c tests/test_normalize.c tests/test_markup.c tests/test_timings.c tests/test_cpu.c tests/test_dispatch.c tests/test_pool.c tests/test_kernels.c tests/test_decoder.c tests/test_voice.c tests/test_gguf.c tests/test_ar.c tests/test_spec.c tests/test_tts.c
 
 # The library's text front end (MIT): markup (plain text with [[ ]] phonemes, SSML through expat), lexicon, sentences.
 # expat (libexpat1-dev, MIT) for the target is required: ports/setup-debian.sh installs it for the host and, for the
@@ -145,7 +145,7 @@ CLI     := $(BUILD)/edgegen
 TESTBIN := $(BUILD)/test_runner
 # The test runners link libedgegen-test.a: the library plus its test-only hooks (EG_TEST_HOOKS=1: OpenCL fault
 # injection through EDGEGEN_CL_FAULT), which libedgegen.a/.so, the CLI and `make install` never contain.
-TEST_HOOK_SRCS := opencl/cl_runtime.c models/stage.c
+TEST_HOOK_SRCS := opencl/cl_runtime.c models/stage.c models/spec.c
 TEST_LIB_A     := $(BUILD)/libedgegen-test.a
 TEST_LIB_OBJS  := $(filter-out $(TEST_HOOK_SRCS:%.c=$(BUILD)/%.o),$(LIB_OBJS)) $(TEST_HOOK_SRCS:%.c=$(BUILD)/test-hooks/%.o)
 $(BUILD)/test-hooks/%.o: %.c $(FLAGS_STAMP)
@@ -281,6 +281,28 @@ bench: bench-ar
 bench-ar: $(BENCH_AR) $(BENCH_AR_GGUF)
 	$(BENCH_AR) $(BENCH_AR_GGUF) $(BENCH_ARGS)
 -include $(BUILD)/tests/bench_ar.d
+
+# ---- speculative decoding bench: acceptance, tokens per verification, us/token and RTF, plain vs draft (tests/bench_spec.c)
+# The shipped model and its distilled draft, one thread, over the first 60 Harvard sentences (the dev sentences; the
+# draft never saw them) as phoneme ids from models/data/ar/eval.jsonl.gz. BENCH_ARGS: -k 1,2,4,8 -T 0,0.3 -n N
+# --cold (weights evicted before every step) --tts (whole-TTS RTF through the public API).
+BENCH_SPEC       := $(BUILD)/bench_spec
+BENCH_SPEC_DRAFT ?= models/ar/pico-ar-draft-q8_0.gguf
+$(BENCH_SPEC): $(BUILD)/tests/bench_spec.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/bench_spec.o $(LIB_A) $(LDLIBS)
+$(BUILD)/spec-bench/dev60.ids: models/data/ar/eval.jsonl.gz
+	@mkdir -p $(dir $@)
+	$(PYTHON) -c 'import gzip, json, sys; rows = [json.loads(l) for l in gzip.open(sys.argv[1], "rt")][:60]; \
+	    print("\n".join(" ".join(map(str, r["phoneme_ids"])) for r in rows))' $< > $@.tmp && mv $@.tmp $@
+.PHONY: bench-spec
+bench: bench-spec
+bench-spec: $(BENCH_SPEC) $(BUILD)/spec-bench/dev60.ids
+	$(BENCH_SPEC) models/ar/pico-ar-q8_0.gguf $(BENCH_SPEC_DRAFT) $(BUILD)/spec-bench/dev60.ids $(BENCH_ARGS)
+-include $(BUILD)/tests/bench_spec.d
+# the main model's own tokens for draft distillation (models/train/ar_distill.py runs it)
+$(BUILD)/ar_distill: $(BUILD)/tests/ar_distill.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/ar_distill.o $(LIB_A) $(LDLIBS)
+-include $(BUILD)/tests/ar_distill.d
 
 # ---- TTS bench: time to first audio for a 20-word sentence and RTF at 1/2 threads, through the public API ------
 # Uses models/ar/pico-ar-q8_0.gguf (+ its codec) when present, else a random full-size pair generated here once.

@@ -282,6 +282,11 @@ struct eg_ar_state {
     float *inv_freq;              /* [head_dim/2] theta^(-2i/head_dim) */
     float *ang, *cos, *sin;       /* [EG_AR_MAX_BATCH][head_dim/2] for the batch's frames */
     float *scores;                /* [n_heads][window] */
+
+    /* rollback log (eg_ar_enable_rollback): the ring slots the steps since the mark overwrote */
+    float  *rb;                   /* [rb_max][dec_layers][2][dim] (K then V, heads in order), caller's memory */
+    int     rb_max;               /* frames after the mark that can be undone; 0 = off */
+    int64_t rb_mark;              /* position at eg_ar_mark, -1 = none */
 };
 
 static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
@@ -398,6 +403,7 @@ enum eg_status eg_ar_state_create(const struct eg_ar_model *m, struct eg_exec *e
     st->ex = ex;
     st->max_phonemes = max_phonemes;
     st->n_layers = (int)m->cfg.dec_layers;
+    st->rb_mark = -1;
     /* inv_freq exactly as rope_tables(): theta ** (-(i * 2.0) / hd), f32 */
     const int hd = (int)m->cfg.head_dim;
     for (int i = 0; i < hd / 2; i++) st->inv_freq[i] = powf(m->cfg.rope_theta, (-(float)i * 2.0f) / (float)hd);
@@ -594,6 +600,7 @@ int eg_ar_step_phoneme(const struct eg_ar_state *st) {
 void eg_ar_reset(struct eg_ar_state *st) {
     if (!st) return;
     st->pos = 0;
+    st->rb_mark = -1;
     st->cur = 0;   /* the ring needs no clearing: slot j is read only once frame j (mod W) has been written */
 }
 
@@ -678,6 +685,19 @@ static void dec_att_task(void *arg, int head, int thread) {
     for (int j = 0; j < n; j++) k->axpy_f32(o, sc[j], vc + (size_t)j * hd, hd);
 }
 
+/* Rollback log: before frame pos (j = pos - mark) overwrites ring slot `slot` of layer l, keep what the slot held
+ * (frame pos - W, still inside the window of the frames before pos). */
+static void rollback_save(struct eg_ar_state *st, int l, int64_t j, int slot) {
+    const struct eg_ar_config *c = &st->m->cfg;
+    const size_t d = c->dim, hd = c->head_dim, W = c->window;
+    float *dst = st->rb + ((size_t)j * c->dec_layers + (size_t)l) * 2 * d;
+    for (uint32_t hh = 0; hh < c->n_heads; hh++) {
+        const size_t src = (((size_t)l * c->n_heads + hh) * W + (size_t)slot) * hd;
+        memcpy(dst + hh * hd, st->kc + src, hd * sizeof(float));
+        memcpy(dst + d + hh * hd, st->vc + src, hd * sizeof(float));
+    }
+}
+
 /* The input row of frame pos: sum of the digit embeddings of prev + (cond_proj(enc[p]) + frac * cond_frac),
  * advancing the length regulation (st->cur) to pos; tmp is [dim] scratch. */
 static void frame_input(struct eg_ar_state *st, int64_t pos, int32_t prev_token, float *x, float *tmp) {
@@ -756,6 +776,8 @@ enum eg_status eg_ar_step_batch(struct eg_ar_state *st, const int32_t *prev_toke
             k->rope_f32(qi, cs, sn, (int)c->n_heads, hd);
             k->rope_f32(ki, cs, sn, (int)c->n_heads, hd);
             const int slot = (int)(pos % W), n_valid = pos + 1 < W ? (int)pos + 1 : W;
+            if (st->rb_max && pos >= W && st->rb_mark >= 0 && pos - st->rb_mark < st->rb_max)
+                rollback_save(st, l, pos - st->rb_mark, slot);
             for (uint32_t hh = 0; hh < c->n_heads; hh++) {
                 const size_t dst = (((size_t)l * c->n_heads + hh) * W + slot) * hd;
                 memcpy(st->kc + dst, ki + (size_t)hh * hd, (size_t)hd * sizeof(float));
@@ -780,6 +802,77 @@ enum eg_status eg_ar_step_batch(struct eg_ar_state *st, const int32_t *prev_toke
     *logits = st->logits;
     return EG_OK;
 }
+
+size_t eg_ar_rollback_bytes(const struct eg_ar_model *m, int max_frames) {
+    if (!m || max_frames < 1 || max_frames > EG_AR_MAX_BATCH + 1) return 0;
+    return (size_t)max_frames * m->cfg.dec_layers * 2 * m->cfg.dim * sizeof(float);
+}
+
+enum eg_status eg_ar_enable_rollback(struct eg_ar_state *st, void *buf, int max_frames) {
+    if (!st || !buf || !eg_ar_rollback_bytes(st->m, max_frames)) {
+        EG_LOGE("ar rollback: expected a state, a buffer and 1..%d frames, found %d", EG_AR_MAX_BATCH + 1, max_frames);
+        return EG_ERR_INVALID_ARG;
+    }
+    st->rb = buf;
+    st->rb_max = max_frames;
+    st->rb_mark = -1;
+    return EG_OK;
+}
+
+enum eg_status eg_ar_mark(struct eg_ar_state *st) {
+    if (!st || !st->rb_max) {
+        EG_LOGE("ar mark: expected a state with a rollback log (eg_ar_enable_rollback)");
+        return EG_ERR_INVALID_ARG;
+    }
+    st->rb_mark = st->pos;
+    return EG_OK;
+}
+
+enum eg_status eg_ar_rollback(struct eg_ar_state *st, int64_t pos) {
+    if (!st || !st->rb_max || st->rb_mark < 0 || pos < st->rb_mark || pos > st->pos ||
+        st->pos - st->rb_mark > st->rb_max) {
+        EG_LOGE("ar rollback: expected a position in [mark %lld, %lld] with at most %d frames stepped since the "
+                "mark, found %lld", st ? (long long)st->rb_mark : -1LL, st ? (long long)st->pos : -1LL,
+                st ? st->rb_max : 0, (long long)pos);
+        return EG_ERR_INVALID_ARG;
+    }
+    const struct eg_ar_config *c = &st->m->cfg;
+    const size_t d = c->dim, hd = c->head_dim, W = c->window;
+    /* newest first: a slot written twice since the mark (window <= frames stepped) ends with its oldest content */
+    for (int64_t p = st->pos - 1; p >= pos; p--) {
+        if (p < (int64_t)W) continue;          /* the slot held nothing a later frame reads */
+        const size_t slot = (size_t)(p % (int64_t)W);
+        for (int l = 0; l < st->n_layers; l++) {
+            const float *src = st->rb + ((size_t)(p - st->rb_mark) * c->dec_layers + (size_t)l) * 2 * d;
+            for (uint32_t hh = 0; hh < c->n_heads; hh++) {
+                const size_t dst = (((size_t)l * c->n_heads + hh) * W + slot) * hd;
+                memcpy(st->kc + dst, src + hh * hd, hd * sizeof(float));
+                memcpy(st->vc + dst, src + d + hh * hd, hd * sizeof(float));
+            }
+        }
+    }
+    st->pos = pos;
+    /* length regulation back to "frames 0 .. pos-1 stepped": the first phoneme whose end lies past frame pos-1 */
+    if (pos == 0) st->cur = 0;
+    else
+        while (st->cur > 0 && (int64_t)st->start[st->cur - 1] + st->dur[st->cur - 1] > pos - 1) st->cur--;
+    return EG_OK;
+}
+
+int eg_ar_frame_phoneme(const struct eg_ar_state *st, int64_t frame) {
+    if (!st || st->n_ph == 0 || frame < 0) return -1;
+    int lo = 0, hi = st->n_ph;                 /* first phoneme whose end is past frame (zero-length ones skipped) */
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if ((int64_t)st->start[mid] + st->dur[mid] > frame) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo < st->n_ph ? lo : st->n_ph - 1;
+}
+
+const struct eg_ar_model *eg_ar_state_model(const struct eg_ar_state *st) { return st ? st->m : NULL; }
+
+const int32_t *eg_ar_durations(const struct eg_ar_state *st) { return st && st->n_ph ? st->dur : NULL; }
 
 enum eg_status eg_ar_set_exit_layer(struct eg_ar_state *st, int n_layers) {
     if (!st || n_layers < 1 || n_layers > (int)st->m->cfg.dec_layers) {

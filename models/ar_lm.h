@@ -155,6 +155,27 @@ enum eg_status eg_ar_step_batch(struct eg_ar_state *st, const int32_t *prev_toke
  * draft writes for those layers are the model's own. Experimental: measured by bench_ar --draft. */
 enum eg_status eg_ar_set_exit_layer(struct eg_ar_state *st, int n_layers);
 
+/* Rollback, for speculative decoding (models/spec.h): rejected frames are undone by moving the position back. The
+ * KV cache is a ring of W frames, so a frame stepped at pos >= W overwrote the slot of frame pos - W, which the
+ * frames before pos still attend to; the rollback log keeps those slots. eg_ar_rollback_bytes: the log for
+ * max_frames (1..EG_AR_MAX_BATCH + 1) frames stepped after a mark; eg_ar_enable_rollback gives the state that
+ * memory (borrowed, outlives the state; nothing is allocated). eg_ar_mark remembers the position; eg_ar_rollback
+ * (pos in [mark, position], at most max_frames stepped since the mark) restores the slots, the position and the
+ * length regulation, so the next steps compute exactly what they would have computed had the frames after pos
+ * never been stepped (the other per-frame buffers are scratch, rewritten by every step). Keep the exit layer
+ * unchanged between a mark and its rollback. eg_ar_reset and encode clear the mark. */
+size_t eg_ar_rollback_bytes(const struct eg_ar_model *m, int max_frames);   /* 0 on invalid arguments */
+enum eg_status eg_ar_enable_rollback(struct eg_ar_state *st, void *buf, int max_frames);
+enum eg_status eg_ar_mark(struct eg_ar_state *st);
+enum eg_status eg_ar_rollback(struct eg_ar_state *st, int64_t pos);
+/* Index of the phoneme frame `frame` belongs to by the length regulation (as eg_ar_step_phoneme reports after
+ * stepping that frame); -1 before any encode or for a negative frame. */
+int eg_ar_frame_phoneme(const struct eg_ar_state *st, int64_t frame);
+/* Frames per encoded phoneme as set by eg_ar_set_durations / eg_ar_predict_durations (NULL before any encode);
+ * valid until the next encode or set. */
+const int32_t *eg_ar_durations(const struct eg_ar_state *st);
+const struct eg_ar_model *eg_ar_state_model(const struct eg_ar_state *st);   /* the model a state runs */
+
 /* eg_ar_reset, then eg_ar_n_frames() steps, each fed the previous sampled token: tokens [n_frames]. */
 enum eg_status eg_ar_generate(struct eg_ar_state *st, struct eg_sampler *s, int32_t *tokens);
 

@@ -127,6 +127,14 @@ struct eg_model;   /* opaque */
  * open/read, or no codec found next to the AR file), EG_ERR_FORMAT (malformed file, wrong architecture, or the
  * two files disagree on the FSQ levels; the log names the key), EG_ERR_NOMEM. Thread-safe. */
 EG_API struct eg_model *eg_model_load(const char *ar_path, const char *codec_path, enum eg_status *err);
+/* Speculative decoding (off by default): attach a draft AR model (a small "edgegen.ar" GGUF distilled from this
+ * one, e.g. models/ar/pico-ar-draft-q8_0.gguf) that contexts with eg_ctx_params.spec_k > 0 use to propose
+ * spec_k tokens per main-model pass. The draft never changes what is said: at temperature 0 the audio is
+ * byte-identical to plain decoding, and sampled output has exactly the plain distribution (models/spec.h); it
+ * changes only the speed. draft_path NULL detaches. Call it before creating contexts from m (not thread-safe
+ * with them). Errors: EG_ERR_IO, EG_ERR_FORMAT (malformed, or the draft's codec tokens or phoneme inventory differ
+ * from the model's: the log names the field), EG_ERR_NOMEM; m is then unchanged. */
+EG_API enum eg_status eg_model_set_draft(struct eg_model *m, const char *draft_path);
 /* Unmap and free. NULL allowed. Every context created from m must be destroyed first. */
 EG_API void eg_model_free(struct eg_model *m);
 
@@ -203,6 +211,10 @@ struct eg_ctx_params {
     /* timings (optional, default NULL): per-sentence word and phoneme times, see eg_timing_fn below */
     enum eg_status (*on_timing)(void *user, const struct eg_sentence_timing *t);
     void       *on_timing_user;
+    /* speculative decoding: draft tokens per main-model pass, 0 (default, off) .. 8; needs eg_model_set_draft.
+       Same audio (bit-identical at temperature 0), different speed: it pays where the main model's weights stream
+       from slow memory (make bench-spec) */
+    int         spec_k;
 };
 
 /* Defaults as listed above (on_audio NULL: set it). */
@@ -267,6 +279,9 @@ struct eg_ctx_stats {
     int64_t n_frames_done_sentence; /* of those, generated so far */
     int64_t n_samples;            /* samples delivered to on_audio, pauses included */
     int64_t n_unknown_phonemes;   /* codepoints the model's inventory did not have */
+    int64_t n_spec_rounds;        /* speculative decoding: main-model passes (verifications) */
+    int64_t n_spec_drafted;       /*   draft tokens proposed */
+    int64_t n_spec_accepted;      /*   of those, accepted */
 };
 EG_API void eg_ctx_get_stats(const struct eg_ctx *ctx, struct eg_ctx_stats *out);
 /* The kernel table in use ("avx2", "ref", ...). Static storage; "" for NULL. */

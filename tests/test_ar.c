@@ -334,6 +334,99 @@ TEST(ar_step_batch_matches_steps) {
     eg_ar_model_destroy(m);
 }
 
+/* ---- rollback (speculative decoding) ---------------------------------------------------------------------- */
+
+/* eg_ar_rollback: rounds of "mark; step the right tokens then wrong ones (one batch, or single steps as a draft
+ * does); roll back to the right ones" give logits bit-identical to plain teacher forcing, while the KV ring (tiny
+ * window 8, T 32) wraps inside the undone frames; also the phoneme bookkeeping (eg_ar_step_phoneme) is restored.
+ * Then the refusals: no mark, a position outside [mark, pos], more frames since the mark than the log holds. */
+TEST(ar_rollback_matches_plain) {
+    struct golden g;
+    REQUIRE(load_golden(&g), "golden");
+    struct eg_ar_model *m = load_tiny("q8_0");
+    REQUIRE(m, "load");
+    const int nc = (int)m->cfg.n_codes;
+    float *ref = teacher_forced(m, &g, 1, EG_ISA_AUTO, NULL);
+    REQUIRE(ref, "reference");
+    /* the phoneme of every frame, from plain single steps */
+    int ph_ref[1024];
+    for (int nt = 1; nt <= 2; nt++) {
+        struct eg_exec ex;
+        struct eg_ar_state *st = NULL;
+        REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, nt) == EG_OK, "exec");
+        REQUIRE(eg_ar_state_create(m, &ex, MAX_PH, &st) == EG_OK && eg_ar_encode(st, g.ids, g.P) == EG_OK &&
+                eg_ar_set_durations(st, g.dur, g.P) == EG_OK, "state");
+        if (nt == 1) {
+            for (int t = 0; t < g.T; t++) {
+                const float *lg;
+                REQUIRE(eg_ar_step(st, t == 0 ? nc : g.tokens[t - 1], &lg) == EG_OK, "step");
+                ph_ref[t] = eg_ar_step_phoneme(st);
+                CHECK(eg_ar_frame_phoneme(st, t) == ph_ref[t], "frame %d: eg_ar_frame_phoneme %d, step says %d", t,
+                      eg_ar_frame_phoneme(st, t), ph_ref[t]);
+            }
+            eg_ar_reset(st);
+        }
+        const int max_rb = 9;
+        void *buf = malloc(eg_ar_rollback_bytes(m, max_rb));
+        REQUIRE(buf && eg_ar_enable_rollback(st, buf, max_rb) == EG_OK, "enable rollback");
+        uint64_t rng = 99 + (uint64_t)nt;
+        int t = 0, mismatches = 0, rounds = 0;
+        while (t < g.T) {
+            const int good = 1 + (int)(th_rand_u64(&rng) % 4), bad = (int)(th_rand_u64(&rng) % 5);
+            const int n = good + bad < g.T - t + bad ? good + bad : g.T - t + bad;   /* rights never past T */
+            const int ng = n - bad;
+            int32_t feed[16];
+            for (int i = 0; i < n; i++) {
+                const int f = t + i;
+                feed[i] = i < ng ? (f == 0 ? nc : g.tokens[f - 1]) : (int32_t)(th_rand_u64(&rng) % (uint64_t)nc);
+            }
+            REQUIRE(eg_ar_mark(st) == EG_OK, "mark");
+            const float *lg;
+            if (rounds % 2 == 0) {                      /* one batch */
+                REQUIRE(eg_ar_step_batch(st, feed, n, &lg) == EG_OK, "batch");
+                for (int i = 0; i < ng; i++)
+                    mismatches += memcmp(lg + (size_t)i * nc, ref + (size_t)(t + i) * nc, sizeof(float) * nc) != 0;
+            } else {                                    /* single steps, as the draft runs */
+                for (int i = 0; i < n; i++) {
+                    REQUIRE(eg_ar_step(st, feed[i], &lg) == EG_OK, "step");
+                    if (i < ng) mismatches += memcmp(lg, ref + (size_t)(t + i) * nc, sizeof(float) * nc) != 0;
+                }
+            }
+            REQUIRE(eg_ar_rollback(st, t + ng) == EG_OK, "rollback to %d", t + ng);
+            CHECK(eg_ar_position(st) == t + ng, "position %lld after rollback to %d", (long long)eg_ar_position(st),
+                  t + ng);
+            CHECK(eg_ar_step_phoneme(st) == ph_ref[t + ng - 1], "frame %d: phoneme %d after rollback, plain %d",
+                  t + ng - 1, eg_ar_step_phoneme(st), ph_ref[t + ng - 1]);
+            t += ng;
+            rounds++;
+        }
+        CHECK(mismatches == 0, "%d threads: %d frames differ from plain decoding after rollbacks", nt, mismatches);
+        /* refusals */
+        const float *lg;
+        QUIET();
+        eg_ar_reset(st);
+        CHECK(eg_ar_rollback(st, 0) == EG_ERR_INVALID_ARG, "rollback without a mark refused");
+        REQUIRE(eg_ar_mark(st) == EG_OK, "mark");
+        int32_t feed[12];
+        for (int i = 0; i < 12; i++) feed[i] = i == 0 ? nc : g.tokens[i - 1];
+        REQUIRE(eg_ar_step_batch(st, feed, 3, &lg) == EG_OK, "batch");
+        CHECK(eg_ar_rollback(st, 4) == EG_ERR_INVALID_ARG, "rollback past the position refused");
+        REQUIRE(eg_ar_mark(st) == EG_OK, "mark at 3");
+        CHECK(eg_ar_rollback(st, 2) == EG_ERR_INVALID_ARG, "rollback before the mark refused");
+        REQUIRE(eg_ar_step_batch(st, feed + 3, 9, &lg) == EG_OK, "batch of 9");
+        REQUIRE(eg_ar_step(st, feed[0], &lg) == EG_OK, "step");
+        CHECK(eg_ar_rollback(st, 5) == EG_ERR_INVALID_ARG, "10 frames since the mark, log of 9: refused");
+        CHECK(eg_ar_position(st) == 13, "refused rollbacks moved the position to %lld", (long long)eg_ar_position(st));
+        CHECK(eg_ar_enable_rollback(st, buf, EG_AR_MAX_BATCH + 2) == EG_ERR_INVALID_ARG, "log too long refused");
+        LOUD();
+        eg_ar_state_destroy(st);
+        eg_exec_free(&ex);
+        free(buf);
+    }
+    free(ref);
+    eg_ar_model_destroy(m);
+}
+
 /* ---- determinism ------------------------------------------------------------------------------------------ */
 
 TEST(ar_threads_bit_identical) {

@@ -220,6 +220,42 @@ else
     skip "edge cases: $EDGE not readable"
 fi
 
+# ---- speculative decoding (--draft, --spec-k) with the shipped model and its distilled draft ------------------
+MAIN=models/ar/pico-ar-q8_0.gguf
+DRAFT=models/ar/pico-ar-draft-q8_0.gguf
+if [ -r "$MAIN" ] && [ -r "$DRAFT" ]; then
+    SENT="The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background. It is easy to tell the depth of a well."
+    $T "$EG" tts -m "$MAIN" -t 1 --temperature 0 "$SENT" -o "$tmp/g0.wav" 2>"$tmp/err"; rc=$?
+    bad=""
+    for k in 1 2 3 4 5 6 7 8; do
+        $T "$EG" tts -m "$MAIN" -t 1 --temperature 0 --draft "$DRAFT" --spec-k $k "$SENT" -o "$tmp/gk.wav" 2>>"$tmp/err" &&
+            cmp -s "$tmp/g0.wav" "$tmp/gk.wav" || bad="$bad k=$k"
+    done
+    if [ $rc -eq 0 ] && [ -z "$bad" ]; then ok "--draft --spec-k 1..8 at temperature 0: byte-identical WAV to plain decoding (3 sentences)"
+    else fail "speculative greedy differs:$bad $(head -c 300 "$tmp/err")"; fi
+    $T "$EG" tts -m "$MAIN" -t 1 --seed 3 --draft "$DRAFT" --spec-k 4 "$SENT" -o "$tmp/s1.wav" 2>"$tmp/err" &&
+        $T "$EG" tts -m "$MAIN" -t 2 --seed 3 --draft "$DRAFT" --spec-k 4 "$SENT" -o "$tmp/s2.wav" 2>>"$tmp/err"; rc=$?
+    if [ $rc -eq 0 ] && cmp -s "$tmp/s1.wav" "$tmp/s2.wav" && wav_ok "$tmp/s1.wav"; then ok "sampled speculative decoding: identical for 1 and 2 threads"
+    else fail "sampled spec threads: exit $rc $(head -c 300 "$tmp/err")"; fi
+    $T "$EG" tts -m "$MAIN" -t 1 --temperature 0 --draft "$DRAFT" -v "$SENT" -o "$tmp/gv.wav" 2>"$tmp/err"; rc=$?
+    if [ $rc -eq 0 ] && cmp -s "$tmp/g0.wav" "$tmp/gv.wav" && grep -q '^speculative decoding: k 4, .* accepted' "$tmp/err"; then
+        ok "--draft alone: k 4, -v reports the acceptance"
+    else fail "--draft -v: exit $rc $(head -c 300 "$tmp/err")"; fi
+    # a draft with other tokens/phonemes (the tiny test model): one line naming the field, exit 1, no file
+    $T "$EG" tts -m "$MAIN" --draft "$AR" "Hello." -o "$tmp/bad_draft.wav" 2>"$tmp/err"; rc=$?
+    if [ $rc -eq 1 ] && one_line "$tmp/err" && grep -q 'draft model: edgegen.ar' "$tmp/err" && [ ! -e "$tmp/bad_draft.wav" ]; then
+        ok "mismatched draft refused: $(cat "$tmp/err")"
+    else fail "mismatched draft: exit $rc $(head -c 300 "$tmp/err")"; fi
+else
+    skip "speculative decoding: $MAIN or $DRAFT missing"
+fi
+$T "$EG" tts $M --spec-k 3 "Hello." -o "$tmp/nodraft.wav" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 2 ] && one_line "$tmp/err" && [ ! -e "$tmp/nodraft.wav" ]; then ok "--spec-k without --draft: usage error"
+else fail "--spec-k alone: exit $rc $(head -c 300 "$tmp/err")"; fi
+$T "$EG" tts $M --draft "$AR" --spec-k 9 "Hello." -o "$tmp/k9.wav" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 2 ] && one_line "$tmp/err" && [ ! -e "$tmp/k9.wav" ]; then ok "--spec-k 9: usage error"
+else fail "--spec-k 9: exit $rc $(head -c 300 "$tmp/err")"; fi
+
 # ---- SIGINT while speaking: exit 130, one line, no output file and no temporary left ------------------------
 i=0; : >"$tmp/in_long.txt"
 while [ $i -lt 400 ]; do echo "The birch canoe was made at seven o'clock on the third day, and it floated well." >>"$tmp/in_long.txt"; i=$((i + 1)); done

@@ -142,7 +142,19 @@ def calibrate_length_scale(model, split="valid"):
     return true / max(pred, 1), len(items)
 
 
-def export(model, path, variant, name="pico-ar", source=None, piper_json=PIPER_JSON, length_scale=None):
+def main_model_id(path):
+    """'<general.name> <edgegen.source>' of an AR GGUF: what a draft's edgegen.ar.draft_for names (models/spec.h)."""
+    from gguf import GGUFReader
+    r = GGUFReader(path)
+
+    def s(key):
+        f = r.fields.get(key)
+        return bytes(f.parts[f.data[0]]).decode() if f is not None else "?"
+    return f"{s('general.name')} {s('edgegen.source')}"
+
+
+def export(model, path, variant, name="pico-ar", source=None, piper_json=PIPER_JSON, length_scale=None,
+           draft_for=None):
     c = model.cfg
     dp = model.duration
     syms, pad, bos, eos = phoneme_inventory(c["n_phonemes"], piper_json)
@@ -163,6 +175,8 @@ def export(model, path, variant, name="pico-ar", source=None, piper_json=PIPER_J
         ex.add_u32(f"{ARCH}.eos_id", eos)
         if length_scale is not None:
             ex.add_f32(f"{ARCH}.length_scale", float(length_scale))
+        if draft_for is not None:
+            ex.add_str(f"{ARCH}.draft_for", draft_for)
         for tname, a, is_mat in c_tensors(model):
             ex.add_tensor(tname, a, tensor_dtype(tname, a, variant, is_mat))
 
@@ -185,6 +199,10 @@ def main():
     ap.add_argument("--length-scale", default=None,
                     help="edgegen.ar.length_scale to store: a number, or 'auto' = true/predicted frames on the valid "
                          "split (default: key absent = 1)")
+    ap.add_argument("--save-compact", default=None, metavar="PATH.pt",
+                    help="also write the weights alone ({cfg, model, step}, f32: loadable again with --ckpt)")
+    ap.add_argument("--draft-for", default=None, metavar="MAIN.gguf",
+                    help="a speculative-decoding draft: store edgegen.ar.draft_for naming this main model")
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.ckpt:
@@ -193,6 +211,10 @@ def main():
         model.load_state_dict(st["model"])
         model.eval()
         source = f"{os.path.basename(a.ckpt)} step {st.get('step')}"
+        if a.save_compact:
+            tmp = a.save_compact + ".tmp"
+            torch.save({"cfg": st["cfg"], "model": st["model"], "step": st.get("step")}, tmp)
+            os.replace(tmp, a.save_compact)
     else:
         cfg = json.load(open(a.config)) if a.config else None
         model = random_model(cfg, a.seed)
@@ -209,7 +231,8 @@ def main():
         if v not in GE.DTYPES:
             sys.exit(f"unknown variant {v!r} (expected one of {GE.DTYPES})")
         path = os.path.join(a.out_dir, f"{a.name}-{v}.gguf")
-        export(model, path, v, a.name, source, length_scale=length_scale)
+        export(model, path, v, a.name, source, length_scale=length_scale,
+               draft_for=main_model_id(a.draft_for) if a.draft_for else None)
         print(f"{path}: {os.path.getsize(path) / 1e6:.2f} MB ({n_params / 1e6:.2f} M params, {v})")
 
 

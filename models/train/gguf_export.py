@@ -95,6 +95,7 @@ KEYS = {
     "edgegen.ar.bos_id": "u32",
     "edgegen.ar.eos_id": "u32",
     "edgegen.ar.length_scale": "f32",
+    "edgegen.ar.draft_for": "str",
 }
 
 DTYPES = ("f32", "f16", "q8_0", "q4_0")

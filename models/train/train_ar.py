@@ -8,6 +8,9 @@ Data: models/data/ar/{train,valid}.jsonl.gz (runtime-inventory phoneme ids + fra
 and models/data/tokens/{train,valid}.npz (codec tokens, from tokenize_corpus.py). State: ~/.cache/edgegen-train/ar/RUN.
 Loss: cross-entropy over codes (label smoothing 0.1) on frames, + MSE on log(1 + duration) per phoneme.
 Input corruption: a fraction of the previous-token inputs is replaced by random codes (exposure bias).
+Draft models for speculative decoding (configs/ar-draft-*.json) are trained the same way on the shipped model's
+own outputs instead of the corpus tokens: --tokens-dir/--ar-dir from ar_distill.py, --corrupt 0,
+--label-smoothing 0 (AR_RUNS.md, "Draft model").
 """
 import argparse
 import gzip
@@ -79,7 +82,7 @@ def batch(items, model):
     return ph, ph_mask, dur, idx, frac, tok, prev
 
 
-def losses(model, bt, corrupt=0.0, gen=None):
+def losses(model, bt, corrupt=0.0, gen=None, smoothing=0.1):
     ph, ph_mask, dur, idx, frac, tok, prev = bt
     if corrupt > 0:
         m = (torch.rand(prev.shape, generator=gen) < corrupt) & (prev < model.n_codes)
@@ -88,7 +91,7 @@ def losses(model, bt, corrupt=0.0, gen=None):
     logd = model.duration(enc.detach(), ph_mask)
     l_dur = ((logd - torch.log1p(dur)) ** 2 * ph_mask).sum() / ph_mask.sum()
     logits = model.decode(prev.clamp(max=model.n_codes), model.condition(enc, idx, frac))
-    l_tok = F.cross_entropy(logits.reshape(-1, model.n_codes), tok.reshape(-1), ignore_index=-100, label_smoothing=0.1)
+    l_tok = F.cross_entropy(logits.reshape(-1, model.n_codes), tok.reshape(-1), ignore_index=-100, label_smoothing=smoothing)
     with torch.no_grad():
         valid = tok >= 0
         acc = ((logits.argmax(-1) == tok) & valid).sum().item() / max(valid.sum().item(), 1)
@@ -104,6 +107,8 @@ def main():
     ap.add_argument("--max-frames", type=int, default=400)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--corrupt", type=float, default=0.1)
+    ap.add_argument("--label-smoothing", type=float, default=0.1)
+    ap.add_argument("--max-hours", type=float, default=0.0, help="stop after this much wall time in this process")
     ap.add_argument("--ckpt-every", type=int, default=200, help="evaluate and checkpoint every N steps")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this step (the schedule still spans --steps)")
     ap.add_argument("--tokens-dir", default=os.path.join(ROOT, "models", "data", "tokens"))
@@ -122,7 +127,8 @@ def main():
     # warm-up 500 steps times a cosine over all --steps (down to 0)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / 500) * 0.5 * (
         1 + math.cos(math.pi * min(k / args.steps, 1.0))))
-    tc = dict(log_every=20, eval_every=args.ckpt_every, ckpt_every=args.ckpt_every, ckpt_minutes=0, weights_minutes=0)
+    tc = dict(log_every=20, eval_every=args.ckpt_every, ckpt_every=args.ckpt_every, ckpt_minutes=0, weights_minutes=0,
+              max_hours=args.max_hours)
     loop = Loop(tc, run_dir, P)
     rng_state = None
     ck = os.path.join(run_dir, "ckpt.pt")
@@ -151,14 +157,14 @@ def main():
         n = max(1, args.batch_frames // max(len(train[j][2]), 1))
         items = train[max(0, j - n // 2): max(0, j - n // 2) + n]
         model.train()
-        l_tok, l_dur, acc = losses(model, batch(items, model), args.corrupt, gen)
+        l_tok, l_dur, acc = losses(model, batch(items, model), args.corrupt, gen, args.label_smoothing)
         gn = optimiser_step(l_tok + l_dur, opt, sched, model.parameters(), 1.0)
         return {"tok": l_tok.item(), "dur": l_dur.item(), "acc": acc, "loss": l_tok.item() + l_dur.item()}, gn
 
     def ev():
         model.eval()
         with torch.no_grad():
-            vl = [losses(model, batch(valid[k:k + 8], model)) for k in range(0, len(valid), 8)]
+            vl = [losses(model, batch(valid[k:k + 8], model), smoothing=args.label_smoothing) for k in range(0, len(valid), 8)]
         v_tok = sum(v[0].item() for v in vl) / len(vl)
         return v_tok, {"valid_tok": v_tok, "valid_dur": sum(v[1].item() for v in vl) / len(vl),
                        "valid_acc": sum(v[2] for v in vl) / len(vl)}

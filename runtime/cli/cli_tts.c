@@ -44,6 +44,13 @@ static void usage(FILE *f) {
             "                        pico-voice-{q8_0,f16,f32}.gguf (22.05 kHz), else pico-codec-{q8_0,f16,f32}.gguf\n"
             "                        (16 kHz), next to the AR model or in ../voice/ or ../codec/ relative to it.\n"
             "                        The WAV header carries the decoder's own sample rate\n"
+            "      --draft PATH      speculative decoding (with --spec-k): a small draft AR model GGUF distilled from\n"
+            "                        the model (models/ar/pico-ar-draft-q8_0.gguf for the default one) proposes\n"
+            "                        tokens that the model checks in one pass. The audio does not change\n"
+            "                        (identical at --temperature 0, the same distribution when sampling); only the\n"
+            "                        speed does: it pays where weights stream from slow memory (small boards).\n"
+            "                        A draft whose tokens or phonemes differ from the model's is refused. Off by default\n"
+            "      --spec-k K        draft tokens per model pass with --draft, 1 .. 8 (default 4 with --draft)\n"
             "      --seed N          sampling seed, 0 .. 2^64-1 (default 0); same seed → identical audio\n"
             "      --temperature T   0 .. 100 (default 0.3; 0 = greedy)\n"
             "      --top-k K         0 .. 65536 (default 50; 0 = off)\n"
@@ -350,7 +357,8 @@ static char *write_temp(const char *path, const struct timings *tm, int kind) {
 /* ---- the command ------------------------------------------------------------------------------------------------ */
 
 static int run(int argc, char **argv) {
-    const char *out_path = NULL, *model_path = NULL, *codec_path = NULL, *voice = "en-us";
+    const char *out_path = NULL, *model_path = NULL, *codec_path = NULL, *voice = "en-us", *draft_path = NULL;
+    int spec_k = -1;
     const char *lex_path = NULL, *timings_path = NULL, *subs_path = NULL;
     int dry_run = 0, subs_vtt = 0;
     struct eg_text_params tp = eg_text_default_params();
@@ -372,6 +380,8 @@ static int run(int argc, char **argv) {
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) { NEED_VAL(); out_path = val; }
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) { NEED_VAL(); model_path = val; }
         else if (!strcmp(a, "--codec")) { NEED_VAL(); codec_path = val; }
+        else if (!strcmp(a, "--draft")) { NEED_VAL(); draft_path = val; }
+        else if (!strcmp(a, "--spec-k")) { NEED_VAL(); if (!parse_int(val, 1, 8, &spec_k)) BAD_VAL("1 .. 8"); }
         else if (!strcmp(a, "--voice")) { NEED_VAL(); if (!*val || strlen(val) >= 64) BAD_VAL("an espeak-ng voice name"); voice = val; }
         else if (!strcmp(a, "--seed")) { NEED_VAL(); if (!parse_u64(val, &cp.seed)) BAD_VAL("0 .. 18446744073709551615"); }
         else if (!strcmp(a, "--temperature")) { NEED_VAL(); if (!parse_float(val, 0, 100, 0, &cp.temperature)) BAD_VAL("0 .. 100"); }
@@ -411,6 +421,7 @@ static int run(int argc, char **argv) {
 #undef NEED_VAL
 #undef BAD_VAL
     }
+    if (spec_k > 0 && !draft_path) { fprintf(stderr, "edgegen tts: --spec-k needs --draft FILE.gguf\n"); goto usage_err; }
     if (!out_path && !dry_run) { fprintf(stderr, "edgegen tts: no output: give -o FILE.wav, or -o - for stdout\n"); goto usage_err; }
     if (!out_path) out_path = "";
     if (!strcmp(out_path, "-")) {
@@ -504,6 +515,7 @@ static int run(int argc, char **argv) {
     if (!to_stdout && (st = eg_wav_open(out_path, &wp, &o.wav)) != EG_OK) goto out;
     const uint64_t t_load = eg_cli_time_ns();
     if (!(model = eg_model_load(model_path, codec_path, &st))) goto out;
+    if (draft_path && (st = eg_model_set_draft(model, draft_path)) != EG_OK) goto out;
     const uint64_t t_loaded = eg_cli_time_ns();
     o.rate = eg_model_sample_rate(model);
     if (!to_stdout && o.rate != wp.sample_rate_hz) {   /* reopen with the model's rate (nothing written yet) */
@@ -514,6 +526,7 @@ static int run(int argc, char **argv) {
     if (!o.wav && (st = eg_wav_open(out_path, &wp, &o.wav)) != EG_OK) goto out;
 
     /* 4. the context: memory plan checked before allocating */
+    cp.spec_k = draft_path ? (spec_k > 0 ? spec_k : 4) : 0;
     cp.n_threads = threads;
     cp.isa = (enum eg_isa)isa;
     cp.device = (enum eg_device)device;
@@ -572,6 +585,12 @@ static int run(int argc, char **argv) {
                         "%s\n", (long long)s.n_sentences, (long long)s.n_frames, audio, sec, audio > 0 ? sec / audio : 0.0,
                 o.t_first ? (double)(o.t_first - t_synth) * 1e-6 : 0.0,
                 s.n_unknown_phonemes ? " (some phonemes unknown to the model were skipped)" : "");
+        if (cp.spec_k > 0)
+            fprintf(stderr, "speculative decoding: k %d, draft %s: %lld of %lld draft tokens accepted (%.1f %%), %.2f "
+                            "tokens per model pass\n", cp.spec_k, draft_path, (long long)s.n_spec_accepted,
+                    (long long)s.n_spec_drafted,
+                    s.n_spec_drafted ? 100.0 * (double)s.n_spec_accepted / (double)s.n_spec_drafted : 0.0,
+                    s.n_spec_rounds ? (double)s.n_frames / (double)s.n_spec_rounds : 0.0);
     }
     rc = 0;
 

@@ -31,6 +31,7 @@
 #include "runtime/core/wav.h"
 #include "models/models.h"
 #include "models/sampler.h"
+#include "models/spec.h"
 
 #define EG_FADE_MS        5
 #define EG_STAGE_SAMPLES  4096          /* output staging block (samples per callback at most) */
@@ -47,6 +48,7 @@ struct eg_model {
     struct eg_codec_model *codec;
     struct eg_phone_entry *phones;      /* [n_phones] sorted by codepoint: single-codepoint inventory symbols */
     int n_phones;
+    struct eg_ar_model    *draft;       /* speculative-decoding draft (eg_model_set_draft), else NULL */
 };
 
 static int file_exists(const char *path) {
@@ -158,8 +160,22 @@ void eg_model_free(struct eg_model *m) {
     if (!m) return;
     eg_codec_model_destroy(m->codec);
     eg_ar_model_destroy(m->ar);
+    eg_ar_model_destroy(m->draft);
     free(m->phones);
     free(m);
+}
+
+enum eg_status eg_model_set_draft(struct eg_model *m, const char *draft_path) {
+    enum eg_status st;
+    struct eg_ar_model *d = NULL;
+    if (!m) { EG_LOGE("eg_model_set_draft: model is NULL"); return EG_ERR_INVALID_ARG; }
+    if (draft_path) {
+        if ((st = eg_ar_model_load(draft_path, &d)) != EG_OK) return st;
+        if ((st = eg_spec_check(m->ar, d)) != EG_OK) { eg_ar_model_destroy(d); return st; }
+    }
+    eg_ar_model_destroy(m->draft);
+    m->draft = d;
+    return EG_OK;
 }
 
 int eg_model_sample_rate(const struct eg_model *m) { return m ? (int)m->codec->cfg.sample_rate_hz : 0; }
@@ -190,6 +206,9 @@ struct eg_ctx {
     struct eg_ctx_params p;
     struct eg_exec ex;
     struct eg_ar_state *ar;
+    struct eg_ar_state *draft;  /* speculative decoding (params spec_k > 0): the draft's state, else NULL */
+    struct eg_spec spec;
+    void *spec_mem;             /* eg_spec_bytes, in the arena */
     struct eg_decoder *dec;
     struct eg_spectral *stage;  /* the decoder's OpenCL stage when the placement chose the device, else NULL */
     char device_why[256];       /* one line: where the decoder runs and why */
@@ -252,6 +271,7 @@ static enum eg_status check_params(const struct eg_ctx_params *p) {
     if (p->n_threads < 1 || p->n_threads > 256) BAD("context params: n_threads: expected 1 .. 256, found %d", p->n_threads);
     if ((int)p->isa < EG_ISA_AUTO || (int)p->isa > EG_ISA_NEON_DOTPROD) BAD("context params: isa: unknown value %d", (int)p->isa);
     if ((int)p->device < EG_DEVICE_AUTO || (int)p->device > EG_DEVICE_OPENCL) BAD("context params: device: unknown value %d", (int)p->device);
+    if (p->spec_k < 0 || p->spec_k > EG_SPEC_MAX_K) BAD("context params: spec_k: expected 0 .. %d, found %d", EG_SPEC_MAX_K, p->spec_k);
     if (p->format != EG_SAMPLE_F32 && p->format != EG_SAMPLE_S16) BAD("context params: format: unknown value %d", (int)p->format);
 #undef BAD
     return EG_OK;
@@ -277,6 +297,7 @@ static size_t ctx_layout(struct eg_ctx *ctx, const struct eg_model *m, const str
         sizeof(struct eg_phoneme_timing) * (size_t)max_ids,
         sizeof(int32_t) * (size_t)max_ids,
         sizeof(struct eg_word_timing) * (size_t)max_ids,
+        p->spec_k > 0 && m->draft ? eg_spec_bytes(m->ar, m->draft, p->spec_k) : 1,
     };
     void *ptr[sizeof sizes / sizeof sizes[0]];
     size_t total = 0;
@@ -298,6 +319,7 @@ static size_t ctx_layout(struct eg_ctx *ctx, const struct eg_model *m, const str
         ctx->t_ph = ptr[8];
         ctx->t_src = ptr[9];
         ctx->t_words = ptr[10];
+        ctx->spec_mem = ptr[11];
     }
     return total;
 }
@@ -320,6 +342,10 @@ static int ctx_parts(const struct eg_model *m, const struct eg_ctx_params *p, si
     memset(&fake, 0, sizeof fake);
     fake.n_threads = p->n_threads;
     *ar = eg_ar_state_arena_bytes(m->ar, &fake, 2 * p->max_phonemes + 3);
+    if (p->spec_k > 0) {   /* the draft's state (its arena sized as the main model's) */
+        const size_t d = m->draft ? eg_ar_state_arena_bytes(m->draft, &fake, 2 * p->max_phonemes + 3) : 0;
+        *ar = d && *ar ? *ar + d : 0;
+    }
     *dec = eg_decoder_arena_bytes(m->codec, &fake, &dp);
     *own = ctx_layout(NULL, m, p);
     return *ar && *dec && *own;
@@ -333,6 +359,8 @@ static void ctx_plan(const struct eg_model *m, const struct eg_ctx_params *p, in
     eg_memplan_init(plan);
     eg_memplan_add(plan, "ar weights", EG_MEM_MAPPED | EG_MEM_COMMITTED, eg_gguf_file_bytes(m->ar->gguf));
     eg_memplan_add(plan, "codec weights", EG_MEM_MAPPED | EG_MEM_COMMITTED, eg_gguf_file_bytes(m->codec->gguf));
+    if (p->spec_k > 0 && m->draft)
+        eg_memplan_add(plan, "draft weights", EG_MEM_MAPPED | EG_MEM_COMMITTED, eg_gguf_file_bytes(m->draft->gguf));
     eg_memplan_add(plan, "ar state", EG_MEM_HEAP, k * ar_bytes);
     eg_memplan_add(plan, "decoder state", EG_MEM_HEAP, k * dec_bytes);
     eg_memplan_add(plan, "tts buffers", EG_MEM_HEAP, k * own_bytes);
@@ -380,6 +408,11 @@ struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_param
 
     if (!m || !p) { st = EG_ERR_INVALID_ARG; EG_LOGE("eg_ctx_create: model or params is NULL"); goto out; }
     if ((st = check_params(p)) != EG_OK) goto out;
+    if (p->spec_k > 0 && !m->draft) {
+        EG_LOGE("context params: spec_k %d needs a draft model (eg_model_set_draft; edgegen tts --draft)", p->spec_k);
+        st = EG_ERR_INVALID_ARG;
+        goto out;
+    }
     if (!ctx_parts(m, p, &ar_bytes, &dec_bytes, &own_bytes)) {
         EG_LOGE("context: arena sizes overflow (max_phonemes %d, chunk_frames %d)", p->max_phonemes, p->chunk_frames);
         st = EG_ERR_INVALID_ARG;
@@ -406,6 +439,11 @@ struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_param
     for (int i = 0; i < ctx->n_fade; i++)   /* raised cosine: 0 < gain < 1, reaching 1 after n_fade samples */
         ctx->ramp[i] = (float)(0.5 - 0.5 * cos(M_PI * (i + 0.5) / ctx->n_fade));
     if ((st = eg_ar_state_create(m->ar, &ctx->ex, ctx->max_ids, &ctx->ar)) != EG_OK) goto err_free_arena;
+    if (p->spec_k > 0) {
+        struct eg_sampler_params sp = { .temperature = p->temperature, .top_k = p->top_k, .top_p = p->top_p, .seed = p->seed };
+        if ((st = eg_ar_state_create(m->draft, &ctx->ex, ctx->max_ids, &ctx->draft)) != EG_OK) goto err_free_ar;
+        if ((st = eg_spec_init(&ctx->spec, ctx->ar, ctx->draft, p->spec_k, &sp, ctx->spec_mem)) != EG_OK) goto err_free_ar;
+    }
     {   /* decoder placement (models/stage.h): AUTO uses a device only when its probe proves it correct and
          * faster; OPENCL is strict (a failure is an error); CPU skips the device entirely */
         struct eg_decoder_params dp = tts_decoder_params(p);
@@ -427,6 +465,7 @@ struct eg_ctx *eg_ctx_create(const struct eg_model *m, const struct eg_ctx_param
 err_free_stage:
     eg_spectral_destroy(ctx->stage);
 err_free_ar:
+    eg_ar_state_destroy(ctx->draft);
     eg_ar_state_destroy(ctx->ar);
 err_free_arena:
     eg_arena_free(&ctx->arena);
@@ -444,6 +483,7 @@ void eg_ctx_destroy(struct eg_ctx *ctx) {
     if (!ctx) return;
     eg_decoder_destroy(ctx->dec);
     eg_spectral_destroy(ctx->stage);   /* after the decoder that borrows it */
+    eg_ar_state_destroy(ctx->draft);
     eg_ar_state_destroy(ctx->ar);
     eg_arena_free(&ctx->arena);
     eg_exec_free(&ctx->ex);
@@ -661,22 +701,39 @@ static enum eg_status synthesize_sentence(struct eg_ctx *ctx, const int32_t *ids
             EG_LOGD("sentence %lld ids %d:%s", (long long)ctx->sent_index - 1, i, tl);
         }
     int32_t prev = (int32_t)c->n_codes;   /* BOS */
-    for (int64_t t = 0; t < n_frames; t++) {
-        const float *logits;
-        if ((st = eg_ar_step(ctx->ar, prev, &logits)) != EG_OK) goto fail;
-        prev = eg_sampler_sample(&ctx->sampler, logits);
-        ctx->stats.n_frames++;
-        ctx->stats.n_frames_done_sentence++;
-        /* the frame's phoneme id (a phoneme-conditioned codec reads it; the AR's own length regulation says which) */
-        const int32_t *phone = &ids[eg_ar_step_phoneme(ctx->ar)];
-        if (trace) {   /* TOKEN:PHONEME, as `edgegen decode` reads them */
-            tn += snprintf(tl + tn, sizeof tl - (size_t)tn, " %d:%d", (int)prev, (int)*phone);
-            if (t % 32 == 31 || t == n_frames - 1) {
-                EG_LOGD("sentence %lld tokens %lld:%s", (long long)ctx->sent_index - 1, (long long)(t - t % 32), tl);
-                tn = 0;
-            }
+    int32_t toks[EG_SPEC_MAX_K + 1];
+    const int spec = ctx->draft != NULL;
+    if (spec && (st = eg_spec_begin(&ctx->spec, ids, n_ids)) != EG_OK) goto fail;
+    for (int64_t t = 0; t < n_frames;) {
+        int n_new = 1;
+        if (spec) {   /* models/spec.h: 1 .. spec_k + 1 tokens; greedy ones exactly the plain tokens */
+            const struct eg_spec_stats s0 = ctx->spec.stats;
+            if ((st = eg_spec_next(&ctx->spec, &ctx->sampler, toks, &n_new)) != EG_OK) goto fail;
+            ctx->stats.n_spec_rounds += ctx->spec.stats.rounds - s0.rounds;
+            ctx->stats.n_spec_drafted += ctx->spec.stats.drafted - s0.drafted;
+            ctx->stats.n_spec_accepted += ctx->spec.stats.accepted - s0.accepted;
+            if (n_new < 1) { st = EG_ERR_INTERNAL; goto fail; }
+        } else {
+            const float *logits;
+            if ((st = eg_ar_step(ctx->ar, prev, &logits)) != EG_OK) goto fail;
+            toks[0] = eg_sampler_sample(&ctx->sampler, logits);
         }
-        if ((st = eg_decoder_push(ctx->dec, &prev, phone, 1, sentence_sink, ctx)) != EG_OK) goto fail;
+        for (int i = 0; i < n_new; i++, t++) {
+            prev = toks[i];
+            ctx->stats.n_frames++;
+            ctx->stats.n_frames_done_sentence++;
+            /* the frame's phoneme id (a phoneme-conditioned codec reads it; the AR's own length regulation says
+             * which) */
+            const int32_t *phone = &ids[spec ? eg_ar_frame_phoneme(ctx->ar, t) : eg_ar_step_phoneme(ctx->ar)];
+            if (trace) {   /* TOKEN:PHONEME, as `edgegen decode` reads them */
+                tn += snprintf(tl + tn, sizeof tl - (size_t)tn, " %d:%d", (int)prev, (int)*phone);
+                if (t % 32 == 31 || t == n_frames - 1) {
+                    EG_LOGD("sentence %lld tokens %lld:%s", (long long)ctx->sent_index - 1, (long long)(t - t % 32), tl);
+                    tn = 0;
+                }
+            }
+            if ((st = eg_decoder_push(ctx->dec, &prev, phone, 1, sentence_sink, ctx)) != EG_OK) goto fail;
+        }
     }
     if ((st = eg_decoder_flush(ctx->dec, sentence_sink, ctx)) != EG_OK) goto fail;
     EG_CHECK(ctx->sent_pos == ctx->sent_len);
