@@ -16,7 +16,8 @@ peak RSS and CPU time from os.wait4() of that child):
 Piper: models/eval/bench_piper.py in the venv (fresh process per mode; ttfa = first AudioChunk its generator
 yields = the whole sentence, 'warm' median after one untimed call; rtf after one warm-up sentence).
 
-Models: models/ar/pico-ar-{q8_0,f32}.gguf and models/codec/pico-codec-{q8_0,f32}.gguf when present (trained), else
+Models: models/ar/pico-ar-{q8_0,f32}.gguf and models/voice/pico-voice-{q8_0,f16}.gguf (the default decoder), else
+models/codec/pico-codec-{q8_0,f32}.gguf, when present (trained), else
 the random-weight full-size stand-ins in build/tts-bench/ (tests/gen_tts_golden.py --bench recipe: same sizes as
 the trained models, durations biased to ~1.1 frames per phoneme id); the f32 stand-in is written here with the same
 seed as the q8_0 one. RANDOM AR WEIGHTS: the cost per second of audio is that of the trained size, but the audio is
@@ -104,6 +105,11 @@ def pick_models():
             # the repository ships the AR model in q8_0 and f16 only (size budget): f16 weights are the
             # unquantised row's closest trained stand-in (export_ar.py --variants f32 writes the f32 file)
             ar_t = ROOT / "models" / "ar" / "pico-ar-f16.gguf"
+        # the default decoder is the 22.05 kHz voice v2 one when shipped (q8_0 and f16; f16 stands in for f32),
+        # as `edgegen tts` itself picks it (runtime/pipeline/api.c find_codec)
+        voice = ROOT / "models" / "voice" / ("pico-voice-%s.gguf" % ("f16" if q == "f32" else q))
+        if voice.exists():
+            codec_t = voice
         ar_s, codec_s = STANDIN / ("pico-ar-%s.gguf" % q), STANDIN / ("pico-codec-%s.gguf" % q)
         if not (ar_t.exists() and codec_t.exists()) and not (ar_s.exists() and codec_s.exists()):
             print("bench_tts_vs_piper: writing random stand-ins %s/pico-{ar,codec}-%s.gguf" % (STANDIN, q), file=sys.stderr)
