@@ -174,7 +174,11 @@ print(len(a), "inf" if e == 0 else "%.1f" % (10 * math.log10(s / e)), max(abs(x 
            else echo "FAIL $label: audio $r (want SNR >= $min dB)"; f=$((f + 1)); fi ;;
         esac
     }
-    cmp_tts "$cpu tables vs native" auto 90 "Hello there. This is a test."
+    # 80 dB: with the voice v2 default decoder (22.05 kHz, harmonic source) the SIMD tables measured 89.0 dB
+    # (cortex-a53) and 86.4 dB (cortex-a7), at most 6 LSB apart (2026-12-03, session 5): F0 that differs in its last
+    # bits (f32 summation order, SLEEF's NEON vs AVX2 sin/exp) moves the oscillator's phase, and the phase integrates
+    # F0; the 16 kHz decoder gave 99-100 dB. Ids and tokens must still be identical, and ref vs ref bit-identical.
+    cmp_tts "$cpu tables vs native" auto 80 "Hello there. This is a test."
     cmp_tts "$cpu EDGEGEN_ISA=ref vs native ref" ref exact \
         "The quick brown fox jumps over the lazy dog, while 42 people watch on March 3rd."
     summary $p $f; [ $f -eq 0 ]; exit ;;
