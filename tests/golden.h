@@ -35,21 +35,26 @@ static inline void *golden_read(const char *name, size_t *n) {
     return read_aligned(path, n);
 }
 
-/* The golden codec tokens (decoder_tokens.txt, whitespace-separated, at most 4096): malloc'd, or NULL. */
-/* Whitespace-separated integers of a golden text file (at most 4096); NULL if absent. */
-static inline int32_t *golden_int_file(const char *name, int *n) {
+/* Whitespace-separated integers of the text file dir/name: malloc'd, or NULL (and *n = 0) if absent. */
+static inline int32_t *int_file(const char *dir, const char *name, int *n) {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", golden_dir(), name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "r");
     *n = 0;
     if (!f) return NULL;
-    int32_t *t = malloc(4096 * sizeof *t);
-    int k = 0, v;
-    while (t && k < 4096 && fscanf(f, "%d", &v) == 1) t[k++] = v;
+    int cap = 1024, k = 0, v;
+    int32_t *t = malloc(sizeof *t * (size_t)cap);
+    while (t && fscanf(f, "%d", &v) == 1) {
+        if (k == cap) { int32_t *u = realloc(t, sizeof *t * (size_t)(cap *= 2)); if (!u) { free(t); t = NULL; break; } t = u; }
+        t[k++] = v;
+    }
     fclose(f);
-    *n = k;
+    *n = t ? k : 0;
     return t;
 }
+
+/* The same from golden_dir() (e.g. the golden codec tokens, decoder_tokens.txt). */
+static inline int32_t *golden_int_file(const char *name, int *n) { return int_file(golden_dir(), name, n); }
 
 static inline int32_t *golden_decoder_tokens(int *n) { return golden_int_file("decoder_tokens.txt", n); }
 

@@ -53,6 +53,16 @@ static inline double nmse(const float *ref, const float *got, size_t n) {
     }
     return den > 1e-30 ? num / den : num;
 }
+/* SNR of got against ref in dB (10 log10 of signal over error energy); +inf when identical, -inf on a NaN. */
+static inline double snr_db(const float *ref, const float *got, size_t n) {
+    double s = 0, e = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(got[i])) return -INFINITY;
+        const double d = (double)ref[i] - got[i];
+        s += (double)ref[i] * ref[i]; e += d * d;
+    }
+    return e == 0 ? INFINITY : 10.0 * log10(s / e);
+}
 static inline double max_abs_diff(const float *ref, const float *got, size_t n) {
     double m = 0;
     for (size_t i = 0; i < n; i++) {

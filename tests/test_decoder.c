@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "models/decoder.h"
+#include "tests/decoder_run.h"
 #include "tests/golden.h"
 #include "tests/harness.h"
 #include "runtime/core/internal.h"
@@ -35,31 +36,6 @@ static struct eg_codec_model *load_tiny(const char *dtype) {
     return m;
 }
 
-
-static double snr_db(const float *ref, const float *got, size_t n) {
-    double s = 0, e = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)ref[i] - got[i];
-        if (isnan(got[i])) return -INFINITY;
-        s += (double)ref[i] * ref[i]; e += d * d;
-    }
-    return e == 0 ? INFINITY : 10.0 * log10(s / e);
-}
-
-/* Decode tokens (+ frame phoneme ids, NULL for a plain decoder) with a fresh exec/decoder; returns malloc'd PCM
- * [n*hop] or NULL. */
-static float *decode_ph(const struct eg_codec_model *m, const int32_t *tok, const int32_t *ph, int n, int threads,
-                        int chunk) {
-    struct eg_exec ex;
-    struct eg_decoder *d = NULL;
-    struct eg_decoder_params p = { .chunk_frames = chunk };
-    float *pcm = malloc(sizeof(float) * (size_t)n * m->cfg.hop + 1);
-    if (eg_exec_init(&ex, EG_ISA_AUTO, threads) != EG_OK) { free(pcm); return NULL; }
-    if (eg_decoder_create(m, &ex, &p, &d) != EG_OK || eg_decoder_run(d, tok, ph, n, pcm) != EG_OK) { free(pcm); pcm = NULL; }
-    eg_decoder_destroy(d);
-    eg_exec_free(&ex);
-    return pcm;
-}
 
 static float *decode(const struct eg_codec_model *m, const int32_t *tok, int n, int threads, int chunk) {
     return decode_ph(m, tok, NULL, n, threads, chunk);

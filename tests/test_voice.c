@@ -19,21 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "models/decoder.h"
+#include "tests/decoder_run.h"
 #include "models/istft.h"
 #include "models/stage.h"
 #include "runtime/core/internal.h"
 #include "tests/golden.h"
 #include "tests/harness.h"
-
-static double snr_db(const float *ref, const float *got, size_t n) {
-    double s = 0, e = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(got[i])) return -INFINITY;
-        const double d = (double)ref[i] - got[i];
-        s += (double)ref[i] * ref[i]; e += d * d;
-    }
-    return e == 0 ? INFINITY : 10.0 * log10(s / e);
-}
 
 /* Magnitude-spectrogram SNR (frames of n_fft every hop, periodic Hann): blind to the phase of the harmonics, which
  * drifts with the accumulated F0 (a relative F0 change e moves harmonic k by k e cycles per period), so it tells
@@ -71,36 +62,6 @@ static float *read_f32(const char *dir, const char *name, size_t *n) {
     float *r = read_aligned(path, &nb);
     *n = nb / sizeof(float);
     return r;
-}
-
-static int32_t *read_ints(const char *dir, const char *name, int *n) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    *n = 0;
-    if (!f) return NULL;
-    int cap = 1024, k = 0, v;
-    int32_t *t = malloc(sizeof *t * (size_t)cap);
-    while (t && fscanf(f, "%d", &v) == 1) {
-        if (k == cap) { int32_t *u = realloc(t, sizeof *t * (size_t)(cap *= 2)); if (!u) { free(t); t = NULL; break; } t = u; }
-        t[k++] = v;
-    }
-    fclose(f);
-    *n = t ? k : 0;
-    return t;
-}
-
-static float *decode(const struct eg_codec_model *m, const int32_t *tok, const int32_t *ph, int n, int threads,
-                     int chunk) {
-    struct eg_exec ex;
-    struct eg_decoder *d = NULL;
-    struct eg_decoder_params p = { .chunk_frames = chunk };
-    float *pcm = malloc(sizeof(float) * (size_t)n * m->cfg.hop + 1);
-    if (eg_exec_init(&ex, EG_ISA_AUTO, threads) != EG_OK) { free(pcm); return NULL; }
-    if (eg_decoder_create(m, &ex, &p, &d) != EG_OK || eg_decoder_run(d, tok, ph, n, pcm) != EG_OK) { free(pcm); pcm = NULL; }
-    eg_decoder_destroy(d);
-    eg_exec_free(&ex);
-    return pcm;
 }
 
 /* ---- forward rFFT ------------------------------------------------------------------------------------------- */
@@ -141,7 +102,7 @@ static void golden_case(struct th_state *th_, const char *tag, const char *dtype
     int n = 0, n_ph = 0;
     size_t n_ref = 0, n_ref32 = 0;
     const char *dir = golden_dir();
-    int32_t *tok = read_ints(dir, "voice_tokens.txt", &n), *ph = read_ints(dir, "voice_phones.txt", &n_ph);
+    int32_t *tok = int_file(dir, "voice_tokens.txt", &n), *ph = int_file(dir, "voice_phones.txt", &n_ph);
     snprintf(name, sizeof name, "voice_ref_%s_%s.f32", tag, dtype);
     float *ref = read_f32(dir, name, &n_ref);
     snprintf(name, sizeof name, "voice_ref_%s_f32.f32", tag);
@@ -155,7 +116,7 @@ static void golden_case(struct th_state *th_, const char *tag, const char *dtype
     REQUIRE(m->cfg.voice && m->cfg.harmonic == !strcmp(tag, "hn"), "%s: voice %d harmonic %d", name, m->cfg.voice,
             m->cfg.harmonic);
     REQUIRE(n_ph == n && n_ref == (size_t)n * m->cfg.hop && n_ref32 == n_ref, "reference length %zu, tokens %d", n_ref, n);
-    float *pcm = decode(m, tok, ph, n, 1, 16);
+    float *pcm = decode_ph(m, tok, ph, n, 1, 16);
     REQUIRE(pcm, "decode failed");
     const double s = snr_db(ref, pcm, n_ref), s32 = snr_db(ref32, pcm, n_ref);
     const double ms = mag_snr_db(ref, pcm, n_ref, (int)m->cfg.n_fft, (int)m->cfg.hop);
@@ -178,7 +139,7 @@ TEST(voice_harmonic_source_matters) {
     int n = 0, n_ph = 0;
     size_t n_ref = 0;
     const char *dir = golden_dir();
-    int32_t *tok = read_ints(dir, "voice_tokens.txt", &n), *ph = read_ints(dir, "voice_phones.txt", &n_ph);
+    int32_t *tok = int_file(dir, "voice_tokens.txt", &n), *ph = int_file(dir, "voice_phones.txt", &n_ph);
     float *ref = read_f32(dir, "voice_ref_hn_f32.f32", &n_ref);
     struct eg_codec_model *m = load_voice(dir, "voice_tiny_hn_f32.gguf");
     if (!tok || !ph || !ref || !m) {
@@ -186,7 +147,7 @@ TEST(voice_harmonic_source_matters) {
         SKIP("golden files missing in %s (tests/gen_voice_golden.py)", dir);
     }
     m->cfg.harmonic = 0;   /* the same network without the source (the decoder reads the flag at create) */
-    float *pcm = decode(m, tok, ph, n, 1, 16);
+    float *pcm = decode_ph(m, tok, ph, n, 1, 16);
     REQUIRE(pcm, "decode failed");
     const double s = snr_db(ref, pcm, n_ref);
     printf("     without the harmonic source: %.1f dB SNR vs torch\n", s);
@@ -210,11 +171,11 @@ static enum eg_status collect_fn(void *user, const float *pcm, int n) {
 static void stream_case(struct th_state *th_, const char *file) {
     int n = 0, n_ph = 0;
     const char *dir = golden_dir();
-    int32_t *tok = read_ints(dir, "voice_tokens.txt", &n), *ph = read_ints(dir, "voice_phones.txt", &n_ph);
+    int32_t *tok = int_file(dir, "voice_tokens.txt", &n), *ph = int_file(dir, "voice_phones.txt", &n_ph);
     struct eg_codec_model *m = load_voice(dir, file);
     if (!tok || !ph || !m) { free(tok); free(ph); eg_codec_model_destroy(m); SKIP("golden files missing"); }
     const size_t n_pcm = (size_t)n * m->cfg.hop;
-    float *whole = decode(m, tok, ph, n, 1, n + 100);
+    float *whole = decode_ph(m, tok, ph, n, 1, n + 100);
     REQUIRE(whole, "whole decode");
     const int chunks[] = { 1, 2, 3, 5, 7, 16, n + 10, 16 };
     const int firsts[] = { 0, 0, 0, 0, 0, 0, 0, 3 };
@@ -250,7 +211,7 @@ static void stream_case(struct th_state *th_, const char *file) {
     printf("     %s: %d of %d chunk/push combinations bit-identical to the whole-utterance decode\n", file, n_exact,
            n_cases);
     for (int th = 2; th <= 3; th++) {
-        float *pt = decode(m, tok, ph, n, th, 5);
+        float *pt = decode_ph(m, tok, ph, n, th, 5);
         REQUIRE(pt, "decode %d threads", th);
         CHECK(!memcmp(whole, pt, sizeof(float) * n_pcm), "%s: %d threads differ from 1", file, th);
         free(pt);
@@ -366,9 +327,9 @@ TEST(voice_trained_export) {
         char name[128];
         int n = 0, n_ph = 0;
         snprintf(name, sizeof name, "trained_tokens_%d.txt", u);
-        int32_t *tok = read_ints(dir, name, &n);
+        int32_t *tok = int_file(dir, name, &n);
         snprintf(name, sizeof name, "trained_phones_%d.txt", u);
-        int32_t *ph = read_ints(dir, name, &n_ph);
+        int32_t *ph = int_file(dir, name, &n_ph);
         if (!tok || !ph) { free(tok); free(ph); break; }
         float *ref32 = NULL;
         size_t n32 = 0;
@@ -381,7 +342,7 @@ TEST(voice_trained_export) {
             if (!m || !ref) { free(ref); eg_codec_model_destroy(m); continue; }
             if (di == 0) { ref32 = ref; n32 = n_ref; }
             REQUIRE(n_ph == n && n_ref == (size_t)n * m->cfg.hop, "utterance %d: lengths", u);
-            float *pcm = decode(m, tok, ph, n, 1, 64);
+            float *pcm = decode_ph(m, tok, ph, n, 1, 64);
             REQUIRE(pcm, "decode");
             /* vs torch with the same (dequantised) weights: the runtime; vs torch f32: what the dtype costs */
             const double s = snr_db(ref, pcm, n_ref);
@@ -468,7 +429,7 @@ TEST(voice_short_and_empty) {
     if (!m) SKIP("golden files missing");
     const int32_t tok[4] = { 5, 1000, 4374, 77 }, ph[4] = { 1, 1, 3, 11 };
     for (int n = 0; n <= 4; n++) {
-        float *whole = decode(m, tok, ph, n, 1, 64), *one = decode(m, tok, ph, n, 2, 1);
+        float *whole = decode_ph(m, tok, ph, n, 1, 64), *one = decode_ph(m, tok, ph, n, 2, 1);
         REQUIRE(whole && one, "decode %d frames", n);
         CHECK(!memcmp(whole, one, sizeof(float) * (size_t)n * m->cfg.hop), "%d frames: windows of 1 and 64 differ", n);
         int finite = 1;

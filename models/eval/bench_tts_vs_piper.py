@@ -270,10 +270,10 @@ def main():
 
     res = {"host": {"machine": platform.machine(), "nproc": os.cpu_count(), "loadavg_start": loadavg(),
                     "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-           "texts": {"rtf": "first %d lines of %s" % (BP.N_SENT, BP.HARVARD), "ttfa": BP.ttfa_text()}}
+           "texts": {"rtf": "first %d lines of %s" % (BP.N_SENT, BP.shown(BP.HARVARD)), "ttfa": BP.ttfa_text()}}
     models = pick_models()
     trained = all(m["ar_trained"] for m in models.values())
-    res["models"] = models
+    res["models"] = {q: dict(m, ar=BP.shown(m["ar"]), codec=BP.shown(m["codec"])) for q, m in models.items()}
     res["random_weight_standins"] = not trained
     if not trained:
         res["note"] = ("AR models are RANDOM-WEIGHT stand-ins of the trained sizes (build/tts-bench/, "
