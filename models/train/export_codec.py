@@ -163,19 +163,8 @@ def export(cfg, dec, out_path, variant, meta_extra=None, use_project=True, name=
 
 
 def check(path, cfg, dec):
-    import gguf
-    r = gguf.GGUFReader(str(path))
-    ref = {n: a for n, a, _ in decoder_tensors(cfg, dec)}
-    worst = {}
-    for t in r.tensors:
-        a = ref[t.name]
-        assert tuple(int(x) for x in t.shape) == a.shape[::-1], (t.name, t.shape, a.shape)
-        if t.tensor_type in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
-            x = np.asarray(t.data, dtype=np.float32).reshape(a.shape)
-        else:
-            x = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).reshape(a.shape)
-        worst[t.name] = float(np.max(np.abs(x - a)) / (np.max(np.abs(a)) + 1e-12))
-    assert set(worst) == set(ref), set(ref) ^ set(worst)
+    from models.train import gguf_export as ge
+    r, worst = ge.reread_tensors(path, {n: a for n, a, _ in decoder_tensors(cfg, dec)})
     f = r.fields
     arch = bytes(f["general.architecture"].parts[-1]).decode()
     for k, v in metadata(cfg)["u32"].items():

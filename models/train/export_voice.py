@@ -92,23 +92,11 @@ def export(cfg, dec, out_path, dtype, name="pico-voice", source=None, phonemes=N
 
 def check(path, cfg, dec):
     """Re-read with the gguf package: metadata and every tensor (dequantised) against the weights."""
-    import gguf
-    r = gguf.GGUFReader(str(path))
-    ref = {n: a for n, a, _ in voice_tensors(dec)}
-    worst = 0.0
-    for t in r.tensors:
-        a = ref[t.name]
-        assert tuple(int(x) for x in t.shape) == a.shape[::-1], (t.name, t.shape, a.shape)
-        if t.tensor_type in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
-            x = np.asarray(t.data, dtype=np.float32).reshape(a.shape)
-        else:
-            x = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).reshape(a.shape)
-        worst = max(worst, float(np.max(np.abs(x - a)) / (np.max(np.abs(a)) + 1e-12)))
-    assert {t.name for t in r.tensors} == set(ref)
+    r, err = ge.reread_tensors(path, {n: a for n, a, _ in voice_tensors(dec)})
     for kind, k, v in metadata(cfg):
         if kind in ("u32", "bool"):
             assert int(r.fields[f"{ARCH}.{k}"].parts[-1][0]) == int(v), k
-    return len(ref), worst
+    return len(err), max(err.values())
 
 
 def main(argv=None):

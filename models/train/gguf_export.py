@@ -309,6 +309,25 @@ class Exporter:
 
 
 # ---- self-test ------------------------------------------------------------------------------------------------
+def reread_tensors(path, ref):
+    """Re-read `path` with the `gguf` package and compare every tensor (dequantised) with ref {name: float array
+    in PyTorch order}: same names, same shapes (GGUF dims innermost first). -> (the gguf.GGUFReader,
+    {name: max |error| / max |ref|})."""
+    import gguf
+    r = gguf.GGUFReader(str(path))
+    err = {}
+    for t in r.tensors:
+        a = ref[t.name]
+        assert tuple(int(x) for x in t.shape) == a.shape[::-1], (t.name, t.shape, a.shape)
+        if t.tensor_type in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
+            x = np.asarray(t.data, dtype=np.float32).reshape(a.shape)
+        else:
+            x = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).reshape(a.shape)
+        err[t.name] = float(np.max(np.abs(x - a)) / (np.max(np.abs(a)) + 1e-12))
+    assert set(err) == set(ref), set(ref) ^ set(err)
+    return r, err
+
+
 def _self_test():
     n_pass = n_fail = n_skip = 0
 
