@@ -30,6 +30,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 import torch
 
+from models.train.losses import Discriminators, disc_hinge_loss, gen_adv_fm_loss
 from models.train.loop import Loop, atomic_save, lr_lambda_factory, open_run, optimiser_step
 from models.train.voice_data import Sampler, VoiceCorpus, f0_targets
 from models.train.voice_model import VoiceDecoder, VoiceLoss, flops_per_second
@@ -41,7 +42,10 @@ TRAIN_DEFAULTS = dict(
     w_mel=1.0, w_stft=1.0, stft_res=[[512, 128], [1024, 256], [2048, 512]], w_f0=1.0, w_vuv=0.5,
     src_teacher_prob=1.0, log_every=50, eval_every=500, val_items=48, ckpt_minutes=6.0, weights_minutes=20.0,
     init_from="checkpoints/dec-phone-d-weights.pt", max_hours=0.0, stop_file="", rescan_minutes=10.0,
-    min_train_hours=1.0, corpus="",
+    min_train_hours=1.0, corpus="", init_full=False,
+    gan=False, disc_lr=4e-4, w_spec_gan=15.0, w_adv=1.0, w_fm=2.0, w_mrd=1.0,
+    disc=dict(mrd_res=[[2048, 512], [1024, 256], [512, 128]], mrd_ch=16, periods=[2, 3, 5, 7, 11],
+              mpd_chs=[16, 32, 64, 64], use_mrd=True, use_mpd=True, mrd_batch=4, mpd_batch=8),
 )
 HEADS = ("pitch_head.", "head.", "env_head.")
 
@@ -104,6 +108,11 @@ def main():
                             lr=tc["lr"], betas=tuple(tc["betas"]), weight_decay=tc["weight_decay"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda_factory(tc))
     loss_fn = VoiceLoss(cfg, tc["w_mel"], tc["w_stft"], tc["stft_res"], tc["w_f0"], tc["w_vuv"])
+    disc = dopt = None
+    if tc["gan"]:       # adversarial stage (issue 11): hinge + feature matching on top of the spectral losses
+        disc = Discriminators(**tc["disc"])
+        dopt = torch.optim.AdamW(disc.parameters(), lr=tc["disc_lr"], betas=tuple(tc["betas"]),
+                                 weight_decay=tc["weight_decay"])
 
     rdir, P = open_run("voice", tc["run"])
     loop = Loop(tc, rdir, P)
@@ -112,6 +121,8 @@ def main():
     if ck.exists():
         st = torch.load(ck, map_location="cpu")
         model.load_state_dict(st["model"]); opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
+        if disc is not None and st.get("disc") is not None:
+            disc.load_state_dict(st["disc"]); dopt.load_state_dict(st["dopt"])
         loop.step, loop.best, loop.t_trained, val_ids = st["step"], st["best"], st.get("t_trained", 0.0), st.get("val_ids")
         torch.set_rng_state(st["torch_rng"]); np.random.set_state(st["np_rng"]); random.setstate(st["py_rng"])
         P(f"RESUME step={loop.step} best={loop.best:.4f}")
@@ -119,8 +130,15 @@ def main():
         init = Path(tc["init_from"])
         init = init if init.is_absolute() else HERE / init
         w = torch.load(init, map_location="cpu")
-        loaded = model.load_backbone(w["state_dict"] if "state_dict" in w else w["model"])
-        P(f"INIT backbone from {tc['init_from']} ({len(loaded)} tensors); heads new")
+        sd = w["state_dict"] if "state_dict" in w else w["model"]
+        if tc["init_full"]:         # a voice decoder's own weights: every tensor, same config required
+            if w.get("cfg") is not None and any(w["cfg"].get(k) != v for k, v in cfg.items() if k in w["cfg"]):
+                raise SystemExit(f"init_from {tc['init_from']}: config differs from the run's model config")
+            model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
+            P(f"INIT every tensor from {tc['init_from']} (step {w.get('meta', {}).get('step')})")
+        else:
+            loaded = model.load_backbone(sd)
+            P(f"INIT backbone from {tc['init_from']} ({len(loaded)} tensors); heads new")
     fl = flops_per_second(cfg)
     P(f"START cfg={json.dumps(cfg)} train={json.dumps(tc)} params={sum(p.numel() for p in model.parameters())} "
       f"MFLOP/s={json.dumps({k: round(v / 1e6, 1) for k, v in fl.items()})}")
@@ -141,6 +159,7 @@ def main():
     val_ids = [u["id"] for u in val_set]
     sampler = Sampler(train, tc["crop_frames"], tc["seed"] + loop.step)
     rng_src = np.random.default_rng(tc["seed"] + 7 + loop.step)
+    noise_gen = torch.Generator().manual_seed(tc["seed"] + 11 + loop.step)   # white-noise branch (noise_white)
     t_scan = [time.time()]
 
     def save(path, is_best):
@@ -148,7 +167,9 @@ def main():
                      "step": loop.step, "best": loop.best, "torch_rng": torch.get_rng_state(),
                      "np_rng": np.random.get_state(), "py_rng": random.getstate(), "cfg": cfg, "train_cfg": tc,
                      "t_trained": loop.t_trained, "time": time.time(), "val_ids": val_ids,
-                     "train_utts": len(train.utts), "eval": loop.last_eval}, path)
+                     "train_utts": len(train.utts), "eval": loop.last_eval,
+                     "disc": disc.state_dict() if disc is not None else None,
+                     "dopt": dopt.state_dict() if dopt is not None else None}, path)
 
     def write_weights():
         out = rdir / "weights.pt" if args.smoke else HERE / "checkpoints" / f"{tc['run']}-weights.pt"
@@ -164,10 +185,24 @@ def main():
     def one_step():
         codes, phones, lf0, vuv, mask, y = sampler.batch(tc["batch"])
         if cfg["harmonic"] and rng_src.random() < tc["src_teacher_prob"]:
-            out = model(codes, phones, f0=torch.exp(lf0), vuv=vuv)
+            out = model(codes, phones, f0=torch.exp(lf0), vuv=vuv, noise_gen=noise_gen)
         else:
-            out = model(codes, phones)
+            out = model(codes, phones, noise_gen=noise_gen)
         loss, parts = loss_fn(out, y, lf0, vuv, mask)
+        if disc is not None:
+            yr, yf = y, out["y"]
+            ld = disc_hinge_loss(disc(yr), disc(yf.detach()), tc["w_mrd"])
+            dopt.zero_grad(set_to_none=True); ld.backward()
+            torch.nn.utils.clip_grad_norm_(disc.parameters(), tc["grad_clip"] * 10); dopt.step()
+            for p in disc.parameters():
+                p.requires_grad_(False)
+            with torch.no_grad():
+                real_outs = disc(yr)
+            adv, fm = gen_adv_fm_loss(real_outs, disc(yf), tc["w_mrd"])
+            for p in disc.parameters():
+                p.requires_grad_(True)
+            loss = tc["w_spec_gan"] * loss + tc["w_adv"] * adv + tc["w_fm"] * fm
+            parts.update(d=ld.item(), adv=adv.item(), fm=fm.item())
         gn = optimiser_step(loss, opt, sched, params, tc["grad_clip"])
         return dict(parts, loss=loss.item()), gn
 

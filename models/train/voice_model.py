@@ -43,7 +43,28 @@ VOICE_DEFAULTS = dict(
     dim=256, ffn_dim=768, n_layers=6, kernel_size=7, norm_eps=1e-6, mag_clamp=100.0,
     harmonic=True, n_env=129, env_clamp=100.0, harm_f_max=10000.0,
     f0_min=40.0, f0_max=400.0, f0_center=100.0, vuv_threshold=0.5,
+    noise_white=False,
 )
+
+SQRT3_F32 = torch.tensor(math.sqrt(3.0), dtype=torch.float32)
+
+
+def white_noise(start, n, generator=None):
+    """[n] float32 unit-variance uniform noise for samples start .. start+n-1 of a stream.
+    At inference (generator None) sample i's value is a pure function of i (splitmix64 of i, top 23 bits), so the
+    C side (models/voice_source.c eg_voice_noise) makes the same noise for any window split:
+        z = splitmix64(i);  u = ((z >> 41) + 0.5) * 2^-23 - 1  (exact in float32);  w = float32(u) * float32(sqrt 3)
+    In training (a torch.Generator given) the noise is fresh each batch: the same distribution, no fixed sequence."""
+    if generator is not None:
+        return (torch.rand(n, generator=generator) * 2 - 1) * SQRT3_F32
+    import numpy as np
+    with np.errstate(over="ignore"):
+        z = np.arange(start, start + n, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    u = ((z >> np.uint64(41)).astype(np.float64) + 0.5) * 2.0 ** -23 - 1.0
+    return torch.from_numpy(u.astype(np.float32)) * SQRT3_F32
 
 
 def upsample_frames(x, hop):
@@ -135,7 +156,7 @@ class VoiceDecoder(nn.Module):
         p = self.pitch_head(h)
         return p[..., 0] + math.log(self.cfg["f0_center"]), p[..., 1]   # log F0 [B,T], voicing logit [B,T]
 
-    def forward(self, codes, phones=None, f0=None, vuv=None, exc=None):
+    def forward(self, codes, phones=None, f0=None, vuv=None, exc=None, noise_gen=None):
         """codes [B,T] long, phones [B,T] long -> dict(y [B,T*hop], lf0, vuv_logit, and the branches).
         The harmonic source is driven by (f0, vuv) if given (teacher forcing), else by the prediction;
         exc (a precomputed source) overrides both."""
@@ -145,7 +166,15 @@ class VoiceDecoder(nn.Module):
         out = {"lf0": lf0, "vuv_logit": vlog}
         hh = self.head(h).transpose(1, 2)
         logmag, ph = hh.chunk(2, dim=1)
-        noise = torch.polar(torch.exp(logmag).clamp(max=c["mag_clamp"]), ph)
+        if c["noise_white"]:
+            # DDSP-style filtered noise: the head's magnitudes times the STFT of white noise (unit expected
+            # |W|^2 per bin); the head's phase half is unused. Deterministic at inference (white_noise).
+            B, _, T = logmag.shape
+            w = torch.stack([white_noise(0, T * c["hop"], noise_gen) for _ in range(B)])
+            W = stft_same(w, c["n_fft"], c["hop"], self.window) / torch.sqrt((self.window ** 2).sum())
+            noise = torch.exp(logmag).clamp(max=c["mag_clamp"]) * W
+        else:
+            noise = torch.polar(torch.exp(logmag).clamp(max=c["mag_clamp"]), ph)
         S = noise
         if c["harmonic"]:
             if exc is None:
