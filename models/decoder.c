@@ -58,6 +58,14 @@ static enum eg_status read_voice_config(const struct eg_gguf *g, struct keys *k,
     F32("harm_f_max", harm_f_max, c->harm_f_max > 0.0f && c->harm_f_max <= nyq, "a value in (0, sample_rate/2]");
     F32("vuv_threshold", vuv_threshold, c->vuv_threshold > 0.0f && c->vuv_threshold < 1.0f, "a value in (0, 1)");
 #undef F32
+    c->noise_white = 0;
+    if (eg_gguf_has_key(g, K(k, "noise_white")) &&
+        (st = eg_gguf_get_bool(g, K(k, "noise_white"), &c->noise_white)) != EG_OK) return st;
+    if (c->noise_white && !c->harmonic) {
+        EG_LOGE("%s: key %s: expected false in a file whose harmonic is false (the white-noise branch belongs "
+                "to the harmonic decoder), found true", lbl, K(k, "noise_white"));
+        return EG_ERR_FORMAT;
+    }
     return EG_OK;
 }
 
@@ -184,7 +192,13 @@ static enum eg_status bind_weights(const struct eg_gguf *g, const struct eg_code
     }
     if ((st = eg_bind_f32(g, "dec.final_norm.weight", 1, dim, 1, 1, &w->final_norm_w)) != EG_OK) return st;
     if ((st = eg_bind_f32(g, "dec.final_norm.bias", 1, dim, 1, 1, &w->final_norm_b)) != EG_OK) return st;
-    if ((st = eg_bind_linear(g, "dec.head", dim, (int64_t)c->n_fft + 2, EG_MATRIX_TYPES, 1, &w->head)) != EG_OK) return st;
+    /* noise_white files name their head dec.noise_head (magnitudes only), so a reader that predates the key
+     * refuses the file (no dec.head) instead of playing magnitudes with the phase of another network */
+    if (c->noise_white) {
+        if ((st = eg_bind_linear(g, "dec.noise_head", dim, (int64_t)c->n_fft / 2 + 1, EG_MATRIX_TYPES, 1,
+                                 &w->head)) != EG_OK) return st;
+    } else if ((st = eg_bind_linear(g, "dec.head", dim, (int64_t)c->n_fft + 2, EG_MATRIX_TYPES, 1, &w->head)) != EG_OK)
+        return st;
     memset(&w->pitch_head, 0, sizeof w->pitch_head);
     memset(&w->env_head, 0, sizeof w->env_head);
     if (c->voice &&
@@ -257,7 +271,7 @@ double eg_codec_flops_per_frame(const struct eg_codec_config *c) {
     const double dim = c->dim, ffn = c->ffn_dim, kw = c->kernel_size, n = c->n_fft;
     double f = 2.0 * dim * kw * c->latent_dim;                  /* embed conv */
     f += c->n_layers * (2.0 * kw * dim + 4.0 * dim * ffn);      /* dwconv + two Linears */
-    f += 2.0 * dim * (n + 2);                                   /* head */
+    f += 2.0 * dim * (c->noise_white ? n / 2 + 1 : n + 2);      /* head */
     if (c->n_phonemes) f += dim;                                /* phoneme embedding row */
     f += 5.0 * (n / 2) * log2(n / 2) + 8.0 * n;                 /* complex FFT of n/2 + split, window, OLA */
     if (c->voice) f += 2.0 * dim * 2;                           /* pitch head */
@@ -267,6 +281,8 @@ double eg_codec_flops_per_frame(const struct eg_codec_config *c) {
         f += c->hop * (4 * 20.0 + 20.0);                        /* source: 4 sines (~20 FLOP each, as
                                                                  * voice_model.flops_per_second), phase, interp */
         f += 5.0 * (n / 2) * log2(n / 2) + 8.0 * n + 4.0 * nb;  /* source STFT (window, FFT, split), H*E + N */
+        if (c->noise_white)                                     /* noise: ~12 integer ops a sample, its STFT */
+            f += 12.0 * n + 5.0 * (n / 2) * log2(n / 2) + 8.0 * n + 2.0 * nb;
     }
     return f;
 }
@@ -718,7 +734,8 @@ static void voice_task(void *arg, int task, int thread) {
     const int ok = eg_voice_src_window(&d->src, d->n_syn + task, d->n_total, src);
     EG_ASSERT(ok);   /* voice_synth only hands out frames whose window is generated */
     (void)ok;
-    eg_voice_spectrum(c, &d->ex->k, &d->istft, row, d->pend_env + (size_t)task * c->n_env, src, re, im, im + nb);
+    eg_voice_spectrum(c, &d->ex->k, &d->istft, row, d->pend_env + (size_t)task * c->n_env, src, d->n_syn + task,
+                      d->n_total, re, im, im + nb);
     eg_istft_frame(&d->istft, row, re, im, im + nb);   /* the time frame replaces the noise row */
 }
 

@@ -38,6 +38,9 @@ struct eg_codec_config {
     float    env_clamp;               /* exp(envelope) clamped to at most this */
     float    harm_f_max;              /* harmonics below this (Hz, <= Nyquist) */
     float    f0_min, f0_max, f0_center, vuv_threshold;
+    int      noise_white;             /* edgegen.voice.noise_white (optional, default false; harmonic files only):
+                                       * the noise branch is filtered white noise (magnitude head dec.noise_head
+                                       * [n_fft/2+1] times the STFT of eg_voice_noise), not magnitude + phase */
 };
 
 struct eg_codec_block {               /* ConvNeXtBlock */
@@ -55,7 +58,8 @@ struct eg_codec_weights {
     const float *norm_w, *norm_b;     /* f32 [dim] */
     struct eg_codec_block *blocks;    /* [n_layers], owned by the model */
     const float *final_norm_w, *final_norm_b; /* f32 [dim] */
-    struct eg_linear head;            /* f32|f16|q8_0 [n_fft+2][dim]: rows 0..n_fft/2 log-magnitude, then phase */
+    struct eg_linear head;            /* f32|f16|q8_0 [n_fft+2][dim]: rows 0..n_fft/2 log-magnitude, then phase;
+                                       * noise_white: dec.noise_head [n_fft/2+1][dim], log-magnitude only */
     struct eg_linear pitch_head;      /* voice: f32 [2][dim] (log F0/f0_center, voicing logit); else n_out = 0 */
     struct eg_linear env_head;        /* voice, harmonic: f32|f16|q8_0 [n_env][dim]; else n_out = 0 */
 };

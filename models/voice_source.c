@@ -7,6 +7,8 @@
  *   phase(n) = frac(sum_{i<=n} f0(i)/sr) in double; theta = 2 pi phase; kappa = harm_f_max / f0(n) (double),
  *   K = floor(kappa), a = kappa - K;  e(n) = v(n) (sin(K theta/2) sin((K+1) theta/2) / sin(theta/2) + a sin((K+1) theta))
  *   S_t = min(exp(logmag), mag_clamp) e^{i phase_t} + H_t * rfft(hann * e[t*hop - p_l, +n_fft))
+ *   noise_white files: the first term is min(exp(logmag), mag_clamp) * rfft(hann * w[t*hop - p_l, +n_fft)) / sqrt(sum
+ *   hann^2), w(n) = eg_voice_noise(n) (voice_model.white_noise: a pure function of the sample index n)
  *
  * Precision: the sines are float (SLEEF sincos_f32 through the kernel table) of arguments reduced to [-pi, pi] in
  * double, with theta/2 taken in [-pi/2, pi/2) (phase - 1 above one half: the same value, better conditioned near
@@ -158,28 +160,58 @@ void eg_voice_src_drop(struct eg_voice_src *s, int64_t sample) {
     }
 }
 
+/* ---- the white-noise source ------------------------------------------------------------------------------- */
+
+float eg_voice_noise(int64_t n) {
+    uint64_t z = (uint64_t)n + 0x9E3779B97F4A7C15ull;          /* splitmix64 of the sample index */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    /* top 23 bits + 1/2, times 2^-22, minus 1: in (-1, 1), exact in float; times float(sqrt 3) = unit variance */
+    const float u = (float)(((double)(z >> 41) + 0.5) * 0x1p-22 - 1.0);
+    return u * (float)1.7320508075688772;
+}
+
 /* ---- one frame's spectrum ---------------------------------------------------------------------------------- */
 
 size_t eg_voice_spectrum_floats(const struct eg_codec_config *c) {
     const size_t nb = round16(c->n_fft / 2 + 1);
-    return 6 * nb + round16(c->n_env) + round16(c->n_fft);
+    return 6 * nb + round16(c->n_env) + 2 * round16(c->n_fft);
 }
 
 void eg_voice_spectrum(const struct eg_codec_config *c, const struct eg_kernels *k, const struct eg_istft *st,
-                       const float *noise_row, const float *env_row, const float *src, float *re, float *im,
-                       float *scratch) {
+                       const float *noise_row, const float *env_row, const float *src, int64_t t, int64_t n_total,
+                       float *re, float *im, float *scratch) {
     const int nb = (int)c->n_fft / 2 + 1, ne = (int)c->n_env;
     const size_t stride = round16((size_t)nb);
     float *sn = scratch, *cs = sn + stride, *er = cs + stride, *ei = er + stride, *hb = ei + stride;
-    float *env = hb + stride, *fft = env + round16((size_t)ne);
+    float *env = hb + stride, *fft = env + round16((size_t)ne), *wn = fft + round16(c->n_fft);
     const float clamp = c->mag_clamp, eclamp = c->env_clamp;
 
-    /* noise = min(exp(logmag), mag_clamp) * (cos, sin)(phase) (NaN stays NaN, as torch.clamp) */
+    /* noise magnitude = min(exp(logmag), mag_clamp) (NaN stays NaN, as torch.clamp) */
     k->exp_f32(re, noise_row, nb);
     for (int i = 0; i < nb; i++) if (re[i] > clamp) re[i] = clamp;
-    k->sincos_f32(sn, cs, noise_row + nb, nb);
-    k->mul_f32(im, re, sn, nb);
-    k->mul_f32(re, re, cs, nb);
+    if (c->noise_white) {
+        /* times rfft(hann * w) / sqrt(sum hann^2) of frame t's window of the white noise (zeros outside the
+         * stream, as stft_same) */
+        const int64_t start = t * (int64_t)c->hop - (int64_t)(c->n_fft - c->hop) / 2;
+        for (int64_t i = 0; i < (int64_t)c->n_fft; i++) {
+            const int64_t pos = start + i;
+            wn[i] = pos < 0 || pos >= n_total ? 0.0f : eg_voice_noise(pos);
+        }
+        eg_rfft_frame(st, sn, cs, wn, fft);
+        double ss = 0.0;                            /* sum hann^2 (the OLA table holds hann^2) */
+        for (int i = 0; i < (int)c->n_fft; i++) ss += st->win_sq[i];
+        const float inv = (float)(1.0 / sqrt(ss));
+        for (int b = 0; b < nb; b++) {
+            im[b] = re[b] * (cs[b] * inv);
+            re[b] = re[b] * (sn[b] * inv);
+        }
+    } else {   /* times (cos, sin)(phase) */
+        k->sincos_f32(sn, cs, noise_row + nb, nb);
+        k->mul_f32(im, re, sn, nb);
+        k->mul_f32(re, re, cs, nb);
+    }
     if (!c->harmonic) return;
     /* H = interp(min(exp(env), env_clamp)): bin b at envelope position b (n_env-1)/(n_bins-1) (env_interp_matrix) */
     k->exp_f32(env, env_row, ne);

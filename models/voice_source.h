@@ -54,13 +54,19 @@ int eg_voice_src_window(const struct eg_voice_src *s, int64_t t, int64_t n_total
 /* Forget samples below `sample` and frames no sample from `sample` on interpolates from. */
 void eg_voice_src_drop(struct eg_voice_src *s, int64_t sample);
 
+/* The white noise of noise_white files at stream sample n (voice_model.white_noise): splitmix64(n), its top 23
+ * bits b mapped to (b + 1/2) 2^-22 - 1 in (-1, 1) exactly, times float(sqrt 3). A pure function of n, so any window split agrees. */
+float  eg_voice_noise(int64_t n);
+
 /* Floats of scratch eg_voice_spectrum needs per concurrent caller. */
 size_t eg_voice_spectrum_floats(const struct eg_codec_config *c);
 /* One frame's spectrum: noise = min(exp(logmag), mag_clamp) * e^{i phase} from the noise head row
- * [n_fft + 2]; harmonic files add H * rfft(hann * src) with H = interp(min(exp(env_row), env_clamp)) (env_row
- * [n_env], src [n_fft] = eg_voice_src_window). re, im: [n_fft/2 + 1]. */
+ * [n_fft + 2] (noise_white files: min(exp(logmag), mag_clamp) * rfft(hann * w) / sqrt(sum hann^2), w frame t's
+ * window of eg_voice_noise with zeros before 0 and from n_total on; the row's first n_fft/2 + 1 floats are read);
+ * harmonic files add H * rfft(hann * src) with H = interp(min(exp(env_row), env_clamp)) (env_row [n_env], src
+ * [n_fft] = eg_voice_src_window). re, im: [n_fft/2 + 1]. */
 void eg_voice_spectrum(const struct eg_codec_config *c, const struct eg_kernels *k, const struct eg_istft *st,
-                       const float *noise_row, const float *env_row, const float *src, float *re, float *im,
-                       float *scratch);
+                       const float *noise_row, const float *env_row, const float *src, int64_t t, int64_t n_total,
+                       float *re, float *im, float *scratch);
 
 #endif /* EG_VOICE_SOURCE_H */

@@ -4,12 +4,15 @@
 Builds tiny random-init models/train/voice_model.py VoiceDecoders (an odd hop, like 441, and a non-integer frame
 rate), exports them with models/train/export_voice.py (the real exporter) and writes the PyTorch references:
 
-  tests/golden/voice_tiny_{hn,nohn}_{f32,f16,q8_0}.gguf   harmonic / ablation decoder, matrices in that dtype
+  tests/golden/voice_tiny_{hn,nohn,nz}_{f32,f16,q8_0}.gguf harmonic / ablation / harmonic with the white-noise branch
+                                                           (noise_white) decoder, matrices in that dtype
+  tests/golden/voice_noise.f32                             voice_model.white_noise at samples 0..4095 and
+                                                           2^40-7 .. 2^40+56 (the C eg_voice_noise must match bit for bit)
   tests/golden/voice_tiny_tts-f32.gguf                     a harmonic decoder that pairs with tests/golden/tts_tiny_ar-f32.gguf
                                                            (fsq_levels [5, 3, 3], the AR's 256-symbol inventory;
                                                            test_voice.c runs the TTS pipeline on it)
   tests/golden/voice_tokens.txt, voice_phones.txt          T FSQ codes and T frame phoneme ids
-  tests/golden/voice_ref_{hn,nohn}_{f32,f16,q8_0}.f32      VoiceDecoder.forward(codes, phones)["y"] (predicted F0 and
+  tests/golden/voice_ref_{hn,nohn,nz}_{f32,f16,q8_0}.f32      VoiceDecoder.forward(codes, phones)["y"] (predicted F0 and
                                                            thresholded voicing drive the source), float32 LE,
                                                            T*hop samples; f16/q8_0: the same network with each
                                                            converted matrix replaced by its dequantised value
@@ -177,8 +180,11 @@ def main():
         f.write(" ".join(str(p) for p in phones) + "\n")
     write_tts_pair(args.out)
     thr_logit = math.log(c["vuv_threshold"] / (1 - c["vuv_threshold"]))
-    for tag, harmonic, seed in (("hn", True, 5), ("nohn", False, 6)):
-        cfg = dict(c, harmonic=harmonic)
+    from models.train.voice_model import white_noise
+    wn = np.concatenate([white_noise(0, 4096).numpy(), white_noise(2 ** 40 - 7, 64).numpy()]).astype("<f4")
+    wn.tofile(os.path.join(args.out, "voice_noise.f32"))
+    for tag, harmonic, seed in (("hn", True, 5), ("nohn", False, 6), ("nz", True, 8)):
+        cfg = dict(c, harmonic=harmonic, noise_white=tag == "nz")
         m = make(cfg, seed)
         for dtype in ("f32", "f16", "q8_0"):
             sd = {k: v.detach().float().numpy() for k, v in m.state_dict().items() if not k.startswith("fsq.")}

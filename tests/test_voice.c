@@ -22,6 +22,7 @@
 #include "tests/decoder_run.h"
 #include "models/istft.h"
 #include "models/stage.h"
+#include "models/voice_source.h"
 #include "runtime/core/internal.h"
 #include "tests/golden.h"
 #include "tests/harness.h"
@@ -113,8 +114,8 @@ static void golden_case(struct th_state *th_, const char *tag, const char *dtype
         free(tok); free(ph); free(ref); free(ref32); eg_codec_model_destroy(m);
         SKIP("golden files missing in %s (tests/gen_voice_golden.py)", dir);
     }
-    REQUIRE(m->cfg.voice && m->cfg.harmonic == !strcmp(tag, "hn"), "%s: voice %d harmonic %d", name, m->cfg.voice,
-            m->cfg.harmonic);
+    REQUIRE(m->cfg.voice && m->cfg.harmonic == !!strcmp(tag, "nohn") && m->cfg.noise_white == !strcmp(tag, "nz"),
+            "%s: voice %d harmonic %d noise_white %d", name, m->cfg.voice, m->cfg.harmonic, m->cfg.noise_white);
     REQUIRE(n_ph == n && n_ref == (size_t)n * m->cfg.hop && n_ref32 == n_ref, "reference length %zu, tokens %d", n_ref, n);
     float *pcm = decode_ph(m, tok, ph, n, 1, 16);
     REQUIRE(pcm, "decode failed");
@@ -128,6 +129,30 @@ static void golden_case(struct th_state *th_, const char *tag, const char *dtype
 }
 
 TEST(voice_golden_hn_f32) { golden_case(th_, "hn", "f32", 40.0, 40.0); }
+TEST(voice_golden_nz_f32) { golden_case(th_, "nz", "f32", 40.0, 40.0); }
+TEST(voice_golden_nz_f16) { golden_case(th_, "nz", "f16", 40.0, 40.0); }
+TEST(voice_golden_nz_q8_0) { golden_case(th_, "nz", "q8_0", 40.0, 40.0); }
+
+/* The white noise of noise_white files is a pure function of the sample index: C == torch bit for bit, at the
+ * start of a stream and past 2^40 samples (voice_model.white_noise; no float maths but one exact product). */
+TEST(voice_white_noise_bitwise) {
+    size_t n = 0;
+    float *ref = read_f32(golden_dir(), "voice_noise.f32", &n);
+    if (!ref) SKIP("golden files missing in %s (tests/gen_voice_golden.py)", golden_dir());
+    REQUIRE(n == 4096 + 64, "voice_noise.f32: %zu values, expected 4160", n);
+    int bad = 0;
+    double s1 = 0.0, s2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const int64_t pos = i < 4096 ? (int64_t)i : ((int64_t)1 << 40) - 7 + (int64_t)(i - 4096);
+        const float v = eg_voice_noise(pos);
+        if (memcmp(&v, &ref[i], 4) != 0 && bad++ < 3) printf("     sample %lld: C %.9g torch %.9g\n", (long long)pos, v, ref[i]);
+        s1 += v; s2 += (double)v * v;
+    }
+    CHECK(bad == 0, "%d of %zu noise samples differ from torch", bad, n);
+    /* and it is noise: zero mean, unit variance (4160 samples: |mean| < 0.05, |var - 1| < 0.08 at > 4 sigma) */
+    CHECK(fabs(s1 / n) < 0.05 && fabs(s2 / n - 1.0) < 0.08, "noise mean %.3f variance %.3f", s1 / n, s2 / n);
+    free(ref);
+}
 TEST(voice_golden_hn_f16) { golden_case(th_, "hn", "f16", 40.0, 40.0); }
 TEST(voice_golden_hn_q8_0) { golden_case(th_, "hn", "q8_0", 40.0, 40.0); }
 TEST(voice_golden_nohn_f32) { golden_case(th_, "nohn", "f32", 60.0, 60.0); }
@@ -223,6 +248,7 @@ static void stream_case(struct th_state *th_, const char *file) {
 TEST(voice_stream_matches_whole_hn) { stream_case(th_, "voice_tiny_hn_f32.gguf"); }
 TEST(voice_stream_matches_whole_hn_q8_0) { stream_case(th_, "voice_tiny_hn_q8_0.gguf"); }
 TEST(voice_stream_matches_whole_nohn) { stream_case(th_, "voice_tiny_nohn_f32.gguf"); }
+TEST(voice_stream_matches_whole_nz) { stream_case(th_, "voice_tiny_nz_f32.gguf"); }
 
 /* ---- bad metadata ------------------------------------------------------------------------------------------- */
 
@@ -248,7 +274,7 @@ static enum eg_status load_patched(const uint8_t *file, size_t n, const char *ke
         uint64_t len;
         memcpy(&len, buf + i - 8, 8);
         if (len != kl || memcmp(buf + i, key, kl) != 0) continue;
-        if (what == 'v') memcpy(buf + i + kl + 4, &value, strstr(key, "harmonic") ? 1 : 4);   /* bool: 1 byte */
+        if (what == 'v') memcpy(buf + i + kl + 4, &value, strstr(key, "harmonic") || strstr(key, "noise_white") ? 1 : 4);   /* bool: 1 byte */
         else if (what == 't') memcpy(buf + i + kl, &value, 4);
         else buf[i + kl - 1] = 'X';
         eg_log_set(capture_log, NULL);
@@ -302,6 +328,30 @@ TEST(voice_bad_metadata) {
                   k, last_log);
             if (i < 3) printf("     %s: %s\n", cases[i].why, last_log);
         }
+    }
+    free(file);
+}
+
+/* noise_white files: the key off leaves a file without dec.head (refused, naming it); harmonic off with the white
+ * noise on is refused naming the key; the key missing reads as false (dec.head missing again). */
+TEST(voice_bad_metadata_noise_white) {
+    size_t n;
+    uint8_t *file = golden_read("voice_tiny_nz_f32.gguf", &n);
+    if (!file) SKIP("golden files missing");
+    static const struct { const char *key; char what; uint32_t value; const char *why; const char *names; } cases[] = {
+        { "edgegen.voice.noise_white", 'v', 1, "unpatched", NULL },
+        { "edgegen.voice.noise_white", 'v', 0, "noise_white false", "dec.head" },
+        { "edgegen.voice.harmonic", 'v', 0, "harmonic false with noise_white", "noise_white" },
+        { "edgegen.voice.noise_white", 'k', 0, "noise_white missing", "dec.head" },
+        { "edgegen.voice.noise_white", 't', 0, "noise_white typed u8", "noise_white" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const enum eg_status st = load_patched(file, n, cases[i].key, cases[i].what, cases[i].value);
+        if (!cases[i].names) { CHECK(st == EG_OK, "%s: %s", cases[i].why, eg_status_str(st)); continue; }
+        CHECK(st == EG_ERR_FORMAT, "%s: status %s, expected a format error", cases[i].why, eg_status_str(st));
+        CHECK(n_log == 1 && strstr(last_log, cases[i].names), "%s: %d log lines, last does not name %s: %s",
+              cases[i].why, n_log, cases[i].names, last_log);
+        printf("     %s: %s\n", cases[i].why, last_log);
     }
     free(file);
 }

@@ -40,11 +40,16 @@ def load_voice_state(path):
     return cfg, dec, st.get("meta", {"step": st.get("step")})
 
 
-def voice_tensors(dec):
-    """-> list of (gguf name, float32 array in the C layout, convertible by --dtype?)."""
+def voice_tensors(dec, noise_white=False):
+    """-> list of (gguf name, float32 array in the C layout, convertible by --dtype?).
+    noise_white: the head's magnitude half only, as dec.noise_head (the phase half drives nothing)."""
     out = []
     for k, v in dec.items():
         a = np.asarray(v, dtype=np.float32)
+        if noise_white and k in ("head.weight", "head.bias"):
+            a = np.ascontiguousarray(a[: a.shape[0] // 2])        # rows 0 .. n_fft/2: log-magnitude
+            out.append(("dec.noise_" + k, a, k in QUANT_NAMES))
+            continue
         if k == "embed.weight":
             a = np.ascontiguousarray(a.transpose(0, 2, 1))        # (dim, latent, k) -> (dim, k, latent)
         elif k.endswith("dwconv.weight"):
@@ -66,6 +71,8 @@ def metadata(cfg):
           ("f32", "env_clamp", c["env_clamp"]), ("f32", "harm_f_max", c["harm_f_max"]),
           ("f32", "f0_min", c["f0_min"]), ("f32", "f0_max", c["f0_max"]), ("f32", "f0_center", c["f0_center"]),
           ("f32", "vuv_threshold", c["vuv_threshold"])]
+    if c.get("noise_white"):
+        md.append(("bool", "noise_white", True))
     return md
 
 
@@ -86,13 +93,13 @@ def export(cfg, dec, out_path, dtype, name="pico-voice", source=None, phonemes=N
             w.add_arr_str(f"{ARCH}.phonemes", list(phonemes))
         if source:
             w.add_str("edgegen.source", source)
-        for tname, a, q in voice_tensors(dec):
+        for tname, a, q in voice_tensors(dec, bool(cfg.get("noise_white"))):
             w.add_tensor(tname, a, dtype if q else "f32")
 
 
 def check(path, cfg, dec):
     """Re-read with the gguf package: metadata and every tensor (dequantised) against the weights."""
-    r, err = ge.reread_tensors(path, {n: a for n, a, _ in voice_tensors(dec)})
+    r, err = ge.reread_tensors(path, {n: a for n, a, _ in voice_tensors(dec, bool(cfg.get("noise_white")))})
     for kind, k, v in metadata(cfg):
         if kind in ("u32", "bool"):
             assert int(r.fields[f"{ARCH}.{k}"].parts[-1][0]) == int(v), k
@@ -112,7 +119,7 @@ def main(argv=None):
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     src = f"{Path(a.weights).name} run={meta.get('run')} step={meta.get('step')} sha256={sha}"
     export(cfg, dec, a.out, a.dtype, a.name, src)
-    msg = f"{a.out}: {Path(a.out).stat().st_size / 1e6:.2f} MB, {a.dtype}, harmonic={bool(cfg['harmonic'])}"
+    msg = f"{a.out}: {Path(a.out).stat().st_size / 1e6:.2f} MB, {a.dtype}, harmonic={bool(cfg['harmonic'])} noise_white={bool(cfg.get('noise_white'))}"
     if a.check:
         n, err = check(a.out, cfg, dec)
         msg += f" | check: {n} tensors, max rel err {err:.2e}"

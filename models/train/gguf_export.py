@@ -77,6 +77,7 @@ KEYS = {
     "edgegen.voice.f0_max": "f32",
     "edgegen.voice.f0_center": "f32",
     "edgegen.voice.vuv_threshold": "f32",
+    "edgegen.voice.noise_white": "bool",
     # AR model (architecture "edgegen.ar"), models/train/ar_model.py PicoAR, written by export_ar.py
     "edgegen.ar.n_phonemes": "u32",
     "edgegen.ar.dim": "u32",

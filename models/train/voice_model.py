@@ -53,7 +53,7 @@ def white_noise(start, n, generator=None):
     """[n] float32 unit-variance uniform noise for samples start .. start+n-1 of a stream.
     At inference (generator None) sample i's value is a pure function of i (splitmix64 of i, top 23 bits), so the
     C side (models/voice_source.c eg_voice_noise) makes the same noise for any window split:
-        z = splitmix64(i);  u = ((z >> 41) + 0.5) * 2^-23 - 1  (exact in float32);  w = float32(u) * float32(sqrt 3)
+        z = splitmix64(i);  u = ((z >> 41) + 0.5) * 2^-22 - 1  (in (-1, 1), exact in float32);  w = float32(u) * float32(sqrt 3)
     In training (a torch.Generator given) the noise is fresh each batch: the same distribution, no fixed sequence."""
     if generator is not None:
         return (torch.rand(n, generator=generator) * 2 - 1) * SQRT3_F32
@@ -63,7 +63,7 @@ def white_noise(start, n, generator=None):
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
-    u = ((z >> np.uint64(41)).astype(np.float64) + 0.5) * 2.0 ** -23 - 1.0
+    u = ((z >> np.uint64(41)).astype(np.float64) + 0.5) * 2.0 ** -22 - 1.0
     return torch.from_numpy(u.astype(np.float32)) * SQRT3_F32
 
 
