@@ -4,7 +4,8 @@
 # For each model and 1 and 2 threads, run the real thing at the limits the plan is sized for and compare the
 # plan's total (runtime/pipeline/memplan_archs.c eg_memplan_for_model, runtime/core/memplan.c eg_memplan_add_process + the model's own breakdown) with
 # the process's peak RSS (getrusage ru_maxrss):
-#   edgegen.codec  `edgegen decode -v --device cpu -t T` on 1500 random tokens (30 s of audio at 50 frames/s,
+#   edgegen.codec and edgegen.voice (the voice v2 decoders: harmonic source, white-noise branch)
+#                  `edgegen decode -v --device cpu -t T` on 1500 random tokens (30 s of audio at 50 frames/s,
 #                  more than the 256-frame window the plan is sized for), which prints
 #                  "memory: estimated X MiB, peak RSS Y MiB";
 #   edgegen.ar     `bench_ar MODEL -t T -p 512 -n 8 --mem` (there is no AR-only CLI): 512 phoneme ids per
@@ -57,6 +58,8 @@ row() {
 
 for m in tests/golden/decoder_tiny_f32.gguf tests/golden/decoder_tiny_f16.gguf tests/golden/decoder_tiny_q8_0.gguf \
          models/codec/pico-codec-f32.gguf models/codec/pico-codec-f16.gguf models/codec/pico-codec-q8_0.gguf \
+         tests/golden/voice_tiny_hn_f32.gguf tests/golden/voice_tiny_nz_q8_0.gguf \
+         models/voice/pico-voice-f16.gguf models/voice/pico-voice-q8_0.gguf \
          "$BUILD/bench_codec_full_f32.gguf" "$BUILD/bench_codec_full_q8_0.gguf"; do
     name=$(basename "$m")
     if [ ! -f "$m" ]; then S=$((S + 1)); echo "SKIP $name: absent (make bench-decoder generates the full-size ones)"; continue; fi
