@@ -6,6 +6,13 @@
     F0, voicing (frame) ── linear upsampling to samples ── phase φ(n) = Σ f0/sr ──  e(n) = v(n) Σ_k≤K(n) sin(2π k φ(n))
     S_t = H_t ⊙ STFT_t(e) + |N_t| e^{i∠N_t}        y = iSTFT(S)   (Hann n_fft, hop; "same" framing as codec_model.istft_same)
 
+With "noise_white" the noise branch is filtered white noise instead (DDSP-style): S_t = H_t ⊙ STFT_t(e) +
+|N_t| ⊙ STFT_t(w) / sqrt(Σ hann²), w unit-variance white noise (white_noise: fresh in training, a fixed function of
+the sample index at inference, so C and torch agree bit for bit); the head's phase half then drives nothing and
+the exporter writes only its magnitude half (dec.noise_head). A learned phase per frame cannot be right for noise:
+swapping it for white noise in the trained decoder, without retraining, moved DistillMOS 3.03 -> 3.72 on corpus
+utterances (models/eval/noise_phase_probe.py, RUNS.md session 6).
+
 The harmonic source e carries the exact harmonic fine structure (every harmonic k·F0 below harm_f_max at unit
 amplitude, the next one faded in continuously with F0, so nothing aliases and no harmonic switches on abruptly);
 the network only shapes it with a per-frame, zero-phase spectral envelope H (n_env log-amplitudes on a linear
