@@ -256,7 +256,7 @@ bench-decoder: $(BENCH_DECODER) $(if $(wildcard models/codec/pico-codec-*.gguf),
 # ---- voice v2 decoder (issue 11; architecture edgegen.voice): GGUF export and the trained-export parity ----------
 # make voice-gguf VOICE_WEIGHTS=W.pt [VOICE_NAME=pico-voice] -> models/voice/$(VOICE_NAME)-{f32,f16,q8_0}.gguf
 # make voice-parity VOICE_WEIGHTS=W.pt  -> build/voice/ (export + torch references), then test voice_trained_export
-VOICE_WEIGHTS ?= models/train/checkpoints/voice-hn-a-weights.pt
+VOICE_WEIGHTS ?= models/train/checkpoints/pico-voice-weights.pt
 VOICE_NAME    ?= pico-voice
 VOICE_PY      ?= $(or $(EDGEGEN_PY),$(wildcard $(HOME)/.cache/edgegen-venv/bin/python),$(PYTHON))
 .PHONY: voice-gguf voice-parity
