@@ -132,6 +132,27 @@ def disc_hinge_loss(real_outs, fake_outs, w_mrd=1.0):
     return loss
 
 
+def adversarial_step(disc, dopt, yr, yf, tc, dsched=None):
+    """One discriminator step on real yr vs detached fake yf (hinge; gradient norm clipped at 10 x grad_clip), then
+    the generator's terms with the discriminators frozen -> (the generator's adversarial loss w_adv*adv + w_fm*fm,
+    {d, adv, fm} to log). Shared by train_codec and train_voice."""
+    ld = disc_hinge_loss(disc(yr), disc(yf.detach()), tc["w_mrd"])
+    dopt.zero_grad(set_to_none=True)
+    ld.backward()
+    torch.nn.utils.clip_grad_norm_(disc.parameters(), tc["grad_clip"] * 10)
+    dopt.step()
+    if dsched is not None:
+        dsched.step()
+    for p in disc.parameters():
+        p.requires_grad_(False)
+    with torch.no_grad():
+        real_outs = disc(yr)
+    adv, fm = gen_adv_fm_loss(real_outs, disc(yf), tc["w_mrd"])
+    for p in disc.parameters():
+        p.requires_grad_(True)
+    return tc["w_adv"] * adv + tc["w_fm"] * fm, dict(d=ld.item(), adv=adv.item(), fm=fm.item())
+
+
 def gen_adv_fm_loss(real_outs, fake_outs, w_mrd=1.0):
     adv, fm = 0.0, 0.0
     for (tag, _, fr), (_, lf, ff) in zip(real_outs, fake_outs):

@@ -37,7 +37,7 @@ from models.train.codec_model import Codec  # noqa: E402
 from models.train import data as D  # noqa: E402
 from models.train.loop import Loop, atomic_save, lr_lambda_factory, optimiser_step  # noqa: E402,F401
 from models.train.loop import open_run as loop_open_run  # noqa: E402
-from models.train.losses import SpectralLoss, Discriminators, disc_hinge_loss, gen_adv_fm_loss  # noqa: E402
+from models.train.losses import SpectralLoss, Discriminators, adversarial_step  # noqa: E402
 
 ROOT = Path(os.environ.get("EDGEGEN_CODEC_DIR", Path(os.environ.get("EDGEGEN_TRAIN_STATE", os.path.expanduser(
     "~/.cache/edgegen-train"))) / "codec"))
@@ -241,21 +241,9 @@ def main():
             loss = l_spec
         else:
             gb, gl = tc["gan_batch"], int(round(tc["gan_crop_s"] * cfg["sample_rate"] / hop)) * hop
-            yr, yf = y[:gb, :gl], y_hat[:gb, :gl]
-            # discriminator step
-            ld = disc_hinge_loss(disc(yr), disc(yf.detach()), tc["w_mrd"])
-            dopt.zero_grad(set_to_none=True); ld.backward()
-            torch.nn.utils.clip_grad_norm_(disc.parameters(), tc["grad_clip"] * 10); dopt.step(); dsched.step()
-            # generator
-            for p in disc.parameters():
-                p.requires_grad_(False)
-            with torch.no_grad():
-                real_outs = disc(yr)
-            adv, fm = gen_adv_fm_loss(real_outs, disc(yf), tc["w_mrd"])
-            for p in disc.parameters():
-                p.requires_grad_(True)
-            loss = tc["w_spec_gan"] * l_spec + tc["w_adv"] * adv + tc["w_fm"] * fm
-            parts.update(d=ld.item(), adv=adv.item(), fm=fm.item())
+            l_gan, p_gan = adversarial_step(disc, dopt, y[:gb, :gl], y_hat[:gb, :gl], tc, dsched)
+            loss = tc["w_spec_gan"] * l_spec + l_gan
+            parts.update(p_gan)
         gn = optimiser_step(loss, opt, sched, model.parameters(), tc["grad_clip"])
         return dict(parts, loss=loss.item()), gn
 

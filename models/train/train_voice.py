@@ -30,7 +30,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 import torch
 
-from models.train.losses import Discriminators, disc_hinge_loss, gen_adv_fm_loss
+from models.train.losses import Discriminators, adversarial_step
 from models.train.loop import Loop, atomic_save, lr_lambda_factory, open_run, optimiser_step
 from models.train.voice_data import Sampler, VoiceCorpus, f0_targets
 from models.train.voice_model import VoiceDecoder, VoiceLoss, flops_per_second
@@ -190,19 +190,9 @@ def main():
             out = model(codes, phones, noise_gen=noise_gen)
         loss, parts = loss_fn(out, y, lf0, vuv, mask)
         if disc is not None:
-            yr, yf = y, out["y"]
-            ld = disc_hinge_loss(disc(yr), disc(yf.detach()), tc["w_mrd"])
-            dopt.zero_grad(set_to_none=True); ld.backward()
-            torch.nn.utils.clip_grad_norm_(disc.parameters(), tc["grad_clip"] * 10); dopt.step()
-            for p in disc.parameters():
-                p.requires_grad_(False)
-            with torch.no_grad():
-                real_outs = disc(yr)
-            adv, fm = gen_adv_fm_loss(real_outs, disc(yf), tc["w_mrd"])
-            for p in disc.parameters():
-                p.requires_grad_(True)
-            loss = tc["w_spec_gan"] * loss + tc["w_adv"] * adv + tc["w_fm"] * fm
-            parts.update(d=ld.item(), adv=adv.item(), fm=fm.item())
+            l_gan, p_gan = adversarial_step(disc, dopt, y, out["y"], tc)
+            loss = tc["w_spec_gan"] * loss + l_gan
+            parts.update(p_gan)
         gn = optimiser_step(loss, opt, sched, params, tc["grad_clip"])
         return dict(parts, loss=loss.item()), gn
 
