@@ -174,11 +174,14 @@ print(len(a), "inf" if e == 0 else "%.1f" % (10 * math.log10(s / e)), max(abs(x 
            else echo "FAIL $label: audio $r (want SNR >= $min dB)"; f=$((f + 1)); fi ;;
         esac
     }
-    # 80 dB: with the voice v2 default decoder (22.05 kHz, harmonic source) the SIMD tables measured 89.0 dB
-    # (cortex-a53) and 86.4 dB (cortex-a7), at most 6 LSB apart (2026-12-03, session 5): F0 that differs in its last
-    # bits (f32 summation order, SLEEF's NEON vs AVX2 sin/exp) moves the oscillator's phase, and the phase integrates
-    # F0; the 16 kHz decoder gave 99-100 dB. Ids and tokens must still be identical, and ref vs ref bit-identical.
-    cmp_tts "$cpu tables vs native" auto 80 "Hello there. This is a test."
+    # 72 dB: with the voice v2 default decoder (22.05 kHz, harmonic source) the SIMD tables measured 89.0 dB
+    # (cortex-a53) and 86.4 dB (cortex-a7), at most 6 LSB apart (session 5), and 78.0 / 77.4 dB, at most 10 / 11 LSB,
+    # with the session-6 weights (white-noise branch: the noise itself is exact integer maths, the drift is the
+    # harmonic part's): F0 that differs in its last bits (f32 summation order, SLEEF's NEON vs AVX2 sin/exp) moves
+    # the oscillator's phase, and the phase integrates F0, so the figure depends on the weights' pitch contour; the
+    # 16 kHz decoder gave 99-100 dB. A wrong kernel gives tens of dB, not 70. Ids and tokens must still be identical,
+    # and ref vs ref bit-identical.
+    cmp_tts "$cpu tables vs native" auto 72 "Hello there. This is a test."
     cmp_tts "$cpu EDGEGEN_ISA=ref vs native ref" ref exact \
         "The quick brown fox jumps over the lazy dog, while 42 people watch on March 3rd."
     summary $p $f; [ $f -eq 0 ]; exit ;;
