@@ -36,10 +36,12 @@ enum eg_status eg_istft_init(struct eg_istft *st, void *mem, int n_fft, int hop)
     int32_t *rev = (int32_t *)(post + 2 * half);
     int bits = 0;
 
+    double sum_sq = 0.0;
     for (int i = 0; i < n; i++) {
         double w = 0.5 - 0.5 * cos(2.0 * M_PI * i / n);   /* torch.hann_window(n, periodic=True) */
         win[i] = (float)(w / n);
         win_sq[i] = (float)(w * w);
+        sum_sq += win_sq[i];
     }
     for (int j = 0; j < half / 2; j++) {
         tw[2 * j] = (float)cos(2.0 * M_PI * j / half);
@@ -57,6 +59,7 @@ enum eg_status eg_istft_init(struct eg_istft *st, void *mem, int n_fft, int hop)
     }
     st->n_fft = n; st->hop = hop; st->half = half;
     st->win = win; st->win_sq = win_sq; st->tw = tw; st->post = post; st->rev = rev;
+    st->inv_win_rms = (float)(1.0 / sqrt(sum_sq));
     return EG_OK;
 }
 

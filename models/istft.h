@@ -16,6 +16,8 @@ struct eg_istft {
     int half;             /* n_fft / 2: size of the complex FFT */
     const float *win;     /* [n_fft] periodic Hann / n_fft (the irfft scale folded in) */
     const float *win_sq;  /* [n_fft] periodic Hann squared (the OLA envelope) */
+    float inv_win_rms;    /* 1 / sqrt(sum win_sq) (sum in double): scales an analysis frame of unit white noise
+                           * to unit expected power per bin (voice v2 noise_white) */
     const float *tw;      /* [half/2][2] cos, sin of +2*pi*j/half: butterflies of the inverse complex FFT */
     const float *post;    /* [half][2] cos, sin of +2*pi*k/n_fft: real-spectrum split */
     const int32_t *rev;   /* [half] bit reversal permutation of log2(half) bits */

@@ -200,9 +200,7 @@ void eg_voice_spectrum(const struct eg_codec_config *c, const struct eg_kernels 
             wn[i] = pos < 0 || pos >= n_total ? 0.0f : eg_voice_noise(pos);
         }
         eg_rfft_frame(st, sn, cs, wn, fft);
-        double ss = 0.0;                            /* sum hann^2 (the OLA table holds hann^2) */
-        for (int i = 0; i < (int)c->n_fft; i++) ss += st->win_sq[i];
-        const float inv = (float)(1.0 / sqrt(ss));
+        const float inv = st->inv_win_rms;
         for (int b = 0; b < nb; b++) {
             im[b] = re[b] * (cs[b] * inv);
             re[b] = re[b] * (sn[b] * inv);

@@ -136,17 +136,6 @@ TEST(decoder_threads_bit_identical) {
 
 /* ---- streaming ---------------------------------------------------------------------------------------------- */
 
-struct collect { float *pcm; size_t n, cap; int calls; int pushed, first_at; };  /* tokens pushed so far; at the first output */
-
-static enum eg_status collect_fn(void *user, const float *pcm, int n) {
-    struct collect *c = user;
-    if (c->n + (size_t)n > c->cap) return EG_ERR_INTERNAL;
-    memcpy(c->pcm + c->n, pcm, sizeof(float) * (size_t)n);
-    c->n += (size_t)n;
-    if (!c->calls++) c->first_at = c->pushed;
-    return EG_OK;
-}
-
 TEST(decoder_stream_matches_whole) {
     int n = 0;
     int32_t *tok = golden_decoder_tokens(&n);
@@ -166,14 +155,8 @@ TEST(decoder_stream_matches_whole) {
         struct eg_decoder *d;
         REQUIRE(eg_decoder_create(m, &ex, &p, &d) == EG_OK, "create chunk %d", chunks[ci]);
         for (size_t pi = 0; pi < sizeof pushes / sizeof pushes[0]; pi++) {
-            struct collect c = { malloc(sizeof(float) * n_pcm), 0, n_pcm, 0, 0, 0 };
-            enum eg_status st = EG_OK;
-            for (int i = 0; i < n && st == EG_OK; i += pushes[pi]) {
-                const int k = n - i < pushes[pi] ? n - i : pushes[pi];
-                c.pushed = i + k;
-                st = eg_decoder_push(d, tok + i, NULL, k, collect_fn, &c);
-            }
-            if (st == EG_OK) st = eg_decoder_flush(d, collect_fn, &c);
+            struct stream_out c;
+            const enum eg_status st = decode_streamed(d, tok, NULL, n, pushes[pi], n_pcm, &c);
             CHECK(st == EG_OK, "chunk %d push %d: %s", chunks[ci], pushes[pi], eg_status_str(st));
             CHECK(c.n == n_pcm, "chunk %d push %d: %zu samples, expected %zu", chunks[ci], pushes[pi], c.n, n_pcm);
             if (c.n == n_pcm) {
@@ -329,10 +312,8 @@ TEST(decoder_phoneme_stream_and_errors) {
     struct eg_decoder *d;
     struct eg_decoder_params p = { .chunk_frames = 4, .first_chunk_frames = 2 };
     REQUIRE(eg_exec_init(&ex, EG_ISA_AUTO, 2) == EG_OK && eg_decoder_create(m, &ex, &p, &d) == EG_OK, "create");
-    struct collect c = { malloc(sizeof(float) * n_pcm), 0, n_pcm, 0, 0, 0 };
-    enum eg_status st = EG_OK;
-    for (int i = 0; i < n && st == EG_OK; i += 3) st = eg_decoder_push(d, tok + i, ph + i, n - i < 3 ? n - i : 3, collect_fn, &c);
-    if (st == EG_OK) st = eg_decoder_flush(d, collect_fn, &c);
+    struct stream_out c;
+    const enum eg_status st = decode_streamed(d, tok, ph, n, 3, n_pcm, &c);
     CHECK(st == EG_OK && c.n == n_pcm && !memcmp(c.pcm, whole, sizeof(float) * n_pcm), "streamed != whole");
     CHECK(c.calls > 2, "did not stream (%d calls)", c.calls);
     /* missing / out-of-range ids: refused before anything is consumed */

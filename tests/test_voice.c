@@ -182,17 +182,6 @@ TEST(voice_harmonic_source_matters) {
 
 /* ---- streaming and threads --------------------------------------------------------------------------------- */
 
-struct collect { float *pcm; size_t n, cap; int calls; };
-
-static enum eg_status collect_fn(void *user, const float *pcm, int n) {
-    struct collect *c = user;
-    if (c->n + (size_t)n > c->cap) return EG_ERR_INTERNAL;
-    memcpy(c->pcm + c->n, pcm, sizeof(float) * (size_t)n);
-    c->n += (size_t)n;
-    c->calls++;
-    return EG_OK;
-}
-
 static void stream_case(struct th_state *th_, const char *file) {
     int n = 0, n_ph = 0;
     const char *dir = golden_dir();
@@ -213,13 +202,8 @@ static void stream_case(struct th_state *th_, const char *file) {
         struct eg_decoder *d;
         REQUIRE(eg_decoder_create(m, &ex, &p, &d) == EG_OK, "create chunk %d", chunks[ci]);
         for (size_t pi = 0; pi < sizeof pushes / sizeof pushes[0]; pi++) {
-            struct collect c = { malloc(sizeof(float) * n_pcm), 0, n_pcm, 0 };
-            enum eg_status st = EG_OK;
-            for (int i = 0; i < n && st == EG_OK; i += pushes[pi]) {
-                const int k = n - i < pushes[pi] ? n - i : pushes[pi];
-                st = eg_decoder_push(d, tok + i, ph + i, k, collect_fn, &c);
-            }
-            if (st == EG_OK) st = eg_decoder_flush(d, collect_fn, &c);
+            struct stream_out c;
+            const enum eg_status st = decode_streamed(d, tok, ph, n, pushes[pi], n_pcm, &c);
             CHECK(st == EG_OK, "chunk %d push %d: %s", chunks[ci], pushes[pi], eg_status_str(st));
             CHECK(c.n == n_pcm, "chunk %d push %d: %zu samples, expected %zu", chunks[ci], pushes[pi], c.n, n_pcm);
             const int exact = c.n == n_pcm && !memcmp(whole, c.pcm, sizeof(float) * n_pcm);
