@@ -32,6 +32,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))  # run by path: make the repo root (package models) importable
 from models.train.codec_model import FSQ, Decoder  # noqa: E402
+from golden_nets import randomise_affine  # noqa: E402  (tests/, the script's own folder)
 
 import gguf  # noqa: E402
 from gguf import GGMLQuantizationType as QT  # noqa: E402
@@ -52,11 +53,7 @@ def make_decoder(c, seed):
     with torch.no_grad():
         # make the random network exercise everything: non-trivial LayerNorm affine params, phases beyond +-pi,
         # log-magnitudes above log(mag_clamp) so the clamp is hit
-        for name, p in dec.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1.0 + 0.2 * torch.randn_like(p))
-            elif name.endswith("bias"):
-                p.copy_(0.1 * torch.randn_like(p))
+        randomise_affine(dec)
         half = c["n_fft"] // 2 + 1
         dec.head.weight[:half] *= 2.5
         dec.head.weight[half:] *= 4.0

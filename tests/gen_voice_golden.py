@@ -42,6 +42,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 from models.train import export_voice  # noqa: E402
 from models.train import gguf_export as ge  # noqa: E402
 from models.train.voice_model import VoiceDecoder  # noqa: E402
+from golden_nets import randomise_affine  # noqa: E402  (tests/, the script's own folder)
 
 TINY = dict(sample_rate=8000, hop=45, n_fft=128, fsq_levels=[7, 5, 5, 5, 5], n_phonemes=12, dim=32, ffn_dim=64,
             n_layers=2, kernel_size=7, norm_eps=1e-6, mag_clamp=5.0, harmonic=True, n_env=9, env_clamp=3.0,
@@ -57,11 +58,7 @@ def make(cfg, seed):
     torch.manual_seed(seed)
     m = VoiceDecoder(cfg).eval()
     with torch.no_grad():
-        for name, p in m.named_parameters():
-            if "norm" in name and name.endswith("weight"):
-                p.copy_(1.0 + 0.2 * torch.randn_like(p))
-            elif name.endswith("bias"):
-                p.copy_(0.1 * torch.randn_like(p))
+        randomise_affine(m)
         nb = cfg["n_fft"] // 2 + 1
         m.head.weight[:nb] *= 2.5
         m.head.weight[nb:] *= 4.0
