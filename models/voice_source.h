@@ -31,8 +31,8 @@ struct eg_voice_src {
     float   *e;                 /* [cap_e] samples [e_base, n_gen) */
     int64_t  e_base;
     int      cap_e;
-    float   *blk;               /* [12 * EG_VOICE_BLOCK] arguments, sines, cosines */
-    double   kappa_blk[EG_VOICE_BLOCK];
+    float   *blk;               /* [14 * EG_VOICE_BLOCK] 4 argument rows, their sines and cosines, the faded
+                                 * harmonic's amplitude, voicing */
 };
 
 /* Floats of buffer for a stream that keeps at most max_frames frames of pitch and their source samples. */
