@@ -863,11 +863,9 @@ enum eg_status eg_decoder_flush(struct eg_decoder *d, eg_pcm_sink sink, void *us
         const int64_t left = d->n_recv - d->n_done;
         if ((st = decode_frames(d, left < d->chunk ? (int)left : d->chunk, sink, user)) != EG_OK) break;
     }
-    if (st == EG_OK) {
-        if (d->harm) {      /* the stream ends here: the last frames' windows see zeros from n_done * hop on */
-            d->n_total = d->n_done * (int64_t)d->m->cfg.hop;
-            st = voice_synth(d, 1);
-        }
+    if (st == EG_OK && d->harm) {   /* the stream ends here: the last frames' windows see zeros from n_done * hop on */
+        d->n_total = d->n_done * (int64_t)d->m->cfg.hop;
+        st = voice_synth(d, 1);
     }
     if (st == EG_OK) {
         const int n_pcm = eg_ola_emit(&d->ola, &d->istft, d->pcm, 1);
