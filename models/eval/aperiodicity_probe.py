@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Probe (issue 11, session 7): is the shipped voice decoder's over-periodic voicing (harmonicity 14.9 / 7.7 / 3.7 dB
+in 0.5-1 / 1-2 / 2-4 kHz against the teacher's 9.8 / 3.6 / 1.5) what the MOS predictors hear? Resynthesises corpus
+*valid* utterances (never the Harvard dev sentences) with one trained noise_white decoder, no retraining:
+  a        as trained: S = H * STFT(e) + |N| * W
+  fcXXXX   the harmonic term above XXXX Hz replaced by white noise of the same local power (|H * STFT(e)|^2
+           averaged over +-smooth bins), cross-faded over the 500 Hz below XXXX Hz
+  mixPP    PP % of the harmonic term's power moved to noise at every frequency (sqrt(1-p) harm + sqrt(p) noise)
+  gainG    the noise branch |N| scaled by G (G in --gain)
+  tf       the harmonic source driven by the teacher's F0 and voicing (what training does) instead of the prediction
+  minph    the harmonic envelope H made minimum-phase (cepstral folding of log H; the same |H|) instead of zero-phase
+  magT_phD / magD_phT  oracles: the teacher's STFT magnitudes with the decoder's phases, and the reverse
+  ref      the teacher's own audio
+Judge the folders with ../shared/eval/voice-eval (distillmos_dir.py, dnsmos_dir.py) and models.eval.harmonicity.
+Deterministic (seeded).
+
+  OPENBLAS_NUM_THREADS=1 ~/.cache/edgegen-venv/bin/python -m models.eval.aperiodicity_probe \
+      --weights models/train/checkpoints/pico-voice-weights.pt --out OUT [--first 60 --n 30 --fc 4000 2500 1500 --mix 30]
+"""
+import argparse
+import math
+import os
+
+import numpy as np
+import soundfile as sf
+import torch
+import torch.nn.functional as F
+
+from models.train.voice_data import VoiceCorpus
+from models.train.voice_model import VoiceDecoder, harmonic_excitation, stft_same, white_noise
+
+
+def min_phase(H, n_fft):
+    """[B, n_bins, T] magnitudes -> complex minimum-phase responses with the same magnitudes (real cepstrum folded
+    onto positive quefrencies)."""
+    c = torch.fft.irfft(torch.log(H.clamp(min=1e-6)), n=n_fft, dim=1)
+    fold = torch.zeros(n_fft)
+    fold[0] = 1; fold[1:n_fft // 2] = 2; fold[n_fft // 2] = 1
+    return torch.exp(torch.fft.rfft(c * fold.view(1, -1, 1), dim=1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--first", type=int, default=60, help="first valid utterance (the trainer's held-out set is 0..47)")
+    ap.add_argument("--n", type=int, default=30)
+    ap.add_argument("--fc", type=float, nargs="*", default=[4000.0, 2500.0, 1500.0])
+    ap.add_argument("--mix", type=float, nargs="*", default=[30.0])
+    ap.add_argument("--gain", type=float, nargs="*", default=[])
+    ap.add_argument("--tf", action="store_true", help="also the teacher-F0 variant")
+    ap.add_argument("--oracle", action="store_true", help="also minph, magT_phD and magD_phT")
+    ap.add_argument("--smooth", type=int, default=7, help="half-width in bins of the power smoothing")
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    w = torch.load(a.weights, map_location="cpu")
+    m = VoiceDecoder(w["cfg"])
+    m.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in w["state_dict"].items()})
+    m.eval()
+    c = m.cfg
+    assert c["noise_white"] and c["harmonic"], "the probe is for a noise_white harmonic decoder"
+    val = VoiceCorpus("valid", None, c["hop"], c["sample_rate"])
+    val.refresh()
+    g = torch.Generator().manual_seed(0)
+    nb = c["n_fft"] // 2 + 1
+    freqs = torch.arange(nb, dtype=torch.float32) * c["sample_rate"] / c["n_fft"]
+    names = ["a"] + [f"fc{int(f)}" for f in a.fc] + [f"mix{int(p)}" for p in a.mix] + \
+        [f"gain{g:g}" for g in a.gain] + (["tf"] if a.tf else []) + \
+        (["minph", "magT_phD", "magD_phT"] if a.oracle else []) + ["ref"]
+    for v in names:
+        os.makedirs(os.path.join(a.out, v), exist_ok=True)
+    norm = math.sqrt((m.window ** 2).sum())
+    for u in val.utts[a.first:a.first + a.n]:
+        codes = torch.from_numpy(u["codes"].astype(np.int64))[None]
+        ph = torch.from_numpy(u["phones"].astype(np.int64))[None]
+        T = codes.shape[1]
+        with torch.no_grad():
+            h = m.features(codes, ph)
+            lf0, vlog = m.pitch(h)
+            logmag = m.head(h).transpose(1, 2)[:, :nb]
+            mag = torch.exp(logmag).clamp(max=c["mag_clamp"])
+            W = stft_same(white_noise(0, T * c["hop"])[None], c["n_fft"], c["hop"], m.window) / norm
+            vuv = (torch.sigmoid(vlog) > c["vuv_threshold"]).float()
+            E = stft_same(harmonic_excitation(torch.exp(lf0), vuv, c), c["n_fft"], c["hop"], m.window)
+            env = torch.exp(m.env_head(h)).clamp(max=c["env_clamp"])
+            harm = torch.matmul(env, m.env_interp.t()).transpose(1, 2) * E        # [1, nb, T]
+            k = 2 * a.smooth + 1
+            p = F.avg_pool1d((harm.abs() ** 2).transpose(1, 2).reshape(-1, 1, nb), k, 1, a.smooth,
+                             count_include_pad=False).reshape(1, T, nb).transpose(1, 2)
+            wn2 = (torch.rand(1, T * c["hop"], generator=g) * 2 - 1) * math.sqrt(3)   # a second, independent noise
+            W2 = stft_same(wn2, c["n_fft"], c["hop"], m.window) / norm
+            hnoise = torch.sqrt(p) * W2
+            outs = {"a": mag * W + harm}
+            for fc in a.fc:
+                x = ((freqs - (fc - 500.0)) / 500.0).clamp(0, 1).view(1, -1, 1)   # 0 below fc-500, 1 above fc
+                outs[f"fc{int(fc)}"] = mag * W + torch.sqrt(1 - x) * harm + torch.sqrt(x) * hnoise
+            for pp in a.mix:
+                q = pp / 100.0
+                outs[f"mix{int(pp)}"] = mag * W + math.sqrt(1 - q) * harm + math.sqrt(q) * hnoise
+            for gg in a.gain:
+                outs[f"gain{gg:g}"] = gg * mag * W + harm
+            if a.tf:
+                from models.train.voice_data import f0_targets
+                lf, vv = f0_targets(u["f0"])
+                Et = stft_same(harmonic_excitation(torch.from_numpy(np.exp(lf))[None], torch.from_numpy(vv)[None], c),
+                               c["n_fft"], c["hop"], m.window)
+                outs["tf"] = mag * W + torch.matmul(env, m.env_interp.t()).transpose(1, 2) * Et
+            if a.oracle:
+                Hz = torch.matmul(env, m.env_interp.t()).transpose(1, 2)
+                outs["minph"] = mag * W + min_phase(Hz, c["n_fft"]) * E
+                yt = torch.from_numpy(u["audio"].astype(np.float32) / 32768)[None]
+                St = stft_same(yt[:, :T * c["hop"]], c["n_fft"], c["hop"], m.window)
+                Sd = outs["a"]
+                outs["magT_phD"] = torch.polar(St.abs(), torch.angle(Sd))
+                outs["magD_phT"] = torch.polar(Sd.abs(), torch.angle(St))
+            for kname, S in outs.items():
+                y = m._istft(S)[0].numpy()
+                sf.write(os.path.join(a.out, kname, f"{u['id']}.wav"), np.clip(y, -1, 1), c["sample_rate"])
+        sf.write(os.path.join(a.out, "ref", f"{u['id']}.wav"), u["audio"].astype(np.float32) / 32768, c["sample_rate"])
+    print(f"{a.out}: {' '.join(names)}, {len(val.utts[a.first:a.first + a.n])} utterances each")
+
+
+if __name__ == "__main__":
+    main()
