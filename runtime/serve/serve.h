@@ -23,6 +23,7 @@ struct serve_opts {
     const char *http;            /* "HOST:PORT" or NULL */
     const char *wyoming;         /* "tcp://HOST:PORT" or NULL */
     const char *model_path, *codec_path, *espeak_voice, *language;
+    const char *draft_path;      /* speculative decoding's draft AR model, or NULL (cp.spec_k > 0 then) */
     int streams;                 /* 0 = min(online cores, what fits) */
     int threads;                 /* per context */
     int queue_timeout_ms;        /* wait for a free slot; 0 = refuse at once */
@@ -67,6 +68,7 @@ struct serve {
     volatile int abort_all;      /* drain deadline passed: cancel everything in flight */
     /* counters for /health and the log */
     uint64_t n_requests, n_refused_busy, n_errors;
+    uint64_t n_spec_rounds, n_spec_drafted, n_spec_accepted;   /* speculative decoding, summed over streams */
 };
 
 /* serve_pool.c */

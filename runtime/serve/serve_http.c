@@ -2,7 +2,7 @@
  *
  *   POST /v1/audio/speech  {"model", "input", "voice", "response_format": "wav"|"pcm", "speed"} → chunked audio
  *   GET  /v1/models        the model list (one model; OpenAI's TTS model names are accepted as aliases)
- *   GET  /health           {"status": "ok"|"draining", "streams_busy", "streams", ...}
+ *   GET  /health           {"status": "ok"|"draining", "streams_busy", "streams", ..., "speculative" with --draft}
  *
  * A speech request is checked whole (JSON, types, ranges, text) before a stream is taken from the pool; errors are
  * OpenAI-shaped JSON with a one-line message. The audio is produced by a worker thread into a small ring buffer that
@@ -223,6 +223,13 @@ static enum MHD_Result health(struct serve *s, struct MHD_Connection *c) {
     cJSON_AddNumberToObject(j, "requests", (double)s->n_requests);
     cJSON_AddNumberToObject(j, "refused_busy", (double)s->n_refused_busy);
     cJSON_AddNumberToObject(j, "errors", (double)s->n_errors);
+    if (s->o.draft_path) {   /* speculative decoding (--draft): main-model passes, draft tokens proposed, accepted */
+        cJSON *sp = cJSON_AddObjectToObject(j, "speculative");
+        cJSON_AddNumberToObject(sp, "k", s->o.cp.spec_k);
+        cJSON_AddNumberToObject(sp, "rounds", (double)s->n_spec_rounds);
+        cJSON_AddNumberToObject(sp, "drafted", (double)s->n_spec_drafted);
+        cJSON_AddNumberToObject(sp, "accepted", (double)s->n_spec_accepted);
+    }
     pthread_mutex_unlock(&s->lock);
     cJSON_AddStringToObject(j, "model", SERVE_MODEL_ID);
     cJSON_AddNumberToObject(j, "sample_rate", s->rate);

@@ -45,7 +45,8 @@ static void usage(FILE *f) {
             "                         429 every stream busy (Retry-After: 1), 503 shutting down; a body that is not\n"
             "                         complete within --timeout has its connection closed\n"
             "  GET  /v1/models        the model (and its aliases)\n"
-            "  GET  /health           {\"status\": \"ok\", \"streams\", \"streams_busy\", \"waiting\", \"requests\", ...}\n"
+            "  GET  /health           {\"status\": \"ok\", \"streams\", \"streams_busy\", \"waiting\", \"requests\", ...;\n"
+            "                         with --draft \"speculative\": {\"k\", \"rounds\", \"drafted\", \"accepted\"}}\n"
             "Wyoming (--wyoming, Home Assistant; port 10200 by convention):\n"
             "  describe → info; synthesize → audio-start, audio-chunk..., audio-stop; synthesize-start,\n"
             "  synthesize-chunk..., synthesize-stop → each sentence spoken as soon as it is complete, then\n"
@@ -72,6 +73,12 @@ static void usage(FILE *f) {
             "      --max-body BYTES       HTTP request body limit, 1024 .. 16777216 (default 65536)\n"
             "      --max-chars N          HTTP input limit in characters, 1 .. 65536 (default 4096, as OpenAI)\n"
             "      --max-connections N    per endpoint, 1 .. 4096 (default 64); more are closed at once\n"
+            "      --draft PATH           speculative decoding for every stream, as `edgegen tts --draft`: a small\n"
+            "                             draft AR model (models/ar/pico-ar-draft-q8_0.gguf for the default one)\n"
+            "                             proposes tokens the model checks in one pass; the audio does not change\n"
+            "                             (identical at --temperature 0), only the speed (it pays on small boards).\n"
+            "                             /health then counts drafted and accepted tokens. Off by default\n"
+            "      --spec-k K             draft tokens per model pass with --draft, 1 .. 8 (default 4)\n"
             "      --seed N, --temperature T, --top-k K, --top-p P, --pause MS, --max-phonemes N, --chunk N, --speed S\n"
             "                             synthesis settings for every stream, as in `edgegen tts` (request speed\n"
             "                             overrides --speed)\n"
@@ -195,6 +202,8 @@ int eg_serve_main(int argc, char **argv, eg_serve_find_model_fn find_model) {
         else if (!strcmp(a, "--wyoming")) { NEED_VAL(); o->wyoming = val; }
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) { NEED_VAL(); o->model_path = val; }
         else if (!strcmp(a, "--codec")) { NEED_VAL(); o->codec_path = val; }
+        else if (!strcmp(a, "--draft")) { NEED_VAL(); o->draft_path = val; }
+        else if (!strcmp(a, "--spec-k")) { NEED_VAL(); if (!parse_int(val, 1, 8, &o->cp.spec_k)) BAD_VAL("1 .. 8"); }
         else if (!strcmp(a, "--streams")) { NEED_VAL(); if (!parse_int(val, 1, 256, &o->streams)) BAD_VAL("1 .. 256"); }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) { NEED_VAL(); if (!parse_int(val, 1, 64, &o->threads)) BAD_VAL("1 .. 64"); }
         else if (!strcmp(a, "--queue-timeout")) SECONDS(o->queue_timeout_ms, 0, 3600);
@@ -236,6 +245,8 @@ int eg_serve_main(int argc, char **argv, eg_serve_find_model_fn find_model) {
 #undef SECONDS
     }
     if (!o->http && !o->wyoming) o->http = "127.0.0.1:8080";
+    if (o->cp.spec_k > 0 && !o->draft_path) { fprintf(stderr, "edgegen serve: --spec-k needs --draft FILE.gguf\n"); return 2; }
+    if (o->draft_path && o->cp.spec_k <= 0) o->cp.spec_k = 4;
     o->cp.n_threads = o->threads;
 
     /* signals: blocked in every thread; the main thread waits for them */
@@ -260,6 +271,7 @@ int eg_serve_main(int argc, char **argv, eg_serve_find_model_fn find_model) {
     struct serve_http *http = NULL;
     struct serve_wyoming *wy = NULL;
     if (!(s.model = eg_model_load(o->model_path, o->codec_path, &st))) return 1;
+    if (o->draft_path && (st = eg_model_set_draft(s.model, o->draft_path)) != EG_OK) goto out;
     s.rate = eg_model_sample_rate(s.model);
 
     /* the pool: as many contexts as asked (default: online cores), never more than the memory plan allows */
@@ -277,10 +289,11 @@ int eg_serve_main(int argc, char **argv, eg_serve_find_model_fn find_model) {
     if (serve_pool_init(&s)) goto out;
     if (o->http && !(http = serve_http_start(&s, o->http))) goto out;
     if (o->wyoming && !(wy = serve_wyoming_start(&s, o->wyoming))) goto out;
-    serve_log("ready: %s%s%s%s%s; %d stream(s) x %d thread(s), %.1f MiB each; model %s (%d Hz)",
+    serve_log("ready: %s%s%s%s%s; %d stream(s) x %d thread(s), %.1f MiB each; model %s (%d Hz)%s%s",
               o->http ? "http://" : "", o->http ? o->http : "", o->http && o->wyoming ? ", " : "",
               o->wyoming ? "wyoming " : "", o->wyoming ? o->wyoming : "", s.n_slots, o->threads,
-              (double)eg_ctx_memory_bytes(s.model, &p) / 1048576.0, o->model_path, s.rate);
+              (double)eg_ctx_memory_bytes(s.model, &p) / 1048576.0, o->model_path, s.rate,
+              o->draft_path ? "; draft " : "", o->draft_path ? o->draft_path : "");
 
     int sig = 0;
     sigwait(&sigs, &sig);

@@ -156,6 +156,8 @@ enum eg_status serve_speak(struct serve *s, struct serve_slot *sl, const char *u
     enum eg_status st = eg_ctx_set_speed(sl->ctx, speed > 0 ? speed : s->o.cp.speed);
     if (st != EG_OK) return st;
     if (!continue_stream) eg_ctx_reset(sl->ctx);
+    struct eg_ctx_stats s0, s1;
+    eg_ctx_get_stats(sl->ctx, &s0);
     while (st == EG_OK && *utf8) {
         const size_t n = piece_len(utf8);
         memcpy(sl->piece, utf8, n);
@@ -164,5 +166,11 @@ enum eg_status serve_speak(struct serve *s, struct serve_slot *sl, const char *u
         st = eg_text_normalize(sl->piece, sl->norm, EG_NORMALIZE_GROWTH * PIECE + 64, NULL);
         if (st == EG_OK) st = eg_phonemize(sl->ph, sl->norm, s->o.cp.max_phonemes, on_sentence, sl);
     }
+    eg_ctx_get_stats(sl->ctx, &s1);
+    pthread_mutex_lock(&s->lock);
+    s->n_spec_rounds += (uint64_t)(s1.n_spec_rounds - s0.n_spec_rounds);
+    s->n_spec_drafted += (uint64_t)(s1.n_spec_drafted - s0.n_spec_drafted);
+    s->n_spec_accepted += (uint64_t)(s1.n_spec_accepted - s0.n_spec_accepted);
+    pthread_mutex_unlock(&s->lock);
     return st;
 }

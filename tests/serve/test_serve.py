@@ -48,10 +48,10 @@ def free_port():
 class Server:
     """One `edgegen serve` process on free ports; stderr kept for the checks."""
 
-    def __init__(self, edgegen, *extra, http=True, wyoming=True):
+    def __init__(self, edgegen, *extra, http=True, wyoming=True, models=("-m", AR, "--codec", CODEC)):
         self.http_port = free_port() if http else None
         self.wy_port = free_port() if wyoming else None
-        args = [edgegen, "serve", "-m", AR, "--codec", CODEC, "-v"]
+        args = [edgegen, "serve", *models, "-v"]
         if http:
             args += ["--http", f"127.0.0.1:{self.http_port}"]
         if wyoming:
@@ -605,12 +605,14 @@ def t_cli_errors(edgegen):
         return p.returncode, p.stdout, p.stderr
     rc, out, err = run("--help")
     assert rc == 0 and all(o in out for o in ("--wyoming", "--http", "--streams", "--queue-timeout", "--timeout",
-                                              "--drain-timeout", "--max-body", "SIGTERM")), out[:200]
+                                              "--drain-timeout", "--max-body", "--draft", "--spec-k", "SIGTERM")), out[:200]
     m = ["-m", AR, "--codec", CODEC]
     for args, want_rc, want in [
         (["--streams", "0"], 2, "invalid value '0' for --streams"),
         (["--bogus"], 2, "unknown option"),
         (["--timeout"], 2, "needs a value"),
+        (m + ["--spec-k", "3"], 2, "--spec-k needs --draft"),
+        (m + ["--draft", AR, "--spec-k", "9"], 2, "invalid value '9' for --spec-k"),
         (m + ["--wyoming", "http://127.0.0.1:1"], 1, "expected tcp://HOST:PORT"),
         (m + ["--http", "127.0.0.1:99999"], 1, "PORT: expected 1 .. 65535"),
         (["-m", "tests/golden/no-such.gguf", "--codec", CODEC], 1, "no-such.gguf"),
@@ -625,7 +627,42 @@ def t_cli_errors(edgegen):
         assert rc == 1 and "cannot listen" in err and "ready" not in err, err
 
 
+SHIPPED_AR = "models/ar/pico-ar-q8_0.gguf"
+SHIPPED_DRAFT = "models/ar/pico-ar-draft-q8_0.gguf"
+
+
+def t_draft_same_audio(edgegen):
+    """--draft: the shipped model with its distilled draft at temperature 0 sends the same PCM as without the draft
+    (speculative decoding changes only the speed), and /health shows the draft was used; a draft that does not match
+    the model is refused at start with one line."""
+    body = speech_body(text="The birch canoe slid on the smooth planks. Glue the sheet to the dark blue background.",
+                       response_format="pcm")
+    pcm = {}
+    for name, extra in (("plain", ()), ("draft", ("--draft", SHIPPED_DRAFT, "--spec-k", "3"))):
+        S = Server(edgegen, "--streams", "1", "--temperature", "0", *extra, wyoming=False, models=("-m", SHIPPED_AR))
+        try:
+            st, hd, pcm[name] = post(S.http_port, body, timeout=120)
+            assert st == 200 and len(pcm[name]) > 16000, (name, st, pcm[name][:200])
+            hl = S.health()
+            if name == "draft":
+                sp = hl["speculative"]
+                assert sp["k"] == 3 and sp["rounds"] > 0 and 0 < sp["drafted"] <= 3 * sp["rounds"] \
+                    and 0 <= sp["accepted"] <= sp["drafted"], sp
+                assert "draft " + SHIPPED_DRAFT in S.stderr(), S.stderr()[-400:]
+            else:
+                assert "speculative" not in hl, hl
+        finally:
+            assert S.stop() == 0, S.tail
+    assert pcm["plain"] == pcm["draft"], (len(pcm["plain"]), len(pcm["draft"]))
+    # the tiny test model as the shipped model's draft: other tokens/phonemes, refused before listening
+    p = subprocess.run([edgegen, "serve", "-m", SHIPPED_AR, "--draft", AR, "--http", f"127.0.0.1:{free_port()}"],
+                       capture_output=True, text=True, timeout=60, env=dict(os.environ, EDGEGEN_BACKEND="cpu"))
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 1 and lines and "draft" in lines[-1] and "ready" not in p.stderr, (p.returncode, p.stderr)
+
+
 TESTS = [
+    ("draft_same_audio", "E", t_draft_same_audio),
     ("cli_errors", "E", t_cli_errors),
     ("queue_waits_for_a_free_stream", "E", t_queue_waits_for_a_free_stream),
     ("health_and_models", "S", t_health_and_models),
