@@ -17,17 +17,15 @@ Deterministic (seeded).
   OPENBLAS_NUM_THREADS=1 ~/.cache/edgegen-venv/bin/python -m models.eval.aperiodicity_probe \
       --weights models/train/checkpoints/pico-voice-weights.pt --out OUT [--first 60 --n 30 --fc 4000 2500 1500 --mix 30]
 """
-import argparse
 import math
-import os
 
 import numpy as np
-import soundfile as sf
 import torch
 import torch.nn.functional as F
 
-from models.train.voice_data import VoiceCorpus
-from models.train.voice_model import VoiceDecoder, harmonic_excitation, stft_same, white_noise
+from models.eval.probe_common import inputs, load_decoder, probe_args, valid_utts, write_utterance
+from models.train.voice_data import f0_targets
+from models.train.voice_model import harmonic_excitation, stft_same, white_noise
 
 
 def min_phase(H, n_fft):
@@ -40,11 +38,7 @@ def min_phase(H, n_fft):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--first", type=int, default=60, help="first valid utterance (the trainer's held-out set is 0..47)")
-    ap.add_argument("--n", type=int, default=30)
+    ap = probe_args(__doc__)
     ap.add_argument("--fc", type=float, nargs="*", default=[4000.0, 2500.0, 1500.0])
     ap.add_argument("--mix", type=float, nargs="*", default=[30.0])
     ap.add_argument("--gain", type=float, nargs="*", default=[])
@@ -52,27 +46,19 @@ def main():
     ap.add_argument("--oracle", action="store_true", help="also minph, magT_phD and magD_phT")
     ap.add_argument("--smooth", type=int, default=7, help="half-width in bins of the power smoothing")
     a = ap.parse_args()
-    torch.set_num_threads(1)
-    w = torch.load(a.weights, map_location="cpu")
-    m = VoiceDecoder(w["cfg"])
-    m.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in w["state_dict"].items()})
-    m.eval()
+    m = load_decoder(a.weights)
     c = m.cfg
     assert c["noise_white"] and c["harmonic"], "the probe is for a noise_white harmonic decoder"
-    val = VoiceCorpus("valid", None, c["hop"], c["sample_rate"])
-    val.refresh()
+    utts = valid_utts(c, a.first, a.n)
     g = torch.Generator().manual_seed(0)
     nb = c["n_fft"] // 2 + 1
     freqs = torch.arange(nb, dtype=torch.float32) * c["sample_rate"] / c["n_fft"]
     names = ["a"] + [f"fc{int(f)}" for f in a.fc] + [f"mix{int(p)}" for p in a.mix] + \
         [f"gain{g:g}" for g in a.gain] + (["tf"] if a.tf else []) + \
         (["minph", "magT_phD", "magD_phT"] if a.oracle else []) + ["ref"]
-    for v in names:
-        os.makedirs(os.path.join(a.out, v), exist_ok=True)
     norm = math.sqrt((m.window ** 2).sum())
-    for u in val.utts[a.first:a.first + a.n]:
-        codes = torch.from_numpy(u["codes"].astype(np.int64))[None]
-        ph = torch.from_numpy(u["phones"].astype(np.int64))[None]
+    for u in utts:
+        codes, ph = inputs(u)
         T = codes.shape[1]
         with torch.no_grad():
             h = m.features(codes, ph)
@@ -100,7 +86,6 @@ def main():
             for gg in a.gain:
                 outs[f"gain{gg:g}"] = gg * mag * W + harm
             if a.tf:
-                from models.train.voice_data import f0_targets
                 lf, vv = f0_targets(u["f0"])
                 Et = stft_same(harmonic_excitation(torch.from_numpy(np.exp(lf))[None], torch.from_numpy(vv)[None], c),
                                c["n_fft"], c["hop"], m.window)
@@ -113,11 +98,8 @@ def main():
                 Sd = outs["a"]
                 outs["magT_phD"] = torch.polar(St.abs(), torch.angle(Sd))
                 outs["magD_phT"] = torch.polar(Sd.abs(), torch.angle(St))
-            for kname, S in outs.items():
-                y = m._istft(S)[0].numpy()
-                sf.write(os.path.join(a.out, kname, f"{u['id']}.wav"), np.clip(y, -1, 1), c["sample_rate"])
-        sf.write(os.path.join(a.out, "ref", f"{u['id']}.wav"), u["audio"].astype(np.float32) / 32768, c["sample_rate"])
-    print(f"{a.out}: {' '.join(names)}, {len(val.utts[a.first:a.first + a.n])} utterances each")
+            write_utterance(a.out, u, outs, m)
+    print(f"{a.out}: {' '.join(names)}, {len(utts)} utterances each")
 
 
 if __name__ == "__main__":

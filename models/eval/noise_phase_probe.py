@@ -9,39 +9,23 @@ noise_white does) - plus (ref) the teacher's own audio. Judge the folders with .
   OPENBLAS_NUM_THREADS=1 ~/.cache/edgegen-venv/bin/python -m models.eval.noise_phase_probe \
       --weights models/train/checkpoints/pico-voice-weights.pt --out OUT [--first 60 --n 30]
 """
-import argparse
 import math
-import os
 
-import numpy as np
-import soundfile as sf
 import torch
 
-from models.train.voice_data import VoiceCorpus
-from models.train.voice_model import VoiceDecoder, harmonic_excitation, stft_same
+from models.eval.probe_common import inputs, load_decoder, probe_args, valid_utts, write_utterance
+from models.train.voice_model import harmonic_excitation, stft_same
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--first", type=int, default=60, help="first valid utterance (the trainer's held-out set is 0..47)")
-    ap.add_argument("--n", type=int, default=30)
+    ap = probe_args(__doc__)
     a = ap.parse_args()
-    torch.set_num_threads(1)
-    w = torch.load(a.weights, map_location="cpu")
-    m = VoiceDecoder(dict(w["cfg"], noise_white=False))
-    m.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in w["state_dict"].items()})
-    m.eval()
+    m = load_decoder(a.weights, noise_white=False)
     c = m.cfg
-    val = VoiceCorpus("valid", None, c["hop"], c["sample_rate"])
-    val.refresh()
     g = torch.Generator().manual_seed(0)
-    for v in ("a", "b", "c", "ref"):
-        os.makedirs(os.path.join(a.out, v), exist_ok=True)
-    for u in val.utts[a.first:a.first + a.n]:
-        codes = torch.from_numpy(u["codes"].astype(np.int64))[None]
-        ph = torch.from_numpy(u["phones"].astype(np.int64))[None]
+    utts = valid_utts(c, a.first, a.n)
+    for u in utts:
+        codes, ph = inputs(u)
         with torch.no_grad():
             h = m.features(codes, ph)
             lf0, vlog = m.pitch(h)
@@ -54,14 +38,10 @@ def main():
             T = codes.shape[1]
             wn = (torch.rand(1, T * c["hop"], generator=g) * 2 - 1) * math.sqrt(3)
             W = stft_same(wn, c["n_fft"], c["hop"], m.window) / math.sqrt((m.window ** 2).sum())
-            outs = {"a": torch.polar(mag, phs) + harm,
-                    "b": torch.polar(mag, torch.rand(mag.shape, generator=g) * 2 * math.pi) + harm,
-                    "c": mag * W + harm}
-            for k, S in outs.items():
-                y = m._istft(S)[0].numpy()
-                sf.write(os.path.join(a.out, k, f"{u['id']}.wav"), np.clip(y, -1, 1), c["sample_rate"])
-        sf.write(os.path.join(a.out, "ref", f"{u['id']}.wav"), u["audio"].astype(np.float32) / 32768, c["sample_rate"])
-    print(f"{a.out}: a b c ref, {len(val.utts[a.first:a.first + a.n])} utterances each")
+            write_utterance(a.out, u, {"a": torch.polar(mag, phs) + harm,
+                                       "b": torch.polar(mag, torch.rand(mag.shape, generator=g) * 2 * math.pi) + harm,
+                                       "c": mag * W + harm}, m)
+    print(f"{a.out}: a b c ref, {len(utts)} utterances each")
 
 
 if __name__ == "__main__":
