@@ -7,6 +7,8 @@
 # usage: models/eval/voice_split.sh OUTDIR [SYSTEM...]      SYSTEM: edgegen teacher espeak (default: all three)
 #   or resynth:NAME=WEIGHTS: a voice-v2 decoder checkpoint resynthesising the sentences from the teacher's tokens
 #   and frame phonemes (models/eval/voice_resynth.py; judges the decoder alone, not the TTS)
+#   or tts:NAME=WEIGHTS: the whole TTS (build/edgegen tts, default AR model, one thread) with that voice decoder
+#   checkpoint exported to OUTDIR/NAME-q8_0.gguf (models/train/export_voice.py --dtype q8_0 --check)
 #   EDGEGEN_TTS="build/edgegen tts {text} -o {wav} --threads 1 -m ..." overrides the edgegen command;
 #   NAME_SUFFIX=-x appends to the system name in the results; PARTS="heldout" runs one part only.
 # Prints one JSON line per system and part; the lines also go to OUTDIR/summary.jsonl.
@@ -33,7 +35,14 @@ for sys in $systems; do
     (cd "$ROOT" && "$PYV" -m models.eval.voice_resynth --weights "$weights" --out "$out/rs-$name" --first 1 --last 120)
     cmd="/usr/bin/python3 $ROOT/models/eval/voice_resynth.py --lookup $out/rs-$name/texts.tsv {text} {wav}"
     sys=$name ;;
-  *) echo "voice_split.sh: unknown system $sys (edgegen teacher espeak)" >&2; exit 2 ;;
+  tts:*=*)
+    spec=${sys#tts:}; name=${spec%%=*}; weights=${spec#*=}
+    PYV=${EDGEGEN_PY:-$HOME/.cache/edgegen-venv/bin/python}
+    (cd "$ROOT" && "$PYV" -m models.train.export_voice --weights "$weights" --out "$out/$name-q8_0.gguf" \
+        --dtype q8_0 --check >&2)
+    cmd="$ROOT/build/edgegen tts {text} -o {wav} --threads 1 --codec $out/$name-q8_0.gguf"
+    sys=$name ;;
+  *) echo "voice_split.sh: unknown system $sys (edgegen teacher espeak resynth:NAME=W tts:NAME=W)" >&2; exit 2 ;;
   esac
   for part in ${PARTS:-choose heldout}; do
     "$VE/voice_eval.sh" "$sys${NAME_SUFFIX:-}-$part" "$cmd" "$out/$part.txt" 60 "$out" | tee -a "$out/summary.jsonl"
