@@ -43,6 +43,10 @@ def render(a):
     from models.data import teacher_f0 as TF
 
     torch.set_num_threads(1)
+    if a.noise_offset:            # diagnostic: another stretch of the inference noise (white_noise is a function of
+        from models.train import voice_model as VM    # the sample index), to see how much one realisation moves WER
+        base = VM.white_noise
+        VM.white_noise = lambda start, n, generator=None: base(start + a.noise_offset, n, generator)
     w = torch.load(a.weights, map_location="cpu")
     model = VoiceDecoder(w["cfg"])
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in w["state_dict"].items()})
@@ -69,8 +73,13 @@ def render(a):
             f0 = TF.frame_f0_cached(corpus, uid, pcm, sr, codes.shape[1], model.cfg["hop"])
             lf, vv = f0_targets(f0)
             kw = dict(f0=torch.from_numpy(np.exp(lf)).unsqueeze(0), vuv=torch.from_numpy(vv).unsqueeze(0))
+        P = a.pad_frames          # diagnostic: left context of silence (the first frame repeated), cut after decoding
+        if P:
+            codes = torch.cat([codes[:, :1].expand(1, P), codes], 1)
+            ph = torch.cat([ph[:, :1].expand(1, P), ph], 1)
+            kw = {k: torch.cat([v[:, :1].expand(1, P), v], 1) for k, v in kw.items()}
         with torch.no_grad():
-            y = model(codes, ph, **kw)["y"][0].numpy()
+            y = model(codes, ph, **kw)["y"][0].numpy()[P * model.cfg["hop"]:]
         pcm = np.clip(np.round(y * 32767.0), -32767, 32767).astype("<i2")
         p = out / f"{uid}.wav"
         with wave.open(str(p), "wb") as wf:
@@ -91,6 +100,11 @@ def main():
     ap.add_argument("--first", type=int, default=1, help="first Harvard dev sentence (1-based)")
     ap.add_argument("--last", type=int, default=60, help="last Harvard dev sentence (inclusive)")
     ap.add_argument("--teacher-f0", action="store_true", help="drive the source with the teacher's F0 (diagnostic)")
+    ap.add_argument("--pad-frames", type=int, default=0,
+                    help="diagnostic: decode with this many copies of the first (silent) frame before the sentence, "
+                         "then cut them (does the decoder's zero-padded left edge cost the first consonant?)")
+    ap.add_argument("--noise-offset", type=int, default=0,
+                    help="diagnostic: take the noise branch's white noise from this sample index on instead of 0")
     ap.add_argument("--lookup", nargs=3, metavar=("TSV", "TEXT", "WAV"), help="copy the WAV rendered for TEXT")
     a = ap.parse_args()
     if a.lookup:
