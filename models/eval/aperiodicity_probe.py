@@ -53,9 +53,6 @@ def main():
     g = torch.Generator().manual_seed(0)
     nb = c["n_fft"] // 2 + 1
     freqs = torch.arange(nb, dtype=torch.float32) * c["sample_rate"] / c["n_fft"]
-    names = ["a"] + [f"fc{int(f)}" for f in a.fc] + [f"mix{int(p)}" for p in a.mix] + \
-        [f"gain{g:g}" for g in a.gain] + (["tf"] if a.tf else []) + \
-        (["minph", "magT_phD", "magD_phT"] if a.oracle else []) + ["ref"]
     norm = math.sqrt((m.window ** 2).sum())
     for u in utts:
         codes, ph = inputs(u)
@@ -69,37 +66,38 @@ def main():
             vuv = (torch.sigmoid(vlog) > c["vuv_threshold"]).float()
             E = stft_same(harmonic_excitation(torch.exp(lf0), vuv, c), c["n_fft"], c["hop"], m.window)
             env = torch.exp(m.env_head(h)).clamp(max=c["env_clamp"])
-            harm = torch.matmul(env, m.env_interp.t()).transpose(1, 2) * E        # [1, nb, T]
+            H = torch.matmul(env, m.env_interp.t()).transpose(1, 2)              # [1, nb, T] zero-phase envelope
+            harm = H * E
+            noise = mag * W
             k = 2 * a.smooth + 1
             p = F.avg_pool1d((harm.abs() ** 2).transpose(1, 2).reshape(-1, 1, nb), k, 1, a.smooth,
                              count_include_pad=False).reshape(1, T, nb).transpose(1, 2)
             wn2 = (torch.rand(1, T * c["hop"], generator=g) * 2 - 1) * math.sqrt(3)   # a second, independent noise
             W2 = stft_same(wn2, c["n_fft"], c["hop"], m.window) / norm
             hnoise = torch.sqrt(p) * W2
-            outs = {"a": mag * W + harm}
+            outs = {"a": noise + harm}
             for fc in a.fc:
                 x = ((freqs - (fc - 500.0)) / 500.0).clamp(0, 1).view(1, -1, 1)   # 0 below fc-500, 1 above fc
-                outs[f"fc{int(fc)}"] = mag * W + torch.sqrt(1 - x) * harm + torch.sqrt(x) * hnoise
+                outs[f"fc{int(fc)}"] = noise + torch.sqrt(1 - x) * harm + torch.sqrt(x) * hnoise
             for pp in a.mix:
                 q = pp / 100.0
-                outs[f"mix{int(pp)}"] = mag * W + math.sqrt(1 - q) * harm + math.sqrt(q) * hnoise
+                outs[f"mix{int(pp)}"] = noise + math.sqrt(1 - q) * harm + math.sqrt(q) * hnoise
             for gg in a.gain:
-                outs[f"gain{gg:g}"] = gg * mag * W + harm
+                outs[f"gain{gg:g}"] = gg * noise + harm
             if a.tf:
                 lf, vv = f0_targets(u["f0"])
                 Et = stft_same(harmonic_excitation(torch.from_numpy(np.exp(lf))[None], torch.from_numpy(vv)[None], c),
                                c["n_fft"], c["hop"], m.window)
-                outs["tf"] = mag * W + torch.matmul(env, m.env_interp.t()).transpose(1, 2) * Et
+                outs["tf"] = noise + H * Et
             if a.oracle:
-                Hz = torch.matmul(env, m.env_interp.t()).transpose(1, 2)
-                outs["minph"] = mag * W + min_phase(Hz, c["n_fft"]) * E
+                outs["minph"] = noise + min_phase(H, c["n_fft"]) * E
                 yt = torch.from_numpy(u["audio"].astype(np.float32) / 32768)[None]
                 St = stft_same(yt[:, :T * c["hop"]], c["n_fft"], c["hop"], m.window)
                 Sd = outs["a"]
                 outs["magT_phD"] = torch.polar(St.abs(), torch.angle(Sd))
                 outs["magD_phT"] = torch.polar(Sd.abs(), torch.angle(St))
             write_utterance(a.out, u, outs, m)
-    print(f"{a.out}: {' '.join(names)}, {len(utts)} utterances each")
+    print(f"{a.out}: {' '.join(outs)} ref, {len(utts)} utterances each")
 
 
 if __name__ == "__main__":

@@ -73,13 +73,8 @@ def render(a):
             f0 = TF.frame_f0_cached(corpus, uid, pcm, sr, codes.shape[1], model.cfg["hop"])
             lf, vv = f0_targets(f0)
             kw = dict(f0=torch.from_numpy(np.exp(lf)).unsqueeze(0), vuv=torch.from_numpy(vv).unsqueeze(0))
-        P = a.pad_frames          # diagnostic: left context of silence (the first frame repeated), cut after decoding
-        if P:
-            codes = torch.cat([codes[:, :1].expand(1, P), codes], 1)
-            ph = torch.cat([ph[:, :1].expand(1, P), ph], 1)
-            kw = {k: torch.cat([v[:, :1].expand(1, P), v], 1) for k, v in kw.items()}
         with torch.no_grad():
-            y = model(codes, ph, **kw)["y"][0].numpy()[P * model.cfg["hop"]:]
+            y = model(codes, ph, **kw)["y"][0].numpy()
         pcm = np.clip(np.round(y * 32767.0), -32767, 32767).astype("<i2")
         p = out / f"{uid}.wav"
         with wave.open(str(p), "wb") as wf:
@@ -100,9 +95,6 @@ def main():
     ap.add_argument("--first", type=int, default=1, help="first Harvard dev sentence (1-based)")
     ap.add_argument("--last", type=int, default=60, help="last Harvard dev sentence (inclusive)")
     ap.add_argument("--teacher-f0", action="store_true", help="drive the source with the teacher's F0 (diagnostic)")
-    ap.add_argument("--pad-frames", type=int, default=0,
-                    help="diagnostic: decode with this many copies of the first (silent) frame before the sentence, "
-                         "then cut them (does the decoder's zero-padded left edge cost the first consonant?)")
     ap.add_argument("--noise-offset", type=int, default=0,
                     help="diagnostic: take the noise branch's white noise from this sample index on instead of 0")
     ap.add_argument("--lookup", nargs=3, metavar=("TSV", "TEXT", "WAV"), help="copy the WAV rendered for TEXT")
